@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the gateway needs to build, test and run.
+# Idempotent: installs only what is missing, and runs `apt-get update` only when it
+# has something to install. Works with no terminal (CI) and as root or through sudo.
+set -euo pipefail
+
+packages=(
+  # build
+  bazel-bootstrap g++ pkg-config
+  # libraries
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
+  libabsl-dev libboost-dev libssl-dev prometheus-cpp-dev libyaml-cpp-dev
+  # tests
+  libgtest-dev libgmock-dev
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+  sudo=(sudo)
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -q
+"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
