@@ -1,0 +1,379 @@
+#include "server/config/config.h"
+
+#include <map>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace gateway::config {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+EnvReader FakeEnv(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](absl::string_view name) -> std::optional<std::string> {
+    auto it = vars.find(std::string(name));
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+constexpr char kKeyHash[] = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+constexpr char kGoodConfig[] = R"yaml(
+server:
+  grpc_address: 127.0.0.1:0
+  admin_address: 127.0.0.1:9191
+  drain_seconds: 5
+  log_level: debug
+workspaces:
+  - name: prod
+    host: https://adb-123.4.azuredatabricks.net
+    timeout_seconds: 45
+    rate_limit_rps: 50
+    retry: {max_retries: 5, base_backoff_ms: 25}
+    circuit_breaker: {failure_threshold: 7}
+    default_warehouse_id: wh-1
+credential_pools:
+  - name: etl
+    workspace: prod
+    credentials:
+      - name: pat-a
+        type: pat
+        token: {env: ETL_TOKEN}
+      - name: sp-b
+        type: oauth_m2m
+        client_id: 0f1e2d3c
+        client_secret: {env: ETL_CLIENT_SECRET}
+      - name: az-c
+        type: azure_service_principal
+        client_id: 11112222
+        azure_tenant_id: 33334444
+        client_secret: {env: ETL_AZURE_SECRET}
+tenants:
+  - name: analytics
+    api_key_sha256: [9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08]
+    credential_pool: etl
+    access:
+      methods: ["SqlService/*"]
+      schemas: ["main.*"]
+    quota: {requests_per_second: 20, burst: 40, max_concurrent: 8}
+security:
+  handle_signing_key: {env: HANDLE_KEY}
+)yaml";
+
+const std::map<std::string, std::string> kGoodEnv = {
+    {"ETL_TOKEN", "dapi0123456789abcdef"},
+    {"ETL_CLIENT_SECRET", "m2m-secret-value-1"},
+    {"ETL_AZURE_SECRET", "azure-secret-value-2"},
+    {"HANDLE_KEY", "handle-signing-key-3"},
+};
+
+// The config's errors, one per line.
+std::string Errors(absl::string_view yaml, std::map<std::string, std::string> env = kGoodEnv) {
+  absl::StatusOr<GatewayConfig> config = ParseConfig(yaml, FakeEnv(std::move(env)));
+  EXPECT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  return std::string(config.status().message());
+}
+
+constexpr char kMinimal[] = R"yaml(
+workspaces:
+  - name: w
+    host: https://example.cloud.databricks.com
+credential_pools:
+  - name: p
+    workspace: w
+    credentials:
+      - {name: c, type: pat, token: {env: ETL_TOKEN}}
+)yaml";
+
+TEST(ParseConfigTest, GoodFileFillsEveryComponentsOptions) {
+  absl::StatusOr<GatewayConfig> config = ParseConfig(kGoodConfig, FakeEnv(kGoodEnv));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->server.grpc_address, "127.0.0.1:0");
+  EXPECT_EQ(config->server.drain_seconds, 5);
+  EXPECT_EQ(config->server.log_level, LogLevel::kDebug);
+  ASSERT_EQ(config->workspaces.size(), 1u);
+  const upstream::WorkspaceOptions& w = config->workspaces[0];
+  EXPECT_EQ(w.host, "https://adb-123.4.azuredatabricks.net");
+  EXPECT_EQ(w.timeout_seconds, 45);
+  EXPECT_EQ(w.rate_limit_rps, 50);
+  EXPECT_EQ(w.retry.max_retries, 5);
+  EXPECT_EQ(w.retry.base_backoff_ms, 25);
+  EXPECT_EQ(w.retry.max_backoff_ms, 10'000);  // default kept
+  EXPECT_EQ(w.circuit_breaker.failure_threshold, 7);
+  EXPECT_EQ(w.default_warehouse_id, "wh-1");
+  EXPECT_EQ(w.default_catalog, "main");
+  ASSERT_EQ(config->credential_pools.size(), 1u);
+  const auto& creds = config->credential_pools[0].credentials;
+  ASSERT_EQ(creds.size(), 3u);
+  EXPECT_EQ(creds[0].type, credentials::CredentialType::kPat);
+  EXPECT_EQ(creds[0].token.Describe(), "env:ETL_TOKEN");
+  EXPECT_EQ(creds[1].type, credentials::CredentialType::kOAuthM2M);
+  EXPECT_EQ(creds[1].client_id, "0f1e2d3c");
+  EXPECT_EQ(creds[2].type, credentials::CredentialType::kAzureServicePrincipal);
+  EXPECT_EQ(creds[2].azure_tenant_id, "33334444");
+  ASSERT_EQ(config->tenants.size(), 1u);
+  const auth::TenantOptions& t = config->tenants[0];
+  EXPECT_EQ(t.api_key_sha256, std::vector<std::string>{kKeyHash});
+  EXPECT_EQ(t.access.methods, std::vector<std::string>{"SqlService/*"});
+  EXPECT_EQ(t.access.warehouses, std::vector<std::string>{"*"});
+  EXPECT_EQ(t.quota.burst, 40);
+  EXPECT_TRUE(config->has_handle_signing_key);
+}
+
+TEST(ParseConfigTest, UnknownKeyIsNamedWithItsPath) {
+  EXPECT_EQ(Errors(R"yaml(
+workspaces:
+  - name: w
+    hots: https://x.cloud.databricks.com
+)yaml"),
+            "workspaces[0].hots: unknown key (expected one of: name, host, allow_plaintext, "
+            "ca_file, timeout_seconds, connect_timeout_ms, max_connections, "
+            "idle_timeout_seconds, max_response_bytes, rate_limit_rps, rate_limit_burst, "
+            "rate_limit_max_wait_ms, retry, circuit_breaker, default_warehouse_id, "
+            "default_catalog, default_schema)\n"
+            "workspaces[0].host: is required (e.g. https://adb-123.4.azuredatabricks.net)");
+}
+
+TEST(ParseConfigTest, UnknownTopLevelKey) {
+  EXPECT_THAT(Errors(std::string(kMinimal) + "listeners: {}\n"),
+              HasSubstr("listeners: unknown key (expected one of: server, workspaces, "
+                        "credential_pools, tenants, redis, security)"));
+}
+
+TEST(ParseConfigTest, WrongTypesAndRanges) {
+  const std::string errors = Errors(std::string(kMinimal) + R"yaml(
+server:
+  drain_seconds: soon
+  max_message_bytes: 12
+  log_level: loud
+  grpc_address: localhost
+redis:
+  enabled: yes
+)yaml");
+  EXPECT_THAT(errors, HasSubstr("server.drain_seconds: must be an integer, not \"soon\""));
+  EXPECT_THAT(errors,
+              HasSubstr("server.max_message_bytes: must be between 1024 and 1073741824, not 12"));
+  EXPECT_THAT(errors, HasSubstr("server.log_level: unknown log level \"loud\""));
+  EXPECT_THAT(errors, HasSubstr("server.grpc_address: must be host:port with a port from 0 to "
+                                "65535, not \"localhost\""));
+  EXPECT_THAT(errors, HasSubstr("redis.enabled: must be true or false, not \"yes\""));
+}
+
+TEST(ParseConfigTest, InlineSecretIsRefused) {
+  EXPECT_EQ(Errors(R"yaml(
+workspaces: [{name: w, host: "https://x.cloud.databricks.com"}]
+credential_pools:
+  - name: p
+    workspace: w
+    credentials: [{name: c, type: pat, token: dapi0123456789abcdef}]
+)yaml"),
+            "credential_pools[0].credentials[0].token: must be {env: VARIABLE} or {file: PATH}; "
+            "secrets are never written in the config file\n"
+            "credential_pools[0].credentials[0].token: is required for type pat");
+}
+
+TEST(ParseConfigTest, ErrorMessagesNeverEchoSecretValues) {
+  const std::string errors = Errors(R"yaml(
+workspaces: [{name: w, host: "https://x.cloud.databricks.com"}]
+credential_pools:
+  - name: p
+    workspace: w
+    credentials: [{name: c, type: pat, token: dapi0123456789abcdef}]
+)yaml");
+  EXPECT_THAT(errors, Not(HasSubstr("dapi0123456789abcdef")));
+}
+
+TEST(ParseConfigTest, CredentialFieldsMustMatchTheType) {
+  const std::string errors = Errors(R"yaml(
+workspaces: [{name: w, host: "https://x.cloud.databricks.com"}]
+credential_pools:
+  - name: p
+    workspace: w
+    credentials:
+      - {name: a, type: oauth_m2m, token: {env: ETL_TOKEN}}
+      - {name: b, type: azure_service_principal, client_id: x, client_secret: {env: ETL_TOKEN}}
+      - {name: c, type: kerberos}
+)yaml");
+  EXPECT_THAT(errors, HasSubstr("credential_pools[0].credentials[0].client_id: is required for "
+                                "type oauth_m2m"));
+  EXPECT_THAT(errors, HasSubstr("credential_pools[0].credentials[0].token: does not apply to type "
+                                "oauth_m2m"));
+  EXPECT_THAT(errors, HasSubstr("credential_pools[0].credentials[1].azure_tenant_id: is required "
+                                "for type azure_service_principal"));
+  EXPECT_THAT(errors, HasSubstr("credential_pools[0].credentials[2].type: unknown type "
+                                "\"kerberos\" (expected pat, oauth_m2m or "
+                                "azure_service_principal)"));
+}
+
+TEST(ParseConfigTest, ReferencesAndDuplicates) {
+  const std::string errors = Errors(std::string(kMinimal) + R"yaml(
+tenants:
+  - name: a
+    api_key_sha256: [9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08]
+    credential_pool: nope
+  - name: a
+    api_key_sha256: [9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08, abc]
+    credential_pool: p
+)yaml");
+  EXPECT_THAT(errors, HasSubstr("tenants[0].credential_pool: names no configured credential pool "
+                                "(\"nope\")"));
+  EXPECT_THAT(errors, HasSubstr("tenants[1].name: duplicate tenant name \"a\""));
+  EXPECT_THAT(errors, HasSubstr("tenants[1].api_key_sha256[0]: is already used by another "
+                                "tenant or entry"));
+  EXPECT_THAT(errors, HasSubstr("tenants[1].api_key_sha256[1]: must be 64 hex digits"));
+}
+
+TEST(ParseConfigTest, PlaintextHostNeedsExplicitOptIn) {
+  EXPECT_THAT(Errors(R"yaml(
+workspaces: [{name: w, host: "http://127.0.0.1:8080"}]
+)yaml"),
+              HasSubstr("workspaces[0].host: uses http://; Databricks is reached over https:// "
+                        "only"));
+  absl::StatusOr<GatewayConfig> ok = ParseConfig(R"yaml(
+workspaces: [{name: w, host: "http://127.0.0.1:8080", allow_plaintext: true}]
+credential_pools: [{name: p, workspace: w, credentials: [{name: c, type: pat, token: {env: T}}]}]
+)yaml",
+                                                 FakeEnv({{"T", "dapi0123456789abcdef"}}));
+  EXPECT_TRUE(ok.ok()) << ok.status();
+}
+
+TEST(ParseConfigTest, StrictModeNamesMissingAndPlaceholderSecrets) {
+  const std::string errors = Errors(kGoodConfig, {{"ETL_TOKEN", "your-token"},
+                                                  {"ETL_AZURE_SECRET", ""},
+                                                  {"HANDLE_KEY", "k-123456789"}});
+  EXPECT_THAT(errors, HasSubstr("credential_pools[0].credentials[0].token: env:ETL_TOKEN holds a "
+                                "placeholder, not a real secret"));
+  EXPECT_THAT(errors, HasSubstr("credential_pools[0].credentials[1].client_secret: environment "
+                                "variable ETL_CLIENT_SECRET is not set"));
+  EXPECT_THAT(errors, HasSubstr("credential_pools[0].credentials[2].client_secret: "
+                                "env:ETL_AZURE_SECRET is empty"));
+  EXPECT_THAT(errors, Not(HasSubstr("your-token")));
+}
+
+TEST(ParseConfigTest, NonStrictModeAcceptsMissingSecrets) {
+  absl::StatusOr<GatewayConfig> config =
+      ParseConfig(std::string(kMinimal) + "security: {strict_secrets: false}\n", FakeEnv({}));
+  EXPECT_TRUE(config.ok()) << config.status();
+}
+
+TEST(ParseConfigTest, EveryErrorIsReportedAtOnce) {
+  const std::string errors = Errors("server: {drain_seconds: -1}\ntenants: [{name: t}]\n");
+  EXPECT_EQ(errors,
+            "server.drain_seconds: must be between 0 and 3600, not -1\n"
+            "tenants[0]: needs at least one api_key_sha256 or mtls_identities entry\n"
+            "workspaces: at least one workspace is required (or set DATABRICKS_HOST)\n"
+            "tenants[0].credential_pool: is required");
+}
+
+TEST(ParseConfigTest, YamlSyntaxErrorNamesLineAndColumn) {
+  EXPECT_THAT(Errors("workspaces: [\n  {name: w\n"), HasSubstr("line 3, column 1: "));
+}
+
+TEST(ParseConfigTest, EnvironmentAloneDescribesTheDefaultWorkspace) {
+  absl::StatusOr<GatewayConfig> config =
+      ParseConfig("", FakeEnv({{"DATABRICKS_HOST", "https://dbc-1.cloud.databricks.com"},
+                               {"DATABRICKS_TOKEN", "dapi0123456789abcdef"},
+                               {"DATABRICKS_TIMEOUT_SECS", "12"},
+                               {"DATABRICKS_RATE_LIMIT", "7.5"},
+                               {"DATABRICKS_MAX_RETRIES", "1"},
+                               {"DATABRICKS_WAREHOUSE_ID", "wh-9"},
+                               {"DATABRICKS_CATALOG", "sales"},
+                               {"DATABRICKS_SCHEMA", "reporting"}}));
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->workspaces.size(), 1u);
+  const upstream::WorkspaceOptions& w = config->workspaces[0];
+  EXPECT_EQ(w.name, "default");
+  EXPECT_EQ(w.host, "https://dbc-1.cloud.databricks.com");
+  EXPECT_EQ(w.timeout_seconds, 12);
+  EXPECT_EQ(w.rate_limit_rps, 7.5);
+  EXPECT_EQ(w.retry.max_retries, 1);
+  EXPECT_EQ(w.default_warehouse_id, "wh-9");
+  EXPECT_EQ(w.default_catalog, "sales");
+  EXPECT_EQ(w.default_schema, "reporting");
+  ASSERT_EQ(config->credential_pools.size(), 1u);
+  EXPECT_EQ(config->credential_pools[0].name, "default");
+  EXPECT_EQ(config->credential_pools[0].workspace, "default");
+  ASSERT_EQ(config->credential_pools[0].credentials.size(), 1u);
+  EXPECT_EQ(config->credential_pools[0].credentials[0].token.Describe(), "env:DATABRICKS_TOKEN");
+}
+
+TEST(ParseConfigTest, EnvironmentOverridesTheFileForTheDefaultWorkspaceOnly) {
+  absl::StatusOr<GatewayConfig> config = ParseConfig(R"yaml(
+workspaces:
+  - {name: default, host: "https://old.cloud.databricks.com", timeout_seconds: 90}
+  - {name: other, host: "https://other.cloud.databricks.com", timeout_seconds: 90}
+credential_pools:
+  - name: default
+    workspace: default
+    credentials: [{name: file-pat, type: pat, token: {env: FILE_TOKEN}}]
+)yaml",
+                                                     FakeEnv({{"DATABRICKS_HOST", "https://new.cloud.databricks.com"},
+                                                              {"DATABRICKS_TIMEOUT_SECS", "15"},
+                                                              {"FILE_TOKEN", "dapi0123456789abcdef"},
+                                                              {"DATABRICKS_CLIENT_ID", "cid"},
+                                                              {"DATABRICKS_CLIENT_SECRET", "m2m-secret-1"},
+                                                              {"AZURE_TENANT_ID", "tid"},
+                                                              {"AZURE_CLIENT_ID", "aid"},
+                                                              {"AZURE_CLIENT_SECRET", "az-secret-2"}}));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->workspaces[0].host, "https://new.cloud.databricks.com");
+  EXPECT_EQ(config->workspaces[0].timeout_seconds, 15);
+  EXPECT_EQ(config->workspaces[1].timeout_seconds, 90);
+  const auto& creds = config->credential_pools[0].credentials;
+  ASSERT_EQ(creds.size(), 3u);
+  EXPECT_EQ(creds[0].name, "file-pat");
+  EXPECT_EQ(creds[1].name, "env-oauth-m2m");
+  EXPECT_EQ(creds[1].client_id, "cid");
+  EXPECT_EQ(creds[2].name, "env-azure-sp");
+  EXPECT_EQ(creds[2].azure_tenant_id, "tid");
+}
+
+TEST(ParseConfigTest, BadEnvironmentValuesAreNamed) {
+  const std::string errors =
+      Errors("", {{"DATABRICKS_HOST", "https://dbc-1.cloud.databricks.com"},
+                  {"DATABRICKS_TOKEN", "dapi0123456789abcdef"},
+                  {"DATABRICKS_TIMEOUT_SECS", "thirty"},
+                  {"DATABRICKS_RATE_LIMIT", "-4"},
+                  {"DATABRICKS_CLIENT_SECRET", "orphan-secret"}});
+  EXPECT_THAT(errors, HasSubstr("env DATABRICKS_TIMEOUT_SECS: must be an integer, not \"thirty\""));
+  EXPECT_THAT(errors, HasSubstr("env DATABRICKS_RATE_LIMIT: must be >= 0.001, not -4"));
+  EXPECT_THAT(errors,
+              HasSubstr("env DATABRICKS_CLIENT_SECRET: is set without DATABRICKS_CLIENT_ID"));
+  EXPECT_THAT(errors, Not(HasSubstr("orphan-secret")));
+}
+
+TEST(ParseConfigTest, EnvironmentSettingWithoutADefaultWorkspaceIsAnError) {
+  EXPECT_THAT(Errors(kMinimal, {{"ETL_TOKEN", "dapi0123456789abcdef"},
+                                {"DATABRICKS_WAREHOUSE_ID", "wh"}}),
+              HasSubstr("env DATABRICKS_WAREHOUSE_ID: is set, but there is no workspace named "
+                        "\"default\""));
+}
+
+TEST(RedactedYamlTest, ShowsReferencesNeverValues) {
+  absl::StatusOr<GatewayConfig> config = ParseConfig(kGoodConfig, FakeEnv(kGoodEnv));
+  ASSERT_TRUE(config.ok()) << config.status();
+  const std::string dump = RedactedYaml(*config);
+  for (const auto& [name, value] : kGoodEnv) {
+    EXPECT_THAT(dump, Not(HasSubstr(value))) << name;
+  }
+  EXPECT_THAT(dump, HasSubstr("token: {env: ETL_TOKEN}"));
+  EXPECT_THAT(dump, HasSubstr("api_key_sha256: [9f86d081...]"));
+  EXPECT_THAT(dump, Not(HasSubstr(kKeyHash)));
+  EXPECT_THAT(dump, HasSubstr("host: https://adb-123.4.azuredatabricks.net"));
+}
+
+TEST(SecretRefsTest, ListsEverySecretReference) {
+  absl::StatusOr<GatewayConfig> config = ParseConfig(kGoodConfig, FakeEnv(kGoodEnv));
+  ASSERT_TRUE(config.ok()) << config.status();
+  std::vector<std::string> names;
+  for (const SecretRef& ref : SecretRefs(*config)) names.push_back(ref.Describe());
+  EXPECT_EQ(names, (std::vector<std::string>{"env:ETL_TOKEN", "env:ETL_CLIENT_SECRET",
+                                             "env:ETL_AZURE_SECRET", "env:HANDLE_KEY"}));
+}
+
+}  // namespace
+}  // namespace gateway::config

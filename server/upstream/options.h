@@ -1,0 +1,76 @@
+// Options of the upstream client: one Databricks workspace and how the gateway calls it.
+// Plain data; config/ fills it from YAML and the DATABRICKS_* environment variables.
+#ifndef SERVER_UPSTREAM_OPTIONS_H_
+#define SERVER_UPSTREAM_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+namespace gateway::upstream {
+
+// Retries of safe requests (GETs, POSTs with an idempotency token, cancels).
+struct RetryOptions {
+  // Attempts after the first (DATABRICKS_MAX_RETRIES).
+  int max_retries = 3;
+  // Base of the exponential back-off with full jitter.
+  int base_backoff_ms = 100;
+  // Cap of one back-off.
+  int max_backoff_ms = 10'000;
+  // Cap of a Retry-After wait that is honoured; longer waits are not retried.
+  int max_retry_after_seconds = 300;
+  // Retries may add at most this share of the request rate (Envoy-style budget) …
+  double budget_percent = 20.0;
+  // … but at least this many concurrent retries are always allowed.
+  int min_retry_concurrency = 3;
+};
+
+// Per-workspace circuit breaker.
+struct CircuitBreakerOptions {
+  // Consecutive failures (5xx, timeouts, connection errors) that open the breaker.
+  int failure_threshold = 5;
+  // How long it stays open before half-open probes.
+  int open_seconds = 30;
+  // Probe requests allowed while half-open.
+  int half_open_probes = 1;
+};
+
+struct WorkspaceOptions {
+  // Unique name; tenants' credential pools refer to it. The DATABRICKS_* variables
+  // describe the workspace named "default".
+  std::string name;
+  // Base URL, e.g. "https://adb-123.4.azuredatabricks.net" (DATABRICKS_HOST).
+  std::string host;
+  // Allow an http:// host. Only for the local emulator.
+  bool allow_plaintext = false;
+  // PEM file of CAs to trust instead of the system store; empty: system store.
+  std::string ca_file;
+  // Deadline of one upstream call when the caller sets none, and the cap of a caller's
+  // deadline (DATABRICKS_TIMEOUT_SECS).
+  int timeout_seconds = 30;
+  // TCP + TLS connect timeout.
+  int connect_timeout_ms = 5'000;
+  // Keep-alive connections per workspace.
+  int max_connections = 32;
+  // Idle keep-alive connections are closed after this long.
+  int idle_timeout_seconds = 60;
+  // Larger responses fail with RESOURCE_EXHAUSTED.
+  int64_t max_response_bytes = 64 * 1024 * 1024;
+  // Requests per second the gateway sends this workspace, all tenants together
+  // (DATABRICKS_RATE_LIMIT).
+  double rate_limit_rps = 100;
+  // Burst of the workspace limiter.
+  int rate_limit_burst = 100;
+  // How long a request may queue for the workspace limiter before RESOURCE_EXHAUSTED.
+  int rate_limit_max_wait_ms = 1'000;
+  RetryOptions retry;
+  CircuitBreakerOptions circuit_breaker;
+  // Defaults for SQL and Delta calls that name none (DATABRICKS_WAREHOUSE_ID,
+  // DATABRICKS_CATALOG, DATABRICKS_SCHEMA).
+  std::string default_warehouse_id;
+  std::string default_catalog = "main";
+  std::string default_schema = "default";
+};
+
+}  // namespace gateway::upstream
+
+#endif  // SERVER_UPSTREAM_OPTIONS_H_
