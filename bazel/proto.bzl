@@ -4,7 +4,7 @@ rules_proto cannot be downloaded here, so one genrule runs the system protoc fro
 workspace root with `-I.`; generated headers are included as "proto/<path>/x.pb.h".
 """
 
-def cc_proto_library(name, srcs, deps = [], grpc = False, visibility = None):
+def cc_proto_library(name, srcs, deps = [], grpc = False, visibility = None, testonly = False):
     """Generates C++ (and optionally gRPC) code for `srcs` and wraps it in a cc_library.
 
     Args:
@@ -14,11 +14,13 @@ def cc_proto_library(name, srcs, deps = [], grpc = False, visibility = None):
       deps: other cc_proto_library targets whose protos these import.
       grpc: also run grpc_cpp_plugin (for files that declare services).
       visibility: of the cc_library and the filegroup.
+      testonly: for protos only tests use.
     """
     native.filegroup(
         name = name + "_files",
         srcs = srcs + [dep + "_files" for dep in deps],
         visibility = visibility,
+        testonly = testonly,
     )
 
     outs = []
@@ -38,6 +40,7 @@ def cc_proto_library(name, srcs, deps = [], grpc = False, visibility = None):
         outs = outs,
         cmd = "protoc -I. --cpp_out=$(GENDIR) " + grpc_flags +
               " ".join(["$(location %s)" % src for src in srcs]),
+        testonly = testonly,
     )
 
     native.cc_library(
@@ -48,4 +51,5 @@ def cc_proto_library(name, srcs, deps = [], grpc = False, visibility = None):
             "//third_party/system:protobuf",
         ] + (["//third_party/system:grpc"] if grpc else []),
         visibility = visibility,
+        testonly = testonly,
     )

@@ -1,0 +1,30 @@
+# Databricks Gateway. `make run` and `make test` install what is missing first.
+BAZEL ?= bazel
+
+.PHONY: deps build run test check-config clean help
+
+help:
+	@echo "make run           install deps, build, run the gateway on 127.0.0.1 (deploy/local)"
+	@echo "make test          install deps, run every test, print 'N passed, N failed'"
+	@echo "make build         bazel build //..."
+	@echo "make check-config  validate deploy/local/gateway.yaml and print it redacted"
+
+deps:
+	@./deploy/install-deps.sh
+
+build: deps
+	$(BAZEL) build //...
+
+run: deps
+	@./deploy/local/run.sh
+
+test: deps
+	@./tests/run-tests.sh
+
+check-config: deps
+	$(BAZEL) build //server:gateway
+	DATABRICKS_TOKEN=$${DATABRICKS_TOKEN:-dapi-local-emulator-token} \
+	  ./bazel-bin/server/gateway --config=deploy/local/gateway.yaml --check
+
+clean:
+	$(BAZEL) clean

@@ -1,0 +1,158 @@
+#include "server/app/gateway.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "server/app/version.h"
+
+namespace gateway::app {
+
+Gateway::Gateway(config::GatewayConfig config, std::string config_path, EnvReader env,
+                 Logger* logger)
+    : config_path_(std::move(config_path)),
+      env_(std::move(env)),
+      logger_(logger),
+      metrics_(std::make_shared<prometheus::Registry>(), kVersion),
+      inflight_(&metrics_.inflight_calls),
+      config_(std::move(config)) {}
+
+absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(config::GatewayConfig config,
+                                                        std::string config_path, EnvReader env,
+                                                        Logger* logger) {
+  const app::ServerOptions server_options = config.server;
+  std::unique_ptr<Gateway> gateway(
+      new Gateway(std::move(config), std::move(config_path), std::move(env), logger));
+  Gateway& g = *gateway;
+  {
+    absl::MutexLock lock(&g.mu_);
+    g.RegisterSecrets(g.config_);
+  }
+  logger->SetLevel(server_options.log_level);
+  g.metrics_.config_last_reload_success.SetToCurrentTime();
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(server_options.grpc_address, grpc::InsecureServerCredentials(),
+                           &g.grpc_port_);
+  builder.SetMaxReceiveMessageSize(server_options.max_message_bytes);
+  builder.SetMaxSendMessageSize(server_options.max_message_bytes);
+  builder.RegisterService(&g.jobs_);
+  builder.RegisterService(&g.sql_);
+  builder.RegisterService(&g.delta_);
+  builder.RegisterService(&g.catalog_);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(g.inflight_.InterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  g.server_ = builder.BuildAndStart();
+  if (g.server_ == nullptr || g.grpc_port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen for gRPC on ", server_options.grpc_address));
+  }
+
+  AdminHandlers handlers;
+  handlers.metrics = [&g] { return g.metrics_.Serialize(); };
+  handlers.not_ready_reason = [&g] { return g.NotReadyReason(); };
+  handlers.config = [&g] { return g.ConfigYaml(); };
+  absl::StatusOr<std::unique_ptr<AdminServer>> admin =
+      AdminServer::Start(server_options.admin_address, std::move(handlers));
+  if (!admin.ok()) {
+    g.server_->Shutdown(std::chrono::system_clock::now());
+    return admin.status();
+  }
+  g.admin_ = *std::move(admin);
+
+  grpc::HealthCheckServiceInterface* health = g.server_->GetHealthCheckService();
+  for (const char* service :
+       {"databricks.gateway.v1.JobsService", "databricks.gateway.v1.SqlService",
+        "databricks.gateway.v1.DeltaService", "databricks.gateway.v1.CatalogService"}) {
+    health->SetServingStatus(service, true);
+  }
+  health->SetServingStatus(true);
+  g.metrics_.ready.Set(1);
+  return gateway;
+}
+
+Gateway::~Gateway() {
+  if (server_ != nullptr) {
+    server_->Shutdown(std::chrono::system_clock::now());
+    server_->Wait();
+  }
+}
+
+void Gateway::RegisterSecrets(const config::GatewayConfig& config) {
+  for (const SecretRef& ref : config::SecretRefs(config)) {
+    absl::StatusOr<std::string> value = ReadSecret(ref, env_);
+    if (value.ok()) logger_->AddSecret(*std::move(value));
+  }
+}
+
+std::string Gateway::NotReadyReason() const {
+  absl::MutexLock lock(&mu_);
+  return draining_ ? "draining" : "";
+}
+
+std::string Gateway::ConfigYaml() const {
+  absl::MutexLock lock(&mu_);
+  return config::RedactedYaml(config_);
+}
+
+absl::Status Gateway::Reload() {
+  absl::StatusOr<config::GatewayConfig> loaded = config::LoadConfigFile(config_path_, env_);
+  if (!loaded.ok()) {
+    metrics_.config_reloads_failure.Increment();
+    logger_->Error("configuration reload rejected; the previous configuration stays in effect",
+                   {{"path", config_path_}, {"errors", loaded.status().message()}});
+    return loaded.status();
+  }
+  absl::MutexLock lock(&mu_);
+  if (loaded->server.grpc_address != config_.server.grpc_address ||
+      loaded->server.admin_address != config_.server.admin_address ||
+      loaded->server.max_message_bytes != config_.server.max_message_bytes) {
+    logger_->Warn("listener settings changed; they apply after a restart",
+                  {{"grpc_address", config_.server.grpc_address},
+                   {"admin_address", config_.server.admin_address}});
+    loaded->server.grpc_address = config_.server.grpc_address;
+    loaded->server.admin_address = config_.server.admin_address;
+    loaded->server.max_message_bytes = config_.server.max_message_bytes;
+  }
+  RegisterSecrets(*loaded);
+  logger_->SetLevel(loaded->server.log_level);
+  config_ = *std::move(loaded);
+  metrics_.config_reloads_success.Increment();
+  metrics_.config_last_reload_success.SetToCurrentTime();
+  logger_->Info("configuration reloaded", {{"path", config_path_}});
+  return absl::OkStatus();
+}
+
+void Gateway::Shutdown() {
+  int drain_seconds;
+  {
+    absl::MutexLock lock(&mu_);
+    if (draining_) return;
+    draining_ = true;
+    drain_seconds = config_.server.drain_seconds;
+  }
+  metrics_.ready.Set(0);
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  const int64_t inflight = inflight_.count();
+  logger_->Info("draining", {{"inflight_calls", absl::StrCat(inflight)},
+                             {"drain_seconds", absl::StrCat(drain_seconds)}});
+  const bool idle = inflight_.WaitForIdle(absl::Now() + absl::Seconds(drain_seconds));
+  if (!idle) {
+    logger_->Warn("drain window ended; cancelling calls still in flight",
+                  {{"inflight_calls", absl::StrCat(inflight_.count())}});
+  }
+  server_->Shutdown(std::chrono::system_clock::now());
+  server_->Wait();
+  server_.reset();
+  admin_.reset();
+  logger_->Info("stopped");
+}
+
+}  // namespace gateway::app

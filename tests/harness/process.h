@@ -1,0 +1,84 @@
+// Test harness: runs a program of this repository as a child process, the way an
+// operator would, and observes it from outside.
+#ifndef TESTS_HARNESS_PROCESS_H_
+#define TESTS_HARNESS_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace gateway::testing {
+
+// The path of a runfile, e.g. "server/gateway", for a test with it in `data`.
+std::string Runfile(const std::string& path);
+
+// A writable scratch directory for this test (TEST_TMPDIR).
+std::string TempDir();
+
+// Writes `contents` to `path`, replacing it.
+void WriteFile(const std::string& path, const std::string& contents);
+
+// Reads a whole file; empty if it cannot be read.
+std::string ReadFile(const std::string& path);
+
+class Subprocess {
+ public:
+  // Starts `argv[0]` with `argv`, the current environment plus `env`. stdout is read
+  // through a pipe (ReadLine); stderr goes to `stderr_path`.
+  static absl::StatusOr<Subprocess> Start(const std::vector<std::string>& argv,
+                                          const std::map<std::string, std::string>& env,
+                                          const std::string& stderr_path);
+  Subprocess(Subprocess&& other) noexcept;
+  Subprocess& operator=(Subprocess&&) = delete;
+  // Kills the process (SIGKILL) if it still runs.
+  ~Subprocess();
+
+  // The next line of stdout, or nullopt at end of file or after `timeout`.
+  std::optional<std::string> ReadLine(absl::Duration timeout);
+  // Sends `signal_number`.
+  void Signal(int signal_number) const;
+  // Waits up to `timeout` for the process to exit; its exit status, or -1 if it was killed
+  // by a signal, or nullopt if it is still running.
+  std::optional<int> Wait(absl::Duration timeout);
+
+  pid_t pid() const { return pid_; }
+
+ private:
+  Subprocess(pid_t pid, int stdout_fd) : pid_(pid), stdout_fd_(stdout_fd) {}
+
+  pid_t pid_ = -1;
+  int stdout_fd_ = -1;
+  std::string buffer_;
+  std::optional<int> exit_status_;
+};
+
+// Polls `condition` every 20 ms until it is true or `timeout` passes; returns its last value.
+template <typename Condition>
+bool PollUntil(Condition condition, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    if (condition()) return true;
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
+struct HttpResponse {
+  int status = 0;
+  std::string content_type;
+  std::string body;
+};
+
+// A blocking HTTP/1.1 request to 127.0.0.1:`port`.
+absl::StatusOr<HttpResponse> HttpRequest(int port, const std::string& method,
+                                         const std::string& target);
+
+}  // namespace gateway::testing
+
+#endif  // TESTS_HARNESS_PROCESS_H_
