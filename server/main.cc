@@ -112,8 +112,7 @@ int main(int argc, char** argv) {
   }
   auto host = [](const std::string& address) { return address.substr(0, address.rfind(':')); };
   const std::string grpc_listen = absl::StrCat(host(grpc_address), ":", (*gateway)->grpc_port());
-  const std::string admin_listen =
-      absl::StrCat(host(admin_address), ":", (*gateway)->admin_port());
+  const std::string admin_listen = absl::StrCat(host(admin_address), ":", (*gateway)->admin_port());
   logger.Info("gateway serving", {{"version", gateway::app::kVersion},
                                   {"grpc_address", grpc_listen},
                                   {"admin_address", admin_listen}});

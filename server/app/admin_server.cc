@@ -28,8 +28,8 @@ http::response<http::string_body> Route(const http::request<http::string_body>& 
   response.set(http::field::content_type, "text/plain; charset=utf-8");
   const beast::string_view target = request.target();
   const beast::string_view path = target.substr(0, target.find('?'));
-  const bool known = path == "/metrics" || path == "/healthz" || path == "/readyz" ||
-                     path == "/config";
+  const bool known =
+      path == "/metrics" || path == "/healthz" || path == "/readyz" || path == "/config";
   if (!known) {
     response.result(http::status::not_found);
     response.body() = "not found; try /metrics, /healthz, /readyz or /config\n";
@@ -66,10 +66,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void Read() {
     request_ = {};
     stream_.expires_after(kReadTimeout);
-    http::async_read(stream_, buffer_, request_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->OnRead(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, request_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
  private:
@@ -107,15 +106,14 @@ class AdminServer::Listener : public std::enable_shared_from_this<AdminServer::L
         handlers_(std::make_shared<const AdminHandlers>(std::move(handlers))) {}
 
   void Accept() {
-    acceptor_.async_accept(asio::make_strand(io_),
-                           [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-                             if (ec == asio::error::operation_aborted) return;
-                             if (!ec) {
-                               std::make_shared<Session>(std::move(socket), self->handlers_)
-                                   ->Read();
-                             }
-                             self->Accept();
-                           });
+    acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](beast::error_code ec,
+                                                                               tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) {
+        std::make_shared<Session>(std::move(socket), self->handlers_)->Read();
+      }
+      self->Accept();
+    });
   }
 
  private:
@@ -125,12 +123,12 @@ class AdminServer::Listener : public std::enable_shared_from_this<AdminServer::L
 };
 
 absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(const std::string& address,
-                                                                 AdminHandlers handlers) {
+                                                                AdminHandlers handlers) {
   const size_t colon = address.rfind(':');
   int port = 0;
   if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port)) {
-    return absl::InvalidArgumentError(absl::StrCat("admin address \"", address,
-                                                   "\" is not host:port"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("admin address \"", address, "\" is not host:port"));
   }
   std::string host = address.substr(0, colon);
   if (host.size() > 1 && host.front() == '[' && host.back() == ']') {
@@ -156,7 +154,8 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(const std::strin
   const int bound_port = acceptor.local_endpoint().port();
   auto listener = std::make_shared<Listener>(*io, std::move(acceptor), std::move(handlers));
   listener->Accept();
-  return std::unique_ptr<AdminServer>(new AdminServer(std::move(io), std::move(listener), bound_port));
+  return std::unique_ptr<AdminServer>(
+      new AdminServer(std::move(io), std::move(listener), bound_port));
 }
 
 AdminServer::AdminServer(std::unique_ptr<asio::io_context> io, std::shared_ptr<Listener> listener,

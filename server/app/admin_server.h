@@ -33,7 +33,7 @@ class AdminServer {
   // destroyed. Errors: INVALID_ARGUMENT for a malformed address, UNAVAILABLE when the
   // address cannot be bound.
   static absl::StatusOr<std::unique_ptr<AdminServer>> Start(const std::string& address,
-                                                             AdminHandlers handlers);
+                                                            AdminHandlers handlers);
   ~AdminServer();
 
   AdminServer(const AdminServer&) = delete;

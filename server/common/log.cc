@@ -34,8 +34,8 @@ std::string RedactAfter(absl::string_view text, absl::string_view prefix, bool k
     if (end - hit - prefix.size() < min_length) {
       absl::StrAppend(&out, text.substr(pos, end - pos));
     } else {
-      absl::StrAppend(&out, text.substr(pos, hit - pos), keep_prefix ? text.substr(hit, prefix.size()) : "",
-                      kRedacted);
+      absl::StrAppend(&out, text.substr(pos, hit - pos),
+                      keep_prefix ? text.substr(hit, prefix.size()) : "", kRedacted);
     }
     pos = end == hit ? hit + 1 : end;
   }

@@ -30,9 +30,8 @@ bool IsPlaceholderSecret(absl::string_view value) {
   if (lower.front() == '<' && lower.back() == '>') return true;
   if (lower.find_first_not_of('x') == std::string::npos) return true;
   if (lower.find_first_not_of('*') == std::string::npos) return true;
-  for (absl::string_view marker :
-       {"your-", "your_", "changeme", "change-me", "placeholder", "replace-me", "replace_me",
-        "example", "dummy"}) {
+  for (absl::string_view marker : {"your-", "your_", "changeme", "change-me", "placeholder",
+                                   "replace-me", "replace_me", "example", "dummy"}) {
     if (absl::StrContains(lower, marker)) return true;
   }
   return false;

@@ -7,11 +7,11 @@
 #include "absl/status/statusor.h"
 
 // Returns from the enclosing function if `expr` (an absl::Status) is not OK.
-#define GW_RETURN_IF_ERROR(expr)                    \
-  do {                                              \
+#define GW_RETURN_IF_ERROR(expr)                                \
+  do {                                                          \
     if (::absl::Status gw_status_ = (expr); !gw_status_.ok()) { \
-      return gw_status_;                            \
-    }                                               \
+      return gw_status_;                                        \
+    }                                                           \
   } while (false)
 
 #define GW_STATUS_MACROS_CONCAT_INNER_(x, y) x##y

@@ -47,8 +47,8 @@ class Parser {
     for (const auto& entry : node) {
       const std::string key = entry.first.Scalar();
       if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
-        Error(Join(path, key), absl::StrCat("unknown key (expected one of: ",
-                                            absl::StrJoin(keys, ", "), ")"));
+        Error(Join(path, key),
+              absl::StrCat("unknown key (expected one of: ", absl::StrJoin(keys, ", "), ")"));
       }
     }
     return true;
@@ -118,8 +118,8 @@ class Parser {
     return true;
   }
 
-  void Double(const YAML::Node& map, absl::string_view key, const std::string& path,
-              double* out, double min) {
+  void Double(const YAML::Node& map, absl::string_view key, const std::string& path, double* out,
+              double min) {
     auto value = Scalar(map, key, path);
     if (!value) return;
     SetDouble(*value, Join(path, key), out, min);
@@ -175,7 +175,8 @@ class Parser {
       Error(where, "must have exactly one of env or file");
       return false;
     }
-    *out = env ? SecretRef{SecretRef::Source::kEnv, *env} : SecretRef{SecretRef::Source::kFile, *file};
+    *out =
+        env ? SecretRef{SecretRef::Source::kEnv, *env} : SecretRef{SecretRef::Source::kFile, *file};
     if (out->name.empty()) {
       Error(where, "names an empty variable or path");
       return false;
@@ -192,8 +193,9 @@ class Parser {
 
 void ParseServer(Parser& p, const YAML::Node& node, app::ServerOptions& out) {
   const std::string path = "server";
-  if (!p.Map(node, path,
-             {"grpc_address", "admin_address", "max_message_bytes", "drain_seconds", "log_level"})) {
+  if (!p.Map(
+          node, path,
+          {"grpc_address", "admin_address", "max_message_bytes", "drain_seconds", "log_level"})) {
     return;
   }
   p.String(node, "grpc_address", path, &out.grpc_address);
@@ -237,11 +239,10 @@ upstream::WorkspaceOptions ParseWorkspace(Parser& p, const YAML::Node& node,
                                           const std::string& path) {
   upstream::WorkspaceOptions out;
   if (!p.Map(node, path,
-             {"name", "host", "allow_plaintext", "ca_file", "timeout_seconds",
-              "connect_timeout_ms", "max_connections", "idle_timeout_seconds",
-              "max_response_bytes", "rate_limit_rps", "rate_limit_burst",
-              "rate_limit_max_wait_ms", "retry", "circuit_breaker", "default_warehouse_id",
-              "default_catalog", "default_schema"})) {
+             {"name", "host", "allow_plaintext", "ca_file", "timeout_seconds", "connect_timeout_ms",
+              "max_connections", "idle_timeout_seconds", "max_response_bytes", "rate_limit_rps",
+              "rate_limit_burst", "rate_limit_max_wait_ms", "retry", "circuit_breaker",
+              "default_warehouse_id", "default_catalog", "default_schema"})) {
     p.Error(path, "must be a mapping with at least a name");
     return out;
   }
@@ -405,8 +406,8 @@ void CheckAddress(Parser& p, const std::string& address, const std::string& path
   int port = -1;
   if (colon == std::string::npos || colon == 0 ||
       !absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 || port > 65535) {
-    p.Error(path, absl::StrCat("must be host:port with a port from 0 to 65535, not \"",
-                               address, "\""));
+    p.Error(path,
+            absl::StrCat("must be host:port with a port from 0 to 65535, not \"", address, "\""));
   }
 }
 
@@ -552,8 +553,7 @@ void Validate(Parser& p, const GatewayConfig& config, const EnvReader& env) {
                 "is for the local emulator)");
       }
     } else if (!absl::StartsWith(w.host, "https://") || w.host.size() <= 8) {
-      p.Error(Join(path, "host"),
-              absl::StrCat("must be an https:// URL, not \"", w.host, "\""));
+      p.Error(Join(path, "host"), absl::StrCat("must be an https:// URL, not \"", w.host, "\""));
     }
     if (w.retry.max_backoff_ms < w.retry.base_backoff_ms) {
       p.Error(Join(path, "retry.max_backoff_ms"), "must be >= retry.base_backoff_ms");
@@ -606,10 +606,9 @@ void Validate(Parser& p, const GatewayConfig& config, const EnvReader& env) {
     }
     if (pool_names.count(t.credential_pool) == 0) {
       p.Error(Join(path, "credential_pool"),
-              t.credential_pool.empty()
-                  ? std::string("is required")
-                  : absl::StrCat("names no configured credential pool (\"", t.credential_pool,
-                                 "\")"));
+              t.credential_pool.empty() ? std::string("is required")
+                                        : absl::StrCat("names no configured credential pool (\"",
+                                                       t.credential_pool, "\")"));
     }
     for (size_t j = 0; j < t.api_key_sha256.size(); ++j) {
       if (!key_hashes.insert(t.api_key_sha256[j]).second) {
@@ -640,8 +639,8 @@ absl::StatusOr<GatewayConfig> ParseConfig(absl::string_view yaml, const EnvReade
   try {
     root = YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("line ", e.mark.line + 1, ", column ",
-                                                   e.mark.column + 1, ": ", e.msg));
+    return absl::InvalidArgumentError(
+        absl::StrCat("line ", e.mark.line + 1, ", column ", e.mark.column + 1, ": ", e.msg));
   }
   Parser p(env);
   GatewayConfig config;
@@ -649,8 +648,7 @@ absl::StatusOr<GatewayConfig> ParseConfig(absl::string_view yaml, const EnvReade
     if (root.IsDefined() && !root.IsNull() && !root.IsMap()) {
       return absl::InvalidArgumentError("(top level): must be a mapping");
     }
-    p.Map(root, "",
-          {"server", "workspaces", "credential_pools", "tenants", "redis", "security"});
+    p.Map(root, "", {"server", "workspaces", "credential_pools", "tenants", "redis", "security"});
     ParseServer(p, root["server"], config.server);
     size_t i = 0;
     for (const YAML::Node& item : p.Seq(root["workspaces"], "workspaces")) {
@@ -764,8 +762,7 @@ std::string RedactedYaml(const GatewayConfig& config) {
     out << YAML::Key << "max_retries" << YAML::Value << w.retry.max_retries;
     out << YAML::Key << "base_backoff_ms" << YAML::Value << w.retry.base_backoff_ms;
     out << YAML::Key << "max_backoff_ms" << YAML::Value << w.retry.max_backoff_ms;
-    out << YAML::Key << "max_retry_after_seconds" << YAML::Value
-        << w.retry.max_retry_after_seconds;
+    out << YAML::Key << "max_retry_after_seconds" << YAML::Value << w.retry.max_retry_after_seconds;
     out << YAML::Key << "budget_percent" << YAML::Value << w.retry.budget_percent;
     out << YAML::Key << "min_retry_concurrency" << YAML::Value << w.retry.min_retry_concurrency;
     out << YAML::EndMap;

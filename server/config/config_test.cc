@@ -242,9 +242,9 @@ credential_pools: [{name: p, workspace: w, credentials: [{name: c, type: pat, to
 }
 
 TEST(ParseConfigTest, StrictModeNamesMissingAndPlaceholderSecrets) {
-  const std::string errors = Errors(kGoodConfig, {{"ETL_TOKEN", "your-token"},
-                                                  {"ETL_AZURE_SECRET", ""},
-                                                  {"HANDLE_KEY", "k-123456789"}});
+  const std::string errors = Errors(
+      kGoodConfig,
+      {{"ETL_TOKEN", "your-token"}, {"ETL_AZURE_SECRET", ""}, {"HANDLE_KEY", "k-123456789"}});
   EXPECT_THAT(errors, HasSubstr("credential_pools[0].credentials[0].token: env:ETL_TOKEN holds a "
                                 "placeholder, not a real secret"));
   EXPECT_THAT(errors, HasSubstr("credential_pools[0].credentials[1].client_secret: environment "
@@ -302,7 +302,8 @@ TEST(ParseConfigTest, EnvironmentAloneDescribesTheDefaultWorkspace) {
 }
 
 TEST(ParseConfigTest, EnvironmentOverridesTheFileForTheDefaultWorkspaceOnly) {
-  absl::StatusOr<GatewayConfig> config = ParseConfig(R"yaml(
+  absl::StatusOr<GatewayConfig> config =
+      ParseConfig(R"yaml(
 workspaces:
   - {name: default, host: "https://old.cloud.databricks.com", timeout_seconds: 90}
   - {name: other, host: "https://other.cloud.databricks.com", timeout_seconds: 90}
@@ -311,14 +312,14 @@ credential_pools:
     workspace: default
     credentials: [{name: file-pat, type: pat, token: {env: FILE_TOKEN}}]
 )yaml",
-                                                     FakeEnv({{"DATABRICKS_HOST", "https://new.cloud.databricks.com"},
-                                                              {"DATABRICKS_TIMEOUT_SECS", "15"},
-                                                              {"FILE_TOKEN", "dapi0123456789abcdef"},
-                                                              {"DATABRICKS_CLIENT_ID", "cid"},
-                                                              {"DATABRICKS_CLIENT_SECRET", "m2m-secret-1"},
-                                                              {"AZURE_TENANT_ID", "tid"},
-                                                              {"AZURE_CLIENT_ID", "aid"},
-                                                              {"AZURE_CLIENT_SECRET", "az-secret-2"}}));
+                  FakeEnv({{"DATABRICKS_HOST", "https://new.cloud.databricks.com"},
+                           {"DATABRICKS_TIMEOUT_SECS", "15"},
+                           {"FILE_TOKEN", "dapi0123456789abcdef"},
+                           {"DATABRICKS_CLIENT_ID", "cid"},
+                           {"DATABRICKS_CLIENT_SECRET", "m2m-secret-1"},
+                           {"AZURE_TENANT_ID", "tid"},
+                           {"AZURE_CLIENT_ID", "aid"},
+                           {"AZURE_CLIENT_SECRET", "az-secret-2"}}));
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->workspaces[0].host, "https://new.cloud.databricks.com");
   EXPECT_EQ(config->workspaces[0].timeout_seconds, 15);
@@ -333,12 +334,11 @@ credential_pools:
 }
 
 TEST(ParseConfigTest, BadEnvironmentValuesAreNamed) {
-  const std::string errors =
-      Errors("", {{"DATABRICKS_HOST", "https://dbc-1.cloud.databricks.com"},
-                  {"DATABRICKS_TOKEN", "dapi0123456789abcdef"},
-                  {"DATABRICKS_TIMEOUT_SECS", "thirty"},
-                  {"DATABRICKS_RATE_LIMIT", "-4"},
-                  {"DATABRICKS_CLIENT_SECRET", "orphan-secret"}});
+  const std::string errors = Errors("", {{"DATABRICKS_HOST", "https://dbc-1.cloud.databricks.com"},
+                                         {"DATABRICKS_TOKEN", "dapi0123456789abcdef"},
+                                         {"DATABRICKS_TIMEOUT_SECS", "thirty"},
+                                         {"DATABRICKS_RATE_LIMIT", "-4"},
+                                         {"DATABRICKS_CLIENT_SECRET", "orphan-secret"}});
   EXPECT_THAT(errors, HasSubstr("env DATABRICKS_TIMEOUT_SECS: must be an integer, not \"thirty\""));
   EXPECT_THAT(errors, HasSubstr("env DATABRICKS_RATE_LIMIT: must be >= 0.001, not -4"));
   EXPECT_THAT(errors,
@@ -347,10 +347,10 @@ TEST(ParseConfigTest, BadEnvironmentValuesAreNamed) {
 }
 
 TEST(ParseConfigTest, EnvironmentSettingWithoutADefaultWorkspaceIsAnError) {
-  EXPECT_THAT(Errors(kMinimal, {{"ETL_TOKEN", "dapi0123456789abcdef"},
-                                {"DATABRICKS_WAREHOUSE_ID", "wh"}}),
-              HasSubstr("env DATABRICKS_WAREHOUSE_ID: is set, but there is no workspace named "
-                        "\"default\""));
+  EXPECT_THAT(
+      Errors(kMinimal, {{"ETL_TOKEN", "dapi0123456789abcdef"}, {"DATABRICKS_WAREHOUSE_ID", "wh"}}),
+      HasSubstr("env DATABRICKS_WAREHOUSE_ID: is set, but there is no workspace named "
+                "\"default\""));
 }
 
 TEST(RedactedYamlTest, ShowsReferencesNeverValues) {

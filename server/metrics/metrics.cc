@@ -40,8 +40,8 @@ GatewayMetrics::GatewayMetrics(std::shared_ptr<prometheus::Registry> registry,
       config_last_reload_success(
           SimpleGauge(*registry, "gateway_config_last_reload_success_timestamp_seconds",
                       "Unix time of the last configuration load that succeeded.")),
-      inflight_calls(SimpleGauge(*registry, "gateway_inflight_calls",
-                                 "gRPC calls being handled now.")),
+      inflight_calls(
+          SimpleGauge(*registry, "gateway_inflight_calls", "gRPC calls being handled now.")),
       ready(SimpleGauge(*registry, "gateway_ready",
                         "1 while the gateway accepts traffic, 0 while starting or draining.")),
       registry_(std::move(registry)) {}

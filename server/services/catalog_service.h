@@ -11,18 +11,21 @@ namespace gateway::services {
 
 class CatalogService final : public databricks::gateway::v1::CatalogService::CallbackService {
  public:
-  grpc::ServerUnaryReactor* ListCatalogs(grpc::CallbackServerContext* context,
+  grpc::ServerUnaryReactor* ListCatalogs(
+      grpc::CallbackServerContext* context,
       const databricks::gateway::v1::ListCatalogsRequest* request,
       databricks::gateway::v1::ListCatalogsResponse* response) override;
-  grpc::ServerUnaryReactor* ListSchemas(grpc::CallbackServerContext* context,
+  grpc::ServerUnaryReactor* ListSchemas(
+      grpc::CallbackServerContext* context,
       const databricks::gateway::v1::ListSchemasRequest* request,
       databricks::gateway::v1::ListSchemasResponse* response) override;
-  grpc::ServerUnaryReactor* ListTables(grpc::CallbackServerContext* context,
+  grpc::ServerUnaryReactor* ListTables(
+      grpc::CallbackServerContext* context,
       const databricks::gateway::v1::ListTablesRequest* request,
       databricks::gateway::v1::ListTablesResponse* response) override;
   grpc::ServerUnaryReactor* GetTable(grpc::CallbackServerContext* context,
-      const databricks::gateway::v1::GetTableRequest* request,
-      databricks::gateway::v1::GetTableResponse* response) override;
+                                     const databricks::gateway::v1::GetTableRequest* request,
+                                     databricks::gateway::v1::GetTableResponse* response) override;
 };
 
 }  // namespace gateway::services

@@ -58,9 +58,9 @@ class GatewayProcess {
     config_path_ = absl::StrCat(testing::TempDir(), "/", name, ".yaml");
     log_path_ = absl::StrCat(testing::TempDir(), "/", name, ".log");
     WriteFile(config_path_, config);
-    absl::StatusOr<Subprocess> process = Subprocess::Start(
-        {testing::Runfile("server/gateway"), "--config=" + config_path_},
-        {{"DATABRICKS_TOKEN", kToken}}, log_path_);
+    absl::StatusOr<Subprocess> process =
+        Subprocess::Start({testing::Runfile("server/gateway"), "--config=" + config_path_},
+                          {{"DATABRICKS_TOKEN", kToken}}, log_path_);
     EXPECT_TRUE(process.ok()) << process.status();
     process_ = std::make_unique<Subprocess>(*std::move(process));
     std::optional<std::string> line = process_->ReadLine(absl::Seconds(30));
@@ -94,8 +94,7 @@ class GatewayProcess {
   int admin_port_ = 0;
 };
 
-grpc::Status Check(Health::Stub& stub, const std::string& service,
-                   HealthCheckResponse* response) {
+grpc::Status Check(Health::Stub& stub, const std::string& service, HealthCheckResponse* response) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   HealthCheckRequest request;
@@ -135,11 +134,11 @@ TEST(GatewayProcessTest, ReflectionListsTheFourServicesAndServesTheirDescriptors
   for (const auto& service : response.list_services_response().service()) {
     services.push_back(service.name());
   }
-  EXPECT_THAT(services, ::testing::IsSupersetOf({"databricks.gateway.v1.JobsService",
-                                                 "databricks.gateway.v1.SqlService",
-                                                 "databricks.gateway.v1.DeltaService",
-                                                 "databricks.gateway.v1.CatalogService",
-                                                 "grpc.health.v1.Health"}));
+  EXPECT_THAT(services,
+              ::testing::IsSupersetOf(
+                  {"databricks.gateway.v1.JobsService", "databricks.gateway.v1.SqlService",
+                   "databricks.gateway.v1.DeltaService", "databricks.gateway.v1.CatalogService",
+                   "grpc.health.v1.Health"}));
 
   request.set_file_containing_symbol("databricks.gateway.v1.JobsService");
   ASSERT_TRUE(stream->Write(request));
@@ -238,6 +237,9 @@ TEST(GatewayProcessTest, SigtermDrainsACallInFlightThenExitsZero) {
   // The call in flight is not cut: it sees the gateway turn NOT_SERVING.
   ASSERT_TRUE(watch->Read(&update));
   EXPECT_EQ(update.status(), HealthCheckResponse::NOT_SERVING);
+  HealthCheckResponse service_health;
+  ASSERT_TRUE(Check(*stub, "databricks.gateway.v1.JobsService", &service_health).ok());
+  EXPECT_EQ(service_health.status(), HealthCheckResponse::NOT_SERVING);
   const HttpResponse readyz = gateway.Get("/readyz");
   EXPECT_EQ(readyz.status, 503);
   EXPECT_EQ(readyz.body, "not ready: draining\n");
@@ -276,9 +278,9 @@ TEST(GatewayProcessTest, SighupWithABadFileKeepsTheOldConfigThenAGoodFileApplies
 
   WriteFile(gateway.config_path(), Config(5, "wh-bad") + "surprise: 1\n");
   gateway.process().Signal(SIGHUP);
-  ASSERT_TRUE(PollUntil(
-      [&] { return absl::StrContains(gateway.Log(), "configuration reload rejected"); },
-      absl::Seconds(20)));
+  ASSERT_TRUE(
+      PollUntil([&] { return absl::StrContains(gateway.Log(), "configuration reload rejected"); },
+                absl::Seconds(20)));
   EXPECT_THAT(gateway.Log(), HasSubstr("surprise: unknown key"));
   EXPECT_THAT(gateway.Get("/config").body, HasSubstr("default_warehouse_id: wh-old"));
   EXPECT_EQ(gateway.Get("/readyz").status, 200);
