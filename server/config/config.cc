@@ -1,5 +1,7 @@
 #include "server/config/config.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <fstream>
 #include <set>
@@ -532,6 +534,20 @@ void CheckSecret(Parser& p, const GatewayConfig& config, const SecretRef& ref,
 void Validate(Parser& p, const GatewayConfig& config, const EnvReader& env) {
   CheckAddress(p, config.server.grpc_address, "server.grpc_address");
   CheckAddress(p, config.server.admin_address, "server.admin_address");
+  {
+    // The admin server binds an IP address directly (no name resolution).
+    std::string host =
+        config.server.admin_address.substr(0, config.server.admin_address.rfind(':'));
+    if (host.size() > 1 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+    }
+    unsigned char ip[16];
+    if (host != "localhost" && inet_pton(AF_INET, host.c_str(), ip) != 1 &&
+        inet_pton(AF_INET6, host.c_str(), ip) != 1) {
+      p.Error("server.admin_address",
+              absl::StrCat("must name an IP address or localhost, not \"", host, "\""));
+    }
+  }
 
   if (config.workspaces.empty()) {
     p.Error("workspaces", "at least one workspace is required (or set DATABRICKS_HOST)");

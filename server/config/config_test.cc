@@ -161,6 +161,9 @@ redis:
   EXPECT_THAT(errors, HasSubstr("server.grpc_address: must be host:port with a port from 0 to "
                                 "65535, not \"localhost\""));
   EXPECT_THAT(errors, HasSubstr("redis.enabled: must be true or false, not \"yes\""));
+  EXPECT_THAT(Errors(std::string(kMinimal) + "server: {admin_address: \"admin.local:9090\"}\n"),
+              HasSubstr("server.admin_address: must name an IP address or localhost, not "
+                        "\"admin.local\""));
 }
 
 TEST(ParseConfigTest, InlineSecretIsRefused) {

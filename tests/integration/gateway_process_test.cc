@@ -313,6 +313,24 @@ TEST(GatewayProcessTest, InvalidConfigExitsTwoListingEveryErrorWithItsPath) {
   EXPECT_THAT(errors, HasSubstr("workspaces[0].host: is required"));
 }
 
+TEST(GatewayProcessTest, CheckPrintsTheRedactedConfigAndExitsZero) {
+  const std::string config_path = testing::TempDir() + "/check.yaml";
+  const std::string log_path = testing::TempDir() + "/check.log";
+  WriteFile(config_path, Config(5, "wh-check"));
+  absl::StatusOr<Subprocess> check =
+      Subprocess::Start({testing::Runfile("server/gateway"), "--config=" + config_path, "--check"},
+                        {{"DATABRICKS_TOKEN", kToken}}, log_path);
+  ASSERT_TRUE(check.ok());
+  std::string output;
+  while (std::optional<std::string> line = check->ReadLine(absl::Seconds(10))) {
+    output += *line + "\n";
+  }
+  EXPECT_EQ(check->Wait(absl::Seconds(10)), 0);
+  EXPECT_THAT(output, HasSubstr("default_warehouse_id: wh-check"));
+  EXPECT_THAT(output, HasSubstr("token: {env: DATABRICKS_TOKEN}"));
+  EXPECT_THAT(output, Not(HasSubstr(kToken)));
+}
+
 TEST(GatewayProcessTest, HelpAndBadFlags) {
   const std::string log_path = testing::TempDir() + "/flags.log";
   absl::StatusOr<Subprocess> help =
