@@ -5,10 +5,10 @@
 set -euo pipefail
 
 packages=(
-  # build
-  bazel-bootstrap g++ pkg-config
-  # libraries
-  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
+  # build (Bazel 4.2.3 and the compiler)
+  bazel-bootstrap g++
+  # libraries and code generators
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libboost-dev libssl-dev prometheus-cpp-dev libyaml-cpp-dev
   # tests
   libgtest-dev libgmock-dev
