@@ -37,7 +37,7 @@ std::string RedactAfter(absl::string_view text, absl::string_view prefix, bool k
       absl::StrAppend(&out, text.substr(pos, hit - pos),
                       keep_prefix ? text.substr(hit, prefix.size()) : "", kRedacted);
     }
-    pos = end == hit ? hit + 1 : end;
+    pos = end;
   }
   absl::StrAppend(&out, text.substr(std::min(pos, text.size())));
   return out;

@@ -158,7 +158,8 @@ class Parser {
     }
   }
 
-  // A secret: {env: NAME} or {file: PATH}. Returns whether one was given.
+  // A secret: {env: NAME} or {file: PATH}. Returns whether the key was given; a malformed
+  // one is reported here and leaves `out` empty.
   bool Secret(const YAML::Node& map, absl::string_view key, const std::string& path,
               SecretRef* out) {
     const YAML::Node node = map[std::string(key)];
@@ -168,20 +169,18 @@ class Parser {
       Error(where,
             "must be {env: VARIABLE} or {file: PATH}; secrets are never written in the config "
             "file");
-      return false;
+      return true;
     }
-    if (!Map(node, where, {"env", "file"})) return false;
+    Map(node, where, {"env", "file"});
     auto env = Scalar(node, "env", where);
     auto file = Scalar(node, "file", where);
     if (env.has_value() == file.has_value()) {
       Error(where, "must have exactly one of env or file");
-      return false;
-    }
-    *out =
-        env ? SecretRef{SecretRef::Source::kEnv, *env} : SecretRef{SecretRef::Source::kFile, *file};
-    if (out->name.empty()) {
+    } else if ((env ? *env : *file).empty()) {
       Error(where, "names an empty variable or path");
-      return false;
+    } else {
+      *out = env ? SecretRef{SecretRef::Source::kEnv, *env}
+                 : SecretRef{SecretRef::Source::kFile, *file};
     }
     return true;
   }
@@ -526,7 +525,8 @@ void ApplyEnvironment(Parser& p, GatewayConfig& config) {
 
 void CheckSecret(Parser& p, const GatewayConfig& config, const SecretRef& ref,
                  const std::string& path, const EnvReader& env) {
-  if (!config.strict_secrets) return;
+  // An empty reference was already reported as malformed.
+  if (!config.strict_secrets || ref.name.empty()) return;
   absl::StatusOr<std::string> value = ReadSecret(ref, env);
   if (!value.ok()) p.Error(path, value.status().message());
 }
@@ -561,7 +561,7 @@ void Validate(Parser& p, const GatewayConfig& config, const EnvReader& env) {
       p.Error(Join(path, "name"), absl::StrCat("duplicate workspace name \"", w.name, "\""));
     }
     if (w.host.empty()) {
-      p.Error(Join(path, "host"), "is required (e.g. https://adb-123.4.azuredatabricks.net)");
+      p.Error(Join(path, "host"), "is required (the workspace URL, https://<workspace host>)");
     } else if (absl::StartsWith(w.host, "http://")) {
       if (!w.allow_plaintext) {
         p.Error(Join(path, "host"),
@@ -602,10 +602,9 @@ void Validate(Parser& p, const GatewayConfig& config, const EnvReader& env) {
       if (!c.name.empty() && !credential_names.insert(c.name).second) {
         p.Error(Join(cpath, "name"), absl::StrCat("duplicate credential name \"", c.name, "\""));
       }
-      if (c.type == credentials::CredentialType::kPat && !c.token.name.empty()) {
+      if (c.type == credentials::CredentialType::kPat) {
         CheckSecret(p, config, c.token, Join(cpath, "token"), env);
-      }
-      if (c.type != credentials::CredentialType::kPat && !c.client_secret.name.empty()) {
+      } else {
         CheckSecret(p, config, c.client_secret, Join(cpath, "client_secret"), env);
       }
     }
@@ -729,6 +728,11 @@ void EmitSecret(YAML::Emitter& out, const char* key, const SecretRef& ref) {
       << YAML::EndMap;
 }
 
+template <typename T>
+void Put(YAML::Emitter& out, const char* key, const T& value) {
+  out << YAML::Key << key << YAML::Value << value;
+}
+
 void EmitList(YAML::Emitter& out, const char* key, const std::vector<std::string>& items) {
   out << YAML::Key << key << YAML::Value << YAML::Flow << items;
 }
@@ -752,44 +756,44 @@ std::string RedactedYaml(const GatewayConfig& config) {
   out << YAML::BeginMap;
   const app::ServerOptions& s = config.server;
   out << YAML::Key << "server" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "grpc_address" << YAML::Value << s.grpc_address;
-  out << YAML::Key << "admin_address" << YAML::Value << s.admin_address;
-  out << YAML::Key << "max_message_bytes" << YAML::Value << s.max_message_bytes;
-  out << YAML::Key << "drain_seconds" << YAML::Value << s.drain_seconds;
-  out << YAML::Key << "log_level" << YAML::Value << std::string(LogLevelName(s.log_level));
+  Put(out, "grpc_address", s.grpc_address);
+  Put(out, "admin_address", s.admin_address);
+  Put(out, "max_message_bytes", s.max_message_bytes);
+  Put(out, "drain_seconds", s.drain_seconds);
+  Put(out, "log_level", std::string(LogLevelName(s.log_level)));
   out << YAML::EndMap;
 
   out << YAML::Key << "workspaces" << YAML::Value << YAML::BeginSeq;
   for (const auto& w : config.workspaces) {
     out << YAML::BeginMap;
-    out << YAML::Key << "name" << YAML::Value << w.name;
-    out << YAML::Key << "host" << YAML::Value << w.host;
-    out << YAML::Key << "allow_plaintext" << YAML::Value << w.allow_plaintext;
-    out << YAML::Key << "ca_file" << YAML::Value << w.ca_file;
-    out << YAML::Key << "timeout_seconds" << YAML::Value << w.timeout_seconds;
-    out << YAML::Key << "connect_timeout_ms" << YAML::Value << w.connect_timeout_ms;
-    out << YAML::Key << "max_connections" << YAML::Value << w.max_connections;
-    out << YAML::Key << "idle_timeout_seconds" << YAML::Value << w.idle_timeout_seconds;
-    out << YAML::Key << "max_response_bytes" << YAML::Value << w.max_response_bytes;
-    out << YAML::Key << "rate_limit_rps" << YAML::Value << w.rate_limit_rps;
-    out << YAML::Key << "rate_limit_burst" << YAML::Value << w.rate_limit_burst;
-    out << YAML::Key << "rate_limit_max_wait_ms" << YAML::Value << w.rate_limit_max_wait_ms;
+    Put(out, "name", w.name);
+    Put(out, "host", w.host);
+    Put(out, "allow_plaintext", w.allow_plaintext);
+    Put(out, "ca_file", w.ca_file);
+    Put(out, "timeout_seconds", w.timeout_seconds);
+    Put(out, "connect_timeout_ms", w.connect_timeout_ms);
+    Put(out, "max_connections", w.max_connections);
+    Put(out, "idle_timeout_seconds", w.idle_timeout_seconds);
+    Put(out, "max_response_bytes", w.max_response_bytes);
+    Put(out, "rate_limit_rps", w.rate_limit_rps);
+    Put(out, "rate_limit_burst", w.rate_limit_burst);
+    Put(out, "rate_limit_max_wait_ms", w.rate_limit_max_wait_ms);
     out << YAML::Key << "retry" << YAML::Value << YAML::BeginMap;
-    out << YAML::Key << "max_retries" << YAML::Value << w.retry.max_retries;
-    out << YAML::Key << "base_backoff_ms" << YAML::Value << w.retry.base_backoff_ms;
-    out << YAML::Key << "max_backoff_ms" << YAML::Value << w.retry.max_backoff_ms;
-    out << YAML::Key << "max_retry_after_seconds" << YAML::Value << w.retry.max_retry_after_seconds;
-    out << YAML::Key << "budget_percent" << YAML::Value << w.retry.budget_percent;
-    out << YAML::Key << "min_retry_concurrency" << YAML::Value << w.retry.min_retry_concurrency;
+    Put(out, "max_retries", w.retry.max_retries);
+    Put(out, "base_backoff_ms", w.retry.base_backoff_ms);
+    Put(out, "max_backoff_ms", w.retry.max_backoff_ms);
+    Put(out, "max_retry_after_seconds", w.retry.max_retry_after_seconds);
+    Put(out, "budget_percent", w.retry.budget_percent);
+    Put(out, "min_retry_concurrency", w.retry.min_retry_concurrency);
     out << YAML::EndMap;
     out << YAML::Key << "circuit_breaker" << YAML::Value << YAML::BeginMap;
-    out << YAML::Key << "failure_threshold" << YAML::Value << w.circuit_breaker.failure_threshold;
-    out << YAML::Key << "open_seconds" << YAML::Value << w.circuit_breaker.open_seconds;
-    out << YAML::Key << "half_open_probes" << YAML::Value << w.circuit_breaker.half_open_probes;
+    Put(out, "failure_threshold", w.circuit_breaker.failure_threshold);
+    Put(out, "open_seconds", w.circuit_breaker.open_seconds);
+    Put(out, "half_open_probes", w.circuit_breaker.half_open_probes);
     out << YAML::EndMap;
-    out << YAML::Key << "default_warehouse_id" << YAML::Value << w.default_warehouse_id;
-    out << YAML::Key << "default_catalog" << YAML::Value << w.default_catalog;
-    out << YAML::Key << "default_schema" << YAML::Value << w.default_schema;
+    Put(out, "default_warehouse_id", w.default_warehouse_id);
+    Put(out, "default_catalog", w.default_catalog);
+    Put(out, "default_schema", w.default_schema);
     out << YAML::EndMap;
   }
   out << YAML::EndSeq;
@@ -797,25 +801,25 @@ std::string RedactedYaml(const GatewayConfig& config) {
   out << YAML::Key << "credential_pools" << YAML::Value << YAML::BeginSeq;
   for (const auto& pool : config.credential_pools) {
     out << YAML::BeginMap;
-    out << YAML::Key << "name" << YAML::Value << pool.name;
-    out << YAML::Key << "workspace" << YAML::Value << pool.workspace;
+    Put(out, "name", pool.name);
+    Put(out, "workspace", pool.workspace);
     out << YAML::Key << "credentials" << YAML::Value << YAML::BeginSeq;
     for (const auto& c : pool.credentials) {
       out << YAML::BeginMap;
-      out << YAML::Key << "name" << YAML::Value << c.name;
-      out << YAML::Key << "type" << YAML::Value << TypeName(c.type);
+      Put(out, "name", c.name);
+      Put(out, "type", TypeName(c.type));
       if (c.type == credentials::CredentialType::kPat) {
         EmitSecret(out, "token", c.token);
       } else {
-        out << YAML::Key << "client_id" << YAML::Value << c.client_id;
+        Put(out, "client_id", c.client_id);
         EmitSecret(out, "client_secret", c.client_secret);
       }
       if (c.type == credentials::CredentialType::kAzureServicePrincipal) {
-        out << YAML::Key << "azure_tenant_id" << YAML::Value << c.azure_tenant_id;
-        out << YAML::Key << "azure_login_host" << YAML::Value << c.azure_login_host;
+        Put(out, "azure_tenant_id", c.azure_tenant_id);
+        Put(out, "azure_login_host", c.azure_login_host);
       }
       if (c.type == credentials::CredentialType::kOAuthM2M) {
-        out << YAML::Key << "scopes" << YAML::Value << c.scopes;
+        Put(out, "scopes", c.scopes);
       }
       out << YAML::EndMap;
     }
@@ -826,37 +830,37 @@ std::string RedactedYaml(const GatewayConfig& config) {
   out << YAML::Key << "tenants" << YAML::Value << YAML::BeginSeq;
   for (const auto& t : config.tenants) {
     out << YAML::BeginMap;
-    out << YAML::Key << "name" << YAML::Value << t.name;
+    Put(out, "name", t.name);
     std::vector<std::string> hashes;
     for (const auto& hash : t.api_key_sha256) hashes.push_back(hash.substr(0, 8) + "...");
     EmitList(out, "api_key_sha256", hashes);
     EmitList(out, "mtls_identities", t.mtls_identities);
-    out << YAML::Key << "credential_pool" << YAML::Value << t.credential_pool;
+    Put(out, "credential_pool", t.credential_pool);
     out << YAML::Key << "access" << YAML::Value << YAML::BeginMap;
     EmitList(out, "methods", t.access.methods);
     EmitList(out, "warehouses", t.access.warehouses);
     EmitList(out, "schemas", t.access.schemas);
     out << YAML::EndMap;
     out << YAML::Key << "quota" << YAML::Value << YAML::BeginMap;
-    out << YAML::Key << "requests_per_second" << YAML::Value << t.quota.requests_per_second;
-    out << YAML::Key << "burst" << YAML::Value << t.quota.burst;
-    out << YAML::Key << "max_concurrent" << YAML::Value << t.quota.max_concurrent;
-    out << YAML::Key << "global" << YAML::Value << t.quota.global;
+    Put(out, "requests_per_second", t.quota.requests_per_second);
+    Put(out, "burst", t.quota.burst);
+    Put(out, "max_concurrent", t.quota.max_concurrent);
+    Put(out, "global", t.quota.global);
     out << YAML::EndMap << YAML::EndMap;
   }
   out << YAML::EndSeq;
 
   const ratelimit::RedisOptions& r = config.redis;
   out << YAML::Key << "redis" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "enabled" << YAML::Value << r.enabled;
-  out << YAML::Key << "address" << YAML::Value << r.address;
+  Put(out, "enabled", r.enabled);
+  Put(out, "address", r.address);
   if (r.has_password) EmitSecret(out, "password", r.password);
-  out << YAML::Key << "timeout_ms" << YAML::Value << r.timeout_ms;
-  out << YAML::Key << "replica_count" << YAML::Value << r.replica_count;
+  Put(out, "timeout_ms", r.timeout_ms);
+  Put(out, "replica_count", r.replica_count);
   out << YAML::EndMap;
 
   out << YAML::Key << "security" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "strict_secrets" << YAML::Value << config.strict_secrets;
+  Put(out, "strict_secrets", config.strict_secrets);
   if (config.has_handle_signing_key) {
     EmitSecret(out, "handle_signing_key", config.handle_signing_key);
   }

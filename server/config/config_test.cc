@@ -29,7 +29,7 @@ server:
   log_level: debug
 workspaces:
   - name: prod
-    host: https://adb-123.4.azuredatabricks.net
+    host: https://127.0.0.1:8443
     timeout_seconds: 45
     rate_limit_rps: 50
     retry: {max_retries: 5, base_backoff_ms: 25}
@@ -81,7 +81,7 @@ std::string Errors(absl::string_view yaml, std::map<std::string, std::string> en
 constexpr char kMinimal[] = R"yaml(
 workspaces:
   - name: w
-    host: https://example.cloud.databricks.com
+    host: https://127.0.0.1:8444
 credential_pools:
   - name: p
     workspace: w
@@ -97,7 +97,7 @@ TEST(ParseConfigTest, GoodFileFillsEveryComponentsOptions) {
   EXPECT_EQ(config->server.log_level, LogLevel::kDebug);
   ASSERT_EQ(config->workspaces.size(), 1u);
   const upstream::WorkspaceOptions& w = config->workspaces[0];
-  EXPECT_EQ(w.host, "https://adb-123.4.azuredatabricks.net");
+  EXPECT_EQ(w.host, "https://127.0.0.1:8443");
   EXPECT_EQ(w.timeout_seconds, 45);
   EXPECT_EQ(w.rate_limit_rps, 50);
   EXPECT_EQ(w.retry.max_retries, 5);
@@ -128,14 +128,14 @@ TEST(ParseConfigTest, UnknownKeyIsNamedWithItsPath) {
   EXPECT_EQ(Errors(R"yaml(
 workspaces:
   - name: w
-    hots: https://x.cloud.databricks.com
+    hots: https://127.0.0.1:8445
 )yaml"),
             "workspaces[0].hots: unknown key (expected one of: name, host, allow_plaintext, "
             "ca_file, timeout_seconds, connect_timeout_ms, max_connections, "
             "idle_timeout_seconds, max_response_bytes, rate_limit_rps, rate_limit_burst, "
             "rate_limit_max_wait_ms, retry, circuit_breaker, default_warehouse_id, "
             "default_catalog, default_schema)\n"
-            "workspaces[0].host: is required (e.g. https://adb-123.4.azuredatabricks.net)");
+            "workspaces[0].host: is required (the workspace URL, https://<workspace host>)");
 }
 
 TEST(ParseConfigTest, UnknownTopLevelKey) {
@@ -166,33 +166,42 @@ redis:
                         "\"admin.local\""));
 }
 
-TEST(ParseConfigTest, InlineSecretIsRefused) {
-  EXPECT_EQ(Errors(R"yaml(
-workspaces: [{name: w, host: "https://x.cloud.databricks.com"}]
-credential_pools:
-  - name: p
-    workspace: w
-    credentials: [{name: c, type: pat, token: dapi0123456789abcdef}]
-)yaml"),
-            "credential_pools[0].credentials[0].token: must be {env: VARIABLE} or {file: PATH}; "
-            "secrets are never written in the config file\n"
-            "credential_pools[0].credentials[0].token: is required for type pat");
-}
-
-TEST(ParseConfigTest, ErrorMessagesNeverEchoSecretValues) {
+TEST(ParseConfigTest, InlineSecretIsRefusedWithoutEchoingIt) {
   const std::string errors = Errors(R"yaml(
-workspaces: [{name: w, host: "https://x.cloud.databricks.com"}]
+workspaces: [{name: w, host: "https://127.0.0.1:8445"}]
 credential_pools:
   - name: p
     workspace: w
     credentials: [{name: c, type: pat, token: dapi0123456789abcdef}]
 )yaml");
+  EXPECT_EQ(errors,
+            "credential_pools[0].credentials[0].token: must be {env: VARIABLE} or {file: PATH}; "
+            "secrets are never written in the config file");
   EXPECT_THAT(errors, Not(HasSubstr("dapi0123456789abcdef")));
+}
+
+TEST(ParseConfigTest, MalformedSecretReferences) {
+  const std::string errors = Errors(R"yaml(
+workspaces: [{name: w, host: "https://127.0.0.1:8445"}]
+credential_pools:
+  - name: p
+    workspace: w
+    credentials:
+      - {name: a, type: pat, token: {env: T, file: /x}}
+      - {name: b, type: pat, token: {env: ""}}
+      - {name: c, type: pat, token: {vault: T}}
+)yaml");
+  EXPECT_EQ(errors,
+            "credential_pools[0].credentials[0].token: must have exactly one of env or file\n"
+            "credential_pools[0].credentials[1].token: names an empty variable or path\n"
+            "credential_pools[0].credentials[2].token.vault: unknown key (expected one of: env, "
+            "file)\n"
+            "credential_pools[0].credentials[2].token: must have exactly one of env or file");
 }
 
 TEST(ParseConfigTest, CredentialFieldsMustMatchTheType) {
   const std::string errors = Errors(R"yaml(
-workspaces: [{name: w, host: "https://x.cloud.databricks.com"}]
+workspaces: [{name: w, host: "https://127.0.0.1:8445"}]
 credential_pools:
   - name: p
     workspace: w
@@ -278,7 +287,7 @@ TEST(ParseConfigTest, YamlSyntaxErrorNamesLineAndColumn) {
 
 TEST(ParseConfigTest, EnvironmentAloneDescribesTheDefaultWorkspace) {
   absl::StatusOr<GatewayConfig> config =
-      ParseConfig("", FakeEnv({{"DATABRICKS_HOST", "https://dbc-1.cloud.databricks.com"},
+      ParseConfig("", FakeEnv({{"DATABRICKS_HOST", "https://127.0.0.1:8446"},
                                {"DATABRICKS_TOKEN", "dapi0123456789abcdef"},
                                {"DATABRICKS_TIMEOUT_SECS", "12"},
                                {"DATABRICKS_RATE_LIMIT", "7.5"},
@@ -290,7 +299,7 @@ TEST(ParseConfigTest, EnvironmentAloneDescribesTheDefaultWorkspace) {
   ASSERT_EQ(config->workspaces.size(), 1u);
   const upstream::WorkspaceOptions& w = config->workspaces[0];
   EXPECT_EQ(w.name, "default");
-  EXPECT_EQ(w.host, "https://dbc-1.cloud.databricks.com");
+  EXPECT_EQ(w.host, "https://127.0.0.1:8446");
   EXPECT_EQ(w.timeout_seconds, 12);
   EXPECT_EQ(w.rate_limit_rps, 7.5);
   EXPECT_EQ(w.retry.max_retries, 1);
@@ -308,14 +317,14 @@ TEST(ParseConfigTest, EnvironmentOverridesTheFileForTheDefaultWorkspaceOnly) {
   absl::StatusOr<GatewayConfig> config =
       ParseConfig(R"yaml(
 workspaces:
-  - {name: default, host: "https://old.cloud.databricks.com", timeout_seconds: 90}
-  - {name: other, host: "https://other.cloud.databricks.com", timeout_seconds: 90}
+  - {name: default, host: "https://127.0.0.1:8447", timeout_seconds: 90}
+  - {name: other, host: "https://127.0.0.1:8448", timeout_seconds: 90}
 credential_pools:
   - name: default
     workspace: default
     credentials: [{name: file-pat, type: pat, token: {env: FILE_TOKEN}}]
 )yaml",
-                  FakeEnv({{"DATABRICKS_HOST", "https://new.cloud.databricks.com"},
+                  FakeEnv({{"DATABRICKS_HOST", "https://127.0.0.1:8449"},
                            {"DATABRICKS_TIMEOUT_SECS", "15"},
                            {"FILE_TOKEN", "dapi0123456789abcdef"},
                            {"DATABRICKS_CLIENT_ID", "cid"},
@@ -324,7 +333,7 @@ credential_pools:
                            {"AZURE_CLIENT_ID", "aid"},
                            {"AZURE_CLIENT_SECRET", "az-secret-2"}}));
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->workspaces[0].host, "https://new.cloud.databricks.com");
+  EXPECT_EQ(config->workspaces[0].host, "https://127.0.0.1:8449");
   EXPECT_EQ(config->workspaces[0].timeout_seconds, 15);
   EXPECT_EQ(config->workspaces[1].timeout_seconds, 90);
   const auto& creds = config->credential_pools[0].credentials;
@@ -337,7 +346,7 @@ credential_pools:
 }
 
 TEST(ParseConfigTest, BadEnvironmentValuesAreNamed) {
-  const std::string errors = Errors("", {{"DATABRICKS_HOST", "https://dbc-1.cloud.databricks.com"},
+  const std::string errors = Errors("", {{"DATABRICKS_HOST", "https://127.0.0.1:8446"},
                                          {"DATABRICKS_TOKEN", "dapi0123456789abcdef"},
                                          {"DATABRICKS_TIMEOUT_SECS", "thirty"},
                                          {"DATABRICKS_RATE_LIMIT", "-4"},
@@ -366,7 +375,7 @@ TEST(RedactedYamlTest, ShowsReferencesNeverValues) {
   EXPECT_THAT(dump, HasSubstr("token: {env: ETL_TOKEN}"));
   EXPECT_THAT(dump, HasSubstr("api_key_sha256: [9f86d081...]"));
   EXPECT_THAT(dump, Not(HasSubstr(kKeyHash)));
-  EXPECT_THAT(dump, HasSubstr("host: https://adb-123.4.azuredatabricks.net"));
+  EXPECT_THAT(dump, HasSubstr("host: https://127.0.0.1:8443"));
 }
 
 TEST(SecretRefsTest, ListsEverySecretReference) {

@@ -38,7 +38,7 @@ struct WorkspaceOptions {
   // Unique name; tenants' credential pools refer to it. The DATABRICKS_* variables
   // describe the workspace named "default".
   std::string name;
-  // Base URL, e.g. "https://adb-123.4.azuredatabricks.net" (DATABRICKS_HOST).
+  // Base URL of the workspace, https://<workspace host> (DATABRICKS_HOST).
   std::string host;
   // Allow an http:// host. Only for the local emulator.
   bool allow_plaintext = false;
