@@ -12,6 +12,8 @@ packages=(
   libabsl-dev libboost-dev libssl-dev prometheus-cpp-dev libyaml-cpp-dev
   # tests
   libgtest-dev libgmock-dev
+  # the Databricks emulator (tests/emulator)
+  libsqlite3-dev
 )
 
 missing=()

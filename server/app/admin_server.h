@@ -1,19 +1,16 @@
 // The admin HTTP server (Boost.Beast): /metrics, /healthz, /readyz and /config.
 //
-// Runs its own I/O thread. Handlers are called on that thread and must not block.
+// Runs its own I/O thread (a gateway::http::Server). Handlers are called on that thread and
+// must not block.
 #ifndef SERVER_APP_ADMIN_SERVER_H_
 #define SERVER_APP_ADMIN_SERVER_H_
 
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/status/statusor.h"
-
-namespace boost::asio {
-class io_context;
-}  // namespace boost::asio
+#include "server/http/server.h"
 
 namespace gateway::app {
 
@@ -34,23 +31,17 @@ class AdminServer {
   // address cannot be bound.
   static absl::StatusOr<std::unique_ptr<AdminServer>> Start(const std::string& address,
                                                             AdminHandlers handlers);
-  ~AdminServer();
 
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
 
   // The bound port.
-  int port() const { return port_; }
+  int port() const { return server_->port(); }
 
  private:
-  class Listener;
-  AdminServer(std::unique_ptr<boost::asio::io_context> io, std::shared_ptr<Listener> listener,
-              int port);
+  explicit AdminServer(std::unique_ptr<http::Server> server) : server_(std::move(server)) {}
 
-  std::unique_ptr<boost::asio::io_context> io_;
-  std::shared_ptr<Listener> listener_;
-  int port_;
-  std::thread thread_;
+  std::unique_ptr<http::Server> server_;
 };
 
 }  // namespace gateway::app
