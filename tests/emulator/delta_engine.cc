@@ -2641,11 +2641,13 @@ absl::StatusOr<std::unique_ptr<DeltaEngine>> DeltaEngine::Create(EngineOptions o
     Catalog& catalog = engine->catalogs_[Lower(catalog_name)];
     catalog.name = Lower(catalog_name);
     catalog.owner = engine->options_.owner;
+    catalog.created_at = catalog.updated_at = engine->options_.created_ms;
     for (const std::string& schema_name : schemas) {
       Schema& schema = catalog.schemas[Lower(schema_name)];
       schema.catalog = catalog.name;
       schema.name = Lower(schema_name);
       schema.owner = engine->options_.owner;
+      schema.created_at = schema.updated_at = engine->options_.created_ms;
       schema.schema_id = NewUuid(engine->next_table_id_++, 0);
     }
   }

@@ -130,6 +130,7 @@ struct EngineOptions {
   std::string metastore_id = "00000000-0000-0000-0000-00000000e4a1";
   std::string storage_root = "s3://emulator-metastore";
   std::string owner = "emulator-admin";
+  int64_t created_ms = 0;  // creation time of the catalogs and schemas made at start
   // spark.databricks.delta.retentionDurationCheck.enabled
   bool retention_duration_check = true;
   // Catalog name -> schema names created at start.
