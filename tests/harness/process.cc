@@ -129,8 +129,16 @@ std::optional<int> Subprocess::Wait(absl::Duration timeout) {
   }
 }
 
-absl::StatusOr<HttpResponse> HttpRequest(int port, const std::string& method,
-                                         const std::string& target) {
+std::string HttpResponse::Header(const std::string& lower_case_name) const {
+  for (const auto& [name, value] : headers) {
+    if (name == lower_case_name) return value;
+  }
+  return "";
+}
+
+absl::StatusOr<HttpResponse> HttpRequest(
+    int port, const std::string& method, const std::string& target, const std::string& body,
+    const std::vector<std::pair<std::string, std::string>>& headers) {
   namespace beast = boost::beast;
   namespace http = beast::http;
   using tcp = boost::asio::ip::tcp;
@@ -141,15 +149,29 @@ absl::StatusOr<HttpResponse> HttpRequest(int port, const std::string& method,
     stream.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"),
                                  static_cast<unsigned short>(port)));
     http::request<http::string_body> request(http::string_to_verb(method), target, 11);
-    request.set(http::field::host, "127.0.0.1");
+    request.set(http::field::host, absl::StrCat("127.0.0.1:", port));
+    for (const auto& [name, value] : headers) request.set(name, value);
+    if (!body.empty() || method == "POST" || method == "PUT") {
+      if (request.find(http::field::content_type) == request.end()) {
+        request.set(http::field::content_type, "application/json");
+      }
+      request.body() = body;
+      request.prepare_payload();
+    }
     http::write(stream, request);
     beast::flat_buffer buffer;
     http::response<http::string_body> response;
     http::read(stream, buffer, response);
     beast::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-    return HttpResponse{static_cast<int>(response.result_int()),
-                        std::string(response[http::field::content_type]), response.body()};
+    HttpResponse out{static_cast<int>(response.result_int()),
+                     std::string(response[http::field::content_type]), response.body(), {}};
+    for (const auto& field : response) {
+      std::string name(field.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out.headers.emplace_back(name, std::string(field.value()));
+    }
+    return out;
   } catch (const std::exception& e) {
     return absl::UnavailableError(absl::StrCat("HTTP ", method, " ", target, ": ", e.what()));
   }

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -73,11 +74,17 @@ struct HttpResponse {
   int status = 0;
   std::string content_type;
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower case
+
+  // The first header with this lower-case name, or "".
+  std::string Header(const std::string& lower_case_name) const;
 };
 
-// A blocking HTTP/1.1 request to 127.0.0.1:`port`.
-absl::StatusOr<HttpResponse> HttpRequest(int port, const std::string& method,
-                                         const std::string& target);
+// A blocking HTTP/1.1 request to 127.0.0.1:`port`. UNAVAILABLE when the connection fails or
+// is cut before a whole response arrives.
+absl::StatusOr<HttpResponse> HttpRequest(
+    int port, const std::string& method, const std::string& target, const std::string& body = "",
+    const std::vector<std::pair<std::string, std::string>>& headers = {});
 
 }  // namespace gateway::testing
 
