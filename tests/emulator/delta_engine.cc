@@ -694,7 +694,21 @@ absl::Status DeltaEngine::Statement::Rewrite(size_t begin, size_t end, std::stri
           ++i;
           continue;
         }
-        absl::StrAppend(out, " ", tok.text);
+        // SQLite reserves words Spark lets users name things with; quote those, and every
+        // alias, so they stay identifiers.
+        static const std::set<std::string> kSqliteOnly = {
+            "ABORT",   "ACTION",   "ANALYZE",  "ATTACH",  "AUTOINCREMENT", "CONFLICT",
+            "DEFERRED", "DETACH",  "DO",       "EXCLUSIVE", "FAIL",        "GLOB",
+            "IGNORE",  "IMMEDIATE", "INDEXED", "INSTEAD", "ISNULL",        "NOTHING",
+            "NOTNULL", "PLAN",     "PRAGMA",   "QUERY",   "RAISE",         "REGEXP",
+            "REINDEX", "RELEASE",  "RENAME",   "SAVEPOINT", "TEMP",        "TEMPORARY",
+            "TRIGGER", "VACUUM",   "VIEW",     "VIRTUAL", "WITHOUT"};
+        const bool alias = i > begin && t_[i - 1].Is("AS");
+        if (alias || kSqliteOnly.count(tok.upper) > 0) {
+          absl::StrAppend(out, " ", Quote(tok.text));
+        } else {
+          absl::StrAppend(out, " ", tok.text);
+        }
         break;
       }
       case Kind::kQuotedIdent:

@@ -50,6 +50,7 @@ sql:
   chunk_rows: 2
   timings:
     - {contains: "/*slow*/", execution_seconds: 20}
+    - {contains: "/*glacial*/", execution_seconds: 7200}
   warehouses:
     - {id: wh, name: Main, state: RUNNING}
     - {id: cold, name: Cold, state: STOPPED}
