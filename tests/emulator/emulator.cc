@@ -68,6 +68,14 @@ std::string RouteKey(absl::string_view method, absl::string_view path) {
 Emulator::Emulator(EmulatorOptions options) : options_(std::move(options)), random_(options_.seed) {}
 
 absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Start(EmulatorOptions options) {
+  // A test double listens on loopback only, so no test can expose it or reach past it.
+  absl::StatusOr<std::pair<std::string, int>> host_port =
+      gateway::http::SplitHostPort(options.address);
+  if (!host_port.ok()) return host_port.status();
+  if (!absl::StartsWith(host_port->first, "127.") && host_port->first != "::1") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the emulator listens on loopback only (127.0.0.0/8 or ::1), not ", options.address));
+  }
   std::unique_ptr<Emulator> emulator(new Emulator(std::move(options)));
   Emulator& e = *emulator;
   {

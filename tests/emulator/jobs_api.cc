@@ -322,7 +322,14 @@ bool JobsApi::Active(const Run& run, int64_t now_ms) const {
 
 void JobsApi::AdvanceTo(int64_t now_ms) {
   // Start queued runs as earlier runs of the same job end (FIFO per job).
-  for (auto& [job_id, job] : jobs_) {
+  for (auto job_it = jobs_with_queue_.begin(); job_it != jobs_with_queue_.end();) {
+    const int64_t job_id = *job_it;
+    auto found = jobs_.find(job_id);
+    if (found == jobs_.end()) {
+      job_it = jobs_with_queue_.erase(job_it);
+      continue;
+    }
+    const Job& job = found->second;
     std::vector<Run*> queued;
     std::vector<int64_t> ends;  // of started runs
     for (auto& [id, run] : runs_) {
@@ -335,6 +342,7 @@ void JobsApi::AdvanceTo(int64_t now_ms) {
         ends.push_back(end);
       }
     }
+    size_t started = 0;
     for (Run* run : queued) {
       std::vector<int64_t> overlapping;
       for (int64_t e : ends) {
@@ -351,6 +359,12 @@ void JobsApi::AdvanceTo(int64_t now_ms) {
       int64_t end = 0;
       for (const Task& t : run->tasks) end = std::max(end, t.end_ms);
       ends.push_back(end);
+      ++started;
+    }
+    if (started == queued.size()) {
+      job_it = jobs_with_queue_.erase(job_it);
+    } else {
+      ++job_it;
     }
   }
 }
@@ -658,7 +672,11 @@ Response JobsApi::SubmitOrRunNow(const Request& request, bool run_now, bool v22,
         queue = q->Find("enabled")->as_bool();
       }
       start_now = false;
-      if (!queue) run.skipped = true;
+      if (!queue) {
+        run.skipped = true;
+      } else {
+        jobs_with_queue_.insert(job->job_id);
+      }
     }
   }
   (void)v22;

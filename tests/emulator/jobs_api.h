@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -127,6 +128,7 @@ class JobsApi {
   std::map<int64_t, int64_t> task_run_to_run_;
   std::map<std::string, int64_t> tokens_;
   std::map<int64_t, Job> jobs_;
+  std::set<int64_t> jobs_with_queue_;  // jobs that may have QUEUED runs
   int64_t next_id_ = 1001;
 };
 

@@ -126,8 +126,13 @@ void SqlApi::AdvanceTo(int64_t now_ms) {
   while (true) {
     Statement* next = nullptr;
     int64_t next_at = 0;
-    for (auto& [id, s] : statements_) {
-      if (Terminal(s.state)) continue;
+    for (auto active = active_.begin(); active != active_.end();) {
+      Statement& s = statements_.at(*active);
+      if (Terminal(s.state)) {
+        active = active_.erase(active);
+        continue;
+      }
+      ++active;
       int64_t at;
       if (s.state == "PENDING") {
         const Warehouse& w = warehouses_.at(s.warehouse_id);
@@ -151,7 +156,9 @@ void SqlApi::AdvanceTo(int64_t now_ms) {
     }
   }
   // Lifetimes: abandoned, closed, forgotten.
-  for (auto it = statements_.begin(); it != statements_.end();) {
+  const bool sweep = now_ms - last_sweep_ms_ >= 1000 || now_ms < last_sweep_ms_;
+  if (sweep) last_sweep_ms_ = now_ms;
+  for (auto it = statements_.begin(); sweep && it != statements_.end();) {
     Statement& s = it->second;
     if (!Terminal(s.state) && now_ms - s.last_poll_ms > options_.abandon_ms) {
       s.state = "CANCELED";
@@ -165,6 +172,7 @@ void SqlApi::AdvanceTo(int64_t now_ms) {
       s.chunks.clear();
     }
     if (Terminal(s.state) && now_ms - s.terminal_ms >= options_.retention_ms) {
+      active_.erase(it->first);
       it = statements_.erase(it);
       continue;
     }
@@ -444,6 +452,7 @@ Response SqlApi::Execute(const Request& request, const std::string& user, int64_
     }
   }
   const std::string id = s.id;
+  if (!Terminal(s.state)) active_.insert(id);
   statements_[id] = std::move(s);
   AdvanceTo(now_ms);
   Statement& stored = statements_.at(id);

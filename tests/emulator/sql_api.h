@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -126,6 +127,10 @@ class SqlApi {
   SqlOptions options_;
   DeltaEngine* engine_;
   std::map<std::string, Statement> statements_;
+  // Non-terminal statements: the only ones AdvanceTo has to move. Lifetimes (CLOSED, removal)
+  // are swept at most once per emulated second, so cost does not grow with history.
+  std::set<std::string> active_;
+  int64_t last_sweep_ms_ = 0;
   std::map<std::string, Warehouse> warehouses_;
   std::vector<Waiter> waiters_;
   int64_t next_sequence_ = 1;
