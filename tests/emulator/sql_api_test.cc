@@ -291,3 +291,25 @@ TEST_F(SqlApiTest, DeltaScenarioVersionsTimeTravelRestoreOptimizeVacuum) {
 
 }  // namespace
 }  // namespace emulator
+
+namespace emulator {
+namespace {
+
+TEST_F(EmulatorTest, StoppedWarehouseWithoutAutoStartFailsTheStatement) {
+  emulator_.reset();
+  std::string config = kBaseConfig;
+  const std::string key = "  warehouse_start_seconds: 30";
+  config.replace(config.find(key), key.size(), key + "\n  auto_start: false");
+  absl::StatusOr<EmulatorOptions> options = ParseOptionsYaml(config);
+  ASSERT_TRUE(options.ok()) << options.status();
+  emulator_ = *Emulator::Start(*std::move(options));
+  Reply r = Post("/api/2.0/sql/statements", R"({"warehouse_id":"cold","statement":"SELECT 1"})");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(Str(r.body, "status.state"), "FAILED");
+  EXPECT_EQ(Str(r.body, "status.error.message"),
+            "Warehouse cold is not running. Start it before executing statements.");
+  EXPECT_EQ(Str(Get("/api/2.0/sql/warehouses/cold").body, "state"), "STOPPED");
+}
+
+}  // namespace
+}  // namespace emulator

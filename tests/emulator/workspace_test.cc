@@ -150,7 +150,8 @@ TEST_F(WorkspaceTest, InjectedErrorResponses) {
       {"endpoint":"GET /api/2.2/jobs/runs/list","kind":"status","status":500,"error_code":"INTERNAL_ERROR","count":1},
       {"endpoint":"GET /api/2.2/jobs/runs/list","kind":"html","status":502,"message":"Bad gateway","count":1},
       {"endpoint":"GET /api/2.2/jobs/runs/list","kind":"text","status":503,"count":1},
-      {"endpoint":"GET /api/2.2/jobs/runs/list","kind":"limit_body","status":200,"count":1}])");
+      {"endpoint":"GET /api/2.2/jobs/runs/list","kind":"limit_body","status":200,"count":1},
+      {"endpoint":"GET /api/2.2/jobs/runs/list","kind":"limit_body","count":1}])");
   Reply r503 = Get("/api/2.2/jobs/runs/list");
   EXPECT_EQ(r503.status, 503);
   EXPECT_EQ(r503.retry_after, "2");
@@ -168,6 +169,9 @@ TEST_F(WorkspaceTest, InjectedErrorResponses) {
   Reply limit = Get("/api/2.2/jobs/runs/list");
   EXPECT_EQ(limit.status, 200);
   EXPECT_EQ(Str(limit.body, "error_code"), "REQUEST_LIMIT_EXCEEDED");
+  Reply limit400 = Get("/api/2.2/jobs/runs/list");  // limit_body defaults to 400
+  EXPECT_EQ(limit400.status, 400);
+  EXPECT_EQ(Str(limit400.body, "error_code"), "REQUEST_LIMIT_EXCEEDED");
   EXPECT_EQ(Get("/api/2.2/jobs/runs/list").status, 200);  // every rule used up
   EXPECT_EQ(Counter("faults", "status GET /api/2.2/jobs/runs/list"), 3);
 }
