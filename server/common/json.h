@@ -27,16 +27,16 @@ class Value {
   enum class Type { kNull, kBool, kInt, kDouble, kString, kArray, kObject };
 
   Value() = default;
-  Value(std::nullptr_t) {}  // NOLINT(google-explicit-constructor)
-  Value(bool v) : v_(v) {}  // NOLINT
-  Value(int v) : v_(int64_t{v}) {}  // NOLINT
-  Value(int64_t v) : v_(v) {}  // NOLINT
-  Value(double v) : v_(v) {}  // NOLINT
-  Value(const char* v) : v_(std::string(v)) {}  // NOLINT
-  Value(std::string v) : v_(std::move(v)) {}  // NOLINT
+  Value(std::nullptr_t) {}                            // NOLINT(google-explicit-constructor)
+  Value(bool v) : v_(v) {}                            // NOLINT
+  Value(int v) : v_(int64_t{v}) {}                    // NOLINT
+  Value(int64_t v) : v_(v) {}                         // NOLINT
+  Value(double v) : v_(v) {}                          // NOLINT
+  Value(const char* v) : v_(std::string(v)) {}        // NOLINT
+  Value(std::string v) : v_(std::move(v)) {}          // NOLINT
   Value(absl::string_view v) : v_(std::string(v)) {}  // NOLINT
-  Value(Array v) : v_(std::move(v)) {}  // NOLINT
-  Value(Object v) : v_(std::move(v)) {}  // NOLINT
+  Value(Array v) : v_(std::move(v)) {}                // NOLINT
+  Value(Object v) : v_(std::move(v)) {}               // NOLINT
 
   static Value EmptyArray() { return Value(Array{}); }
   static Value EmptyObject() { return Value(Object{}); }

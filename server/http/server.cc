@@ -54,18 +54,17 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(max_body_bytes_);
     stream_.expires_after(idle_timeout_);
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        self->OnRead(ec);
-                      });
+    bhttp::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
  private:
   void OnRead(beast::error_code ec) {
     if (ec == bhttp::error::body_limit) {
       keep_alive_ = false;
-      Write(Response::Text(413, absl::StrCat("request body exceeds ", max_body_bytes_,
-                                             " bytes\n")));
+      Write(
+          Response::Text(413, absl::StrCat("request body exceeds ", max_body_bytes_, " bytes\n")));
       return;
     }
     if (ec) {
@@ -105,10 +104,9 @@ class Session : public std::enable_shared_from_this<Session> {
       const size_t half_body = message->body().size() / 2;
       auto bytes = std::make_shared<std::string>(wire.str());
       bytes->resize(bytes->size() - (message->body().size() - half_body));
-      asio::async_write(stream_, asio::buffer(*bytes),
-                        [self = shared_from_this(), bytes](beast::error_code, size_t) {
-                          self->Close();
-                        });
+      asio::async_write(
+          stream_, asio::buffer(*bytes),
+          [self = shared_from_this(), bytes](beast::error_code, size_t) { self->Close(); });
       return;
     }
     bhttp::async_write(stream_, *message,

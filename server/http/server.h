@@ -83,8 +83,8 @@ class Server {
 
  private:
   class Listener;
-  Server(std::unique_ptr<boost::asio::io_context> io, std::shared_ptr<Listener> listener,
-         int port, int io_threads);
+  Server(std::unique_ptr<boost::asio::io_context> io, std::shared_ptr<Listener> listener, int port,
+         int io_threads);
 
   std::unique_ptr<boost::asio::io_context> io_;
   std::shared_ptr<Listener> listener_;

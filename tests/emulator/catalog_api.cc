@@ -43,8 +43,8 @@ std::optional<ApiFailure> CatalogApi::Page(const Request& request, absl::string_
     *next_token = EncodePageToken(absl::StrCat(tag, "-after-empty"), 0);
     return std::nullopt;
   }
-  const int64_t size = max_results == 0 ? options_.default_page_size
-                                        : std::min(max_results, options_.max_page_size);
+  const int64_t size =
+      max_results == 0 ? options_.default_page_size : std::min(max_results, options_.max_page_size);
   *begin = std::min(total, static_cast<size_t>(offset));
   *end = std::min(total, static_cast<size_t>(offset + size));
   if (*end < total) *next_token = EncodePageToken(tag, static_cast<int64_t>(*end));
@@ -53,7 +53,9 @@ std::optional<ApiFailure> CatalogApi::Page(const Request& request, absl::string_
 
 json::Value CatalogApi::CatalogJson(const Catalog& c) const {
   json::Value out;
-  out.Set("name", c.name).Set("full_name", c.name).Set("catalog_type", "MANAGED_CATALOG")
+  out.Set("name", c.name)
+      .Set("full_name", c.name)
+      .Set("catalog_type", "MANAGED_CATALOG")
       .Set("owner", c.owner);
   if (!c.comment.empty()) out.Set("comment", c.comment);
   out.Set("properties", json::Value::EmptyObject())
@@ -71,9 +73,11 @@ json::Value CatalogApi::CatalogJson(const Catalog& c) const {
 
 json::Value CatalogApi::SchemaJson(const Schema& s) const {
   json::Value out;
-  out.Set("name", s.name).Set("catalog_name", s.catalog)
+  out.Set("name", s.name)
+      .Set("catalog_name", s.catalog)
       .Set("full_name", absl::StrCat(s.catalog, ".", s.name))
-      .Set("catalog_type", "MANAGED_CATALOG").Set("owner", s.owner);
+      .Set("catalog_type", "MANAGED_CATALOG")
+      .Set("owner", s.owner);
   if (!s.comment.empty()) out.Set("comment", s.comment);
   out.Set("properties", json::Value::EmptyObject())
       .Set("schema_id", s.schema_id)
@@ -89,23 +93,27 @@ json::Value CatalogApi::SchemaJson(const Schema& s) const {
 json::Value CatalogApi::TableJson(const Table& t, bool omit_columns, bool omit_properties) const {
   const TableVersion& v = t.current();
   json::Value out;
-  out.Set("name", t.name).Set("catalog_name", t.catalog).Set("schema_name", t.schema)
-      .Set("full_name", t.FullName()).Set("table_type", t.table_type)
+  out.Set("name", t.name)
+      .Set("catalog_name", t.catalog)
+      .Set("schema_name", t.schema)
+      .Set("full_name", t.FullName())
+      .Set("table_type", t.table_type)
       .Set("data_source_format", t.format);
   if (!omit_columns) {
     json::Value columns = json::Value::EmptyArray();
     for (size_t i = 0; i < v.columns.size(); ++i) {
       const ColumnSpec& c = v.columns[i];
       json::Value column;
-      column.Set("name", c.name)
-          .Set("type_text", c.type.Text())
-          .Set("type_name", c.type.Name());
+      column.Set("name", c.name).Set("type_text", c.type.Text()).Set("type_name", c.type.Name());
       json::Value metadata = json::Value::EmptyObject();
       if (!c.comment.empty()) metadata.Set("comment", c.comment);
       json::Value type_json;
-      type_json.Set("name", c.name).Set("type", c.type.JsonName()).Set("nullable", c.nullable)
+      type_json.Set("name", c.name)
+          .Set("type", c.type.JsonName())
+          .Set("nullable", c.nullable)
           .Set("metadata", metadata);
-      column.Set("type_json", type_json.Dump()).Set("position", static_cast<int64_t>(i))
+      column.Set("type_json", type_json.Dump())
+          .Set("position", static_cast<int64_t>(i))
           .Set("nullable", c.nullable);
       if (c.type.kind == SqlType::Kind::kDecimal) {
         column.Set("type_precision", c.type.precision).Set("type_scale", c.type.scale);
@@ -114,7 +122,8 @@ json::Value CatalogApi::TableJson(const Table& t, bool omit_columns, bool omit_p
       }
       if (!c.comment.empty()) column.Set("comment", c.comment);
       for (size_t p = 0; p < t.partition_columns.size(); ++p) {
-        if (t.partition_columns[p] == c.name) column.Set("partition_index", static_cast<int64_t>(p));
+        if (t.partition_columns[p] == c.name)
+          column.Set("partition_index", static_cast<int64_t>(p));
       }
       columns.Append(column);
     }
@@ -154,7 +163,8 @@ Response CatalogApi::Handle(const Request& request, absl::string_view route) {
   if (parts[0] == "catalogs" && parts.size() == 1) {
     size_t begin = 0, end = 0;
     std::string next;
-    if (auto f = Page(request, "catalogs", catalogs.size(), &begin, &end, &next)) return f->ToResponse();
+    if (auto f = Page(request, "catalogs", catalogs.size(), &begin, &end, &next))
+      return f->ToResponse();
     json::Value list = json::Value::EmptyArray();
     size_t i = 0;
     for (const auto& [name, c] : catalogs) {
@@ -169,7 +179,8 @@ Response CatalogApi::Handle(const Request& request, absl::string_view route) {
   if (parts[0] == "catalogs" && parts.size() == 2) {
     auto c = catalogs.find(parts[1]);
     if (c == catalogs.end()) {
-      return NotFound("CATALOG_DOES_NOT_EXIST", absl::StrCat("Catalog '", parts[1], "' does not exist."));
+      return NotFound("CATALOG_DOES_NOT_EXIST",
+                      absl::StrCat("Catalog '", parts[1], "' does not exist."));
     }
     return JsonResponse(CatalogJson(c->second));
   }
@@ -180,7 +191,8 @@ Response CatalogApi::Handle(const Request& request, absl::string_view route) {
     }
     auto c = catalogs.find(catalog_name);
     if (c == catalogs.end()) {
-      return NotFound("CATALOG_DOES_NOT_EXIST", absl::StrCat("Catalog '", catalog_name, "' does not exist."));
+      return NotFound("CATALOG_DOES_NOT_EXIST",
+                      absl::StrCat("Catalog '", catalog_name, "' does not exist."));
     }
     size_t begin = 0, end = 0;
     std::string next;
@@ -203,7 +215,8 @@ Response CatalogApi::Handle(const Request& request, absl::string_view route) {
     if (name.size() != 2) return BadParameter("A schema full name is catalog.schema").ToResponse();
     auto c = catalogs.find(name[0]);
     if (c == catalogs.end() || c->second.schemas.count(name[1]) == 0) {
-      return NotFound("SCHEMA_DOES_NOT_EXIST", absl::StrCat("Schema '", parts[1], "' does not exist."));
+      return NotFound("SCHEMA_DOES_NOT_EXIST",
+                      absl::StrCat("Schema '", parts[1], "' does not exist."));
     }
     return JsonResponse(SchemaJson(c->second.schemas.at(name[1])));
   }
@@ -216,19 +229,21 @@ Response CatalogApi::Handle(const Request& request, absl::string_view route) {
     }
     auto c = catalogs.find(catalog_name);
     if (c == catalogs.end()) {
-      return NotFound("CATALOG_DOES_NOT_EXIST", absl::StrCat("Catalog '", catalog_name, "' does not exist."));
+      return NotFound("CATALOG_DOES_NOT_EXIST",
+                      absl::StrCat("Catalog '", catalog_name, "' does not exist."));
     }
     auto s = c->second.schemas.find(schema_name);
     if (s == c->second.schemas.end()) {
-      return NotFound("SCHEMA_DOES_NOT_EXIST",
-                      absl::StrCat("Schema '", catalog_name, ".", schema_name, "' does not exist."));
+      return NotFound("SCHEMA_DOES_NOT_EXIST", absl::StrCat("Schema '", catalog_name, ".",
+                                                            schema_name, "' does not exist."));
     }
     bool omit_columns = false, omit_properties = false;
     if (auto f = QueryBool(request, "omit_columns", &omit_columns)) return f->ToResponse();
     if (auto f = QueryBool(request, "omit_properties", &omit_properties)) return f->ToResponse();
     std::string max_results;
     const size_t total = s->second.tables.size();
-    if (!QueryString(request, "max_results", &max_results) && options_.unpaginated_table_limit > 0 &&
+    if (!QueryString(request, "max_results", &max_results) &&
+        options_.unpaginated_table_limit > 0 &&
         static_cast<int64_t>(total) > options_.unpaginated_table_limit) {
       return BadParameter(
                  "The ListTables result set is too large to return in a single response. Please "
@@ -252,7 +267,8 @@ Response CatalogApi::Handle(const Request& request, absl::string_view route) {
   }
   if (parts[0] == "tables" && (parts.size() == 2 || (parts.size() == 3 && parts[2] == "exists"))) {
     const std::vector<std::string> name = absl::StrSplit(parts[1], '.');
-    if (name.size() != 3) return BadParameter("A table full name is catalog.schema.table").ToResponse();
+    if (name.size() != 3)
+      return BadParameter("A table full name is catalog.schema.table").ToResponse();
     const Table* t = engine_->FindTable(name[0], name[1], name[2]);
     if (parts.size() == 3) {
       json::Value out;
@@ -260,7 +276,8 @@ Response CatalogApi::Handle(const Request& request, absl::string_view route) {
       return JsonResponse(out);
     }
     if (t == nullptr) {
-      return NotFound("TABLE_DOES_NOT_EXIST", absl::StrCat("Table '", parts[1], "' does not exist."));
+      return NotFound("TABLE_DOES_NOT_EXIST",
+                      absl::StrCat("Table '", parts[1], "' does not exist."));
     }
     return JsonResponse(TableJson(*t, false, false));
   }
@@ -271,7 +288,8 @@ Response CatalogApi::Handle(const Request& request, absl::string_view route) {
     QueryString(request, "table_name_pattern", &table_pattern);
     auto c = catalogs.find(catalog_name);
     if (c == catalogs.end()) {
-      return NotFound("CATALOG_DOES_NOT_EXIST", absl::StrCat("Catalog '", catalog_name, "' does not exist."));
+      return NotFound("CATALOG_DOES_NOT_EXIST",
+                      absl::StrCat("Catalog '", catalog_name, "' does not exist."));
     }
     auto matches = [](const std::string& pattern, const std::string& value) {
       if (pattern.empty() || pattern == "*" || pattern == "%") return true;
@@ -289,7 +307,8 @@ Response CatalogApi::Handle(const Request& request, absl::string_view route) {
     }
     size_t begin = 0, end = 0;
     std::string next;
-    if (auto f = Page(request, "summaries", tables.size(), &begin, &end, &next)) return f->ToResponse();
+    if (auto f = Page(request, "summaries", tables.size(), &begin, &end, &next))
+      return f->ToResponse();
     json::Value list = json::Value::EmptyArray();
     for (size_t i = begin; i < end; ++i) {
       json::Value item;

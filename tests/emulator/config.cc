@@ -23,8 +23,8 @@ class Reader {
     const std::set<std::string> keys(allowed.begin(), allowed.end());
     for (const auto& [key, value] : object.as_object()) {
       if (keys.count(key) == 0) {
-        Error(Join(path, key), absl::StrCat("unknown key; expected one of: ",
-                                            absl::StrJoin(allowed, ", ")));
+        Error(Join(path, key),
+              absl::StrCat("unknown key; expected one of: ", absl::StrJoin(allowed, ", ")));
       }
     }
     return true;
@@ -144,8 +144,9 @@ json::Value NodeToJson(const YAML::Node& node) {
 }
 
 void ReadFault(Reader& r, const json::Value& o, const std::string& path, FaultRule* f) {
-  if (!r.Object(o, path, {"endpoint", "kind", "probability", "count", "skip", "status",
-                          "retry_after_seconds", "latency_ms", "error_code", "message"})) {
+  if (!r.Object(o, path,
+                {"endpoint", "kind", "probability", "count", "skip", "status",
+                 "retry_after_seconds", "latency_ms", "error_code", "message"})) {
     return;
   }
   r.String(o, path, "endpoint", &f->endpoint);
@@ -158,9 +159,8 @@ void ReadFault(Reader& r, const json::Value& o, const std::string& path, FaultRu
   r.Int(o, path, "latency_ms", &f->latency_ms);
   r.String(o, path, "error_code", &f->error_code);
   r.String(o, path, "message", &f->message);
-  static const std::set<std::string> kKinds = {"status",     "html",         "text",
-                                               "limit_body", "latency",      "reset_before",
-                                               "reset_after", "truncate"};
+  static const std::set<std::string> kKinds = {
+      "status", "html", "text", "limit_body", "latency", "reset_before", "reset_after", "truncate"};
   if (kKinds.count(f->kind) == 0) {
     r.Error(Reader::Join(path, "kind"),
             "must be one of status, html, text, limit_body, latency, reset_before, reset_after, "
@@ -174,8 +174,9 @@ void ReadFault(Reader& r, const json::Value& o, const std::string& path, FaultRu
 }
 
 void ReadThrottle(Reader& r, const json::Value& o, const std::string& path, ThrottleRule* t) {
-  if (!r.Object(o, path, {"endpoint", "rate_per_second", "burst", "per_principal",
-                          "retry_after_seconds", "error_code"})) {
+  if (!r.Object(o, path,
+                {"endpoint", "rate_per_second", "burst", "per_principal", "retry_after_seconds",
+                 "error_code"})) {
     return;
   }
   r.String(o, path, "endpoint", &t->endpoint);
@@ -238,8 +239,9 @@ absl::StatusOr<EmulatorOptions> ParseOptionsYaml(absl::string_view yaml) {
 absl::StatusOr<EmulatorOptions> ParseOptions(const json::Value& root) {
   Reader r;
   EmulatorOptions o;
-  if (!r.Object(root, "", {"listen", "io_threads", "clock", "workspace_id", "auth", "jobs", "sql",
-                           "catalog", "throttles", "faults", "seed"})) {
+  if (!r.Object(root, "",
+                {"listen", "io_threads", "clock", "workspace_id", "auth", "jobs", "sql", "catalog",
+                 "throttles", "faults", "seed"})) {
     return r.status();
   }
   r.String(root, "", "listen", &o.address);
@@ -263,9 +265,9 @@ absl::StatusOr<EmulatorOptions> ParseOptions(const json::Value& root) {
     }
   }
   if (const json::Value* auth = root.Find("auth");
-      auth && r.Object(*auth, "auth", {"tokens", "oauth_clients", "oauth_token_ttl_seconds",
-                                       "azure_principals", "azure_token_ttl_seconds",
-                                       "azure_workspace"})) {
+      auth && r.Object(*auth, "auth",
+                       {"tokens", "oauth_clients", "oauth_token_ttl_seconds", "azure_principals",
+                        "azure_token_ttl_seconds", "azure_workspace"})) {
     if (const json::Value* tokens = r.List(*auth, "auth", "tokens")) {
       for (size_t i = 0; i < tokens->as_array().size(); ++i) {
         const std::string path = Index("auth.tokens", i);
@@ -305,8 +307,9 @@ absl::StatusOr<EmulatorOptions> ParseOptions(const json::Value& root) {
     r.Bool(*auth, "auth", "azure_workspace", &o.azure_workspace);
   }
   if (const json::Value* jobs = root.Find("jobs");
-      jobs && r.Object(*jobs, "jobs", {"pending_seconds", "running_seconds",
-                                       "terminating_seconds", "user", "outcomes"})) {
+      jobs &&
+      r.Object(*jobs, "jobs",
+               {"pending_seconds", "running_seconds", "terminating_seconds", "user", "outcomes"})) {
     r.Seconds(*jobs, "jobs", "pending_seconds", &o.jobs.pending_ms);
     r.Seconds(*jobs, "jobs", "running_seconds", &o.jobs.running_ms);
     r.Seconds(*jobs, "jobs", "terminating_seconds", &o.jobs.terminating_ms);
@@ -316,9 +319,10 @@ absl::StatusOr<EmulatorOptions> ParseOptions(const json::Value& root) {
         const std::string path = Index("jobs.outcomes", i);
         const json::Value& item = outcomes->as_array()[i];
         TaskOutcome t;
-        if (!r.Object(item, path, {"match", "result_state", "internal_error", "state_message",
-                                   "error", "error_trace", "notebook_output", "logs",
-                                   "pending_seconds", "running_seconds"})) {
+        if (!r.Object(
+                item, path,
+                {"match", "result_state", "internal_error", "state_message", "error", "error_trace",
+                 "notebook_output", "logs", "pending_seconds", "running_seconds"})) {
           continue;
         }
         if (const json::Value* match = item.Find("match");
@@ -348,11 +352,11 @@ absl::StatusOr<EmulatorOptions> ParseOptions(const json::Value& root) {
     }
   }
   if (const json::Value* sql = root.Find("sql");
-      sql && r.Object(*sql, "sql", {"execution_seconds", "timings", "chunk_rows", "chunk_bytes",
-                                    "inline_limit_bytes", "result_ttl_seconds",
-                                    "retention_seconds", "abandon_seconds",
-                                    "external_link_ttl_seconds", "warehouse_start_seconds",
-                                    "auto_start", "warehouses"})) {
+      sql && r.Object(*sql, "sql",
+                      {"execution_seconds", "timings", "chunk_rows", "chunk_bytes",
+                       "inline_limit_bytes", "result_ttl_seconds", "retention_seconds",
+                       "abandon_seconds", "external_link_ttl_seconds", "warehouse_start_seconds",
+                       "auto_start", "warehouses"})) {
     r.Seconds(*sql, "sql", "execution_seconds", &o.sql.execution_ms);
     r.Int(*sql, "sql", "chunk_rows", &o.sql.chunk_rows);
     r.Int(*sql, "sql", "chunk_bytes", &o.sql.chunk_bytes);
@@ -381,8 +385,8 @@ absl::StatusOr<EmulatorOptions> ParseOptions(const json::Value& root) {
         const std::string path = Index("sql.warehouses", i);
         const json::Value& item = warehouses->as_array()[i];
         WarehouseSpec w;
-        if (!r.Object(item, path, {"id", "name", "cluster_size", "state", "health",
-                                   "health_summary"})) {
+        if (!r.Object(item, path,
+                      {"id", "name", "cluster_size", "state", "health", "health_summary"})) {
           continue;
         }
         r.String(item, path, "id", &w.id);
@@ -403,9 +407,10 @@ absl::StatusOr<EmulatorOptions> ParseOptions(const json::Value& root) {
     }
   }
   if (const json::Value* catalog = root.Find("catalog");
-      catalog && r.Object(*catalog, "catalog", {"catalogs", "default_page_size", "max_page_size",
-                                                "unpaginated_table_limit", "empty_first_page",
-                                                "retention_duration_check"})) {
+      catalog &&
+      r.Object(*catalog, "catalog",
+               {"catalogs", "default_page_size", "max_page_size", "unpaginated_table_limit",
+                "empty_first_page", "retention_duration_check"})) {
     r.Int(*catalog, "catalog", "default_page_size", &o.catalog.default_page_size);
     r.Int(*catalog, "catalog", "max_page_size", &o.catalog.max_page_size);
     r.Int(*catalog, "catalog", "unpaginated_table_limit", &o.catalog.unpaginated_table_limit);

@@ -147,8 +147,12 @@ void CastFunction(sqlite3_context* ctx, int argc, sqlite3_value** argv, bool try
   WriteResult(ctx, *value);
 }
 
-void Cast(sqlite3_context* ctx, int argc, sqlite3_value** argv) { CastFunction(ctx, argc, argv, false); }
-void TryCast(sqlite3_context* ctx, int argc, sqlite3_value** argv) { CastFunction(ctx, argc, argv, true); }
+void Cast(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  CastFunction(ctx, argc, argv, false);
+}
+void TryCast(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+  CastFunction(ctx, argc, argv, true);
+}
 
 void Concat(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
   std::string out;
@@ -214,9 +218,7 @@ class DeltaEngine::Statement {
   };
 
   // -- cursor --------------------------------------------------------------------------------
-  const Token& Peek(size_t ahead = 0) const {
-    return t_[std::min(pos_ + ahead, t_.size() - 1)];
-  }
+  const Token& Peek(size_t ahead = 0) const { return t_[std::min(pos_ + ahead, t_.size() - 1)]; }
   const Token& Next() { return t_[pos_ < t_.size() - 1 ? pos_++ : pos_]; }
   bool Accept(absl::string_view keyword) {
     if (!Peek().Is(keyword)) return false;
@@ -280,7 +282,8 @@ class DeltaEngine::Statement {
       ++pos_;
       parts.push_back(Lower(Next().text));
     }
-    if (parts.size() > 3) return SqlError("PARSE_SYNTAX_ERROR", "A table name has at most 3 parts.");
+    if (parts.size() > 3)
+      return SqlError("PARSE_SYNTAX_ERROR", "A table name has at most 3 parts.");
     return parts;
   }
   // catalog, schema, table with the session's defaults filled in.
@@ -369,11 +372,10 @@ class DeltaEngine::Statement {
     const TableVersion& v = table.versions[version];
     for (int64_t file : v.files) {
       if (table.files.at(file).deleted) {
-        return SqlError(
-            "DELTA_FILE_NOT_FOUND_DETAILED",
-            absl::StrCat("File ", FilePath(table, file),
-                         " referenced in the transaction log cannot be found. Version ", version,
-                         " of ", table.FullName(), " was vacuumed."));
+        return SqlError("DELTA_FILE_NOT_FOUND_DETAILED",
+                        absl::StrCat("File ", FilePath(table, file),
+                                     " referenced in the transaction log cannot be found. Version ",
+                                     version, " of ", table.FullName(), " was vacuumed."));
       }
     }
     return &v;
@@ -532,11 +534,14 @@ class DeltaEngine::Statement {
 
 bool DeltaEngine::Statement::IsClauseKeyword(const Token& token) {
   static const std::set<std::string> kWords = {
-      "WHERE",  "JOIN",  "INNER",  "LEFT",   "RIGHT",     "FULL",     "CROSS",  "NATURAL",
-      "ON",     "USING", "GROUP",  "ORDER",  "HAVING",    "LIMIT",    "UNION",  "EXCEPT",
-      "INTERSECT", "WINDOW", "SET", "WHEN", "OFFSET", "LATERAL", "VERSION", "TIMESTAMP",
-      "FOR",    "CLUSTER", "DISTRIBUTE", "SORT", "TABLESAMPLE", "ANTI", "SEMI", "QUALIFY",
-      "SYSTEM_VERSION", "SYSTEM_TIME", "PIVOT", "UNPIVOT", "MINUS", "SELECT", "VALUES"};
+      "WHERE",   "JOIN",       "INNER",          "LEFT",        "RIGHT",
+      "FULL",    "CROSS",      "NATURAL",        "ON",          "USING",
+      "GROUP",   "ORDER",      "HAVING",         "LIMIT",       "UNION",
+      "EXCEPT",  "INTERSECT",  "WINDOW",         "SET",         "WHEN",
+      "OFFSET",  "LATERAL",    "VERSION",        "TIMESTAMP",   "FOR",
+      "CLUSTER", "DISTRIBUTE", "SORT",           "TABLESAMPLE", "ANTI",
+      "SEMI",    "QUALIFY",    "SYSTEM_VERSION", "SYSTEM_TIME", "PIVOT",
+      "UNPIVOT", "MINUS",      "SELECT",         "VALUES"};
   return token.kind == Kind::kWord && kWords.count(token.upper) > 0;
 }
 
@@ -636,8 +641,8 @@ absl::Status DeltaEngine::Statement::Rewrite(size_t begin, size_t end, std::stri
       ++i;
       continue;
     }
-    if (from_depth == depth && tok.kind == Kind::kWord && IsClauseKeyword(tok) &&
-        !tok.Is("AS") && !tok.Is("JOIN")) {
+    if (from_depth == depth && tok.kind == Kind::kWord && IsClauseKeyword(tok) && !tok.Is("AS") &&
+        !tok.Is("JOIN")) {
       if (!tok.Is("INNER") && !tok.Is("LEFT") && !tok.Is("RIGHT") && !tok.Is("FULL") &&
           !tok.Is("CROSS") && !tok.Is("NATURAL") && !tok.Is("ANTI") && !tok.Is("SEMI") &&
           !tok.Is("ON") && !tok.Is("USING")) {
@@ -680,8 +685,7 @@ absl::Status DeltaEngine::Statement::Rewrite(size_t begin, size_t end, std::stri
           i += 2;
           continue;
         }
-        if ((tok.Is("CURRENT_TIMESTAMP") || tok.Is("NOW")) ||
-            (tok.Is("CURRENT_DATE"))) {
+        if ((tok.Is("CURRENT_TIMESTAMP") || tok.Is("NOW")) || (tok.Is("CURRENT_DATE"))) {
           const bool date = tok.Is("CURRENT_DATE");
           absl::StrAppend(out, date ? " __gw_today()" : " __gw_now()");
           if (i + 2 < end && t_[i + 1].IsSymbol("(") && t_[i + 2].IsSymbol(")")) i += 2;
@@ -697,12 +701,12 @@ absl::Status DeltaEngine::Statement::Rewrite(size_t begin, size_t end, std::stri
         // SQLite reserves words Spark lets users name things with; quote those, and every
         // alias, so they stay identifiers.
         static const std::set<std::string> kSqliteOnly = {
-            "ABORT",   "ACTION",   "ANALYZE",  "ATTACH",  "AUTOINCREMENT", "CONFLICT",
-            "DEFERRED", "DETACH",  "DO",       "EXCLUSIVE", "FAIL",        "GLOB",
-            "IGNORE",  "IMMEDIATE", "INDEXED", "INSTEAD", "ISNULL",        "NOTHING",
-            "NOTNULL", "PLAN",     "PRAGMA",   "QUERY",   "RAISE",         "REGEXP",
-            "REINDEX", "RELEASE",  "RENAME",   "SAVEPOINT", "TEMP",        "TEMPORARY",
-            "TRIGGER", "VACUUM",   "VIEW",     "VIRTUAL", "WITHOUT"};
+            "ABORT",    "ACTION",    "ANALYZE", "ATTACH",    "AUTOINCREMENT", "CONFLICT",
+            "DEFERRED", "DETACH",    "DO",      "EXCLUSIVE", "FAIL",          "GLOB",
+            "IGNORE",   "IMMEDIATE", "INDEXED", "INSTEAD",   "ISNULL",        "NOTHING",
+            "NOTNULL",  "PLAN",      "PRAGMA",  "QUERY",     "RAISE",         "REGEXP",
+            "REINDEX",  "RELEASE",   "RENAME",  "SAVEPOINT", "TEMP",          "TEMPORARY",
+            "TRIGGER",  "VACUUM",    "VIEW",    "VIRTUAL",   "WITHOUT"};
         const bool alias = i > begin && t_[i - 1].Is("AS");
         if (alias || kSqliteOnly.count(tok.upper) > 0) {
           absl::StrAppend(out, " ", Quote(tok.text));
@@ -784,11 +788,12 @@ absl::Status DeltaEngine::Statement::TranslateSqliteError(int rc, const std::str
                                  "` on search path [`system`.`builtin`, `system`.`session`]."));
   }
   if (absl::StartsWith(message, "ambiguous column name: ")) {
-    return SqlError("AMBIGUOUS_REFERENCE", absl::StrCat("Reference `",
-                                                         after("ambiguous column name: "),
-                                                         "` is ambiguous."));
+    return SqlError(
+        "AMBIGUOUS_REFERENCE",
+        absl::StrCat("Reference `", after("ambiguous column name: "), "` is ambiguous."));
   }
-  if (absl::StrContains(message, "syntax error") || absl::StrContains(message, "incomplete input")) {
+  if (absl::StrContains(message, "syntax error") ||
+      absl::StrContains(message, "incomplete input")) {
     return SqlError("PARSE_SYNTAX_ERROR", absl::StrCat("Syntax error: ", message, "."));
   }
   if (absl::StrContains(message, "values were supplied") ||
@@ -799,9 +804,9 @@ absl::Status DeltaEngine::Statement::TranslateSqliteError(int rc, const std::str
   if (absl::StrContains(message, "has no column named")) {
     return SqlError("UNRESOLVED_COLUMN.WITHOUT_SUGGESTION", message);
   }
-  return SqlError("UNSUPPORTED_FEATURE",
-                  absl::StrCat("The emulator's SQL engine (SQLite) refused the statement: ",
-                               message, "."));
+  return SqlError(
+      "UNSUPPORTED_FEATURE",
+      absl::StrCat("The emulator's SQL engine (SQLite) refused the statement: ", message, "."));
 }
 
 absl::Status DeltaEngine::Statement::BindAll(sqlite3_stmt* stmt) {
@@ -822,9 +827,9 @@ absl::Status DeltaEngine::Statement::BindAll(sqlite3_stmt* stmt) {
     }
     absl::StatusOr<SqlType> type = ParseSqlType(p.type.empty() ? "STRING" : p.type);
     if (!type.ok()) {
-      return SqlError("INVALID_PARAMETER_VALUE",
-                      absl::StrCat("Parameter ", p.name, " has an unsupported type '", p.type,
-                                   "'."));
+      return SqlError(
+          "INVALID_PARAMETER_VALUE",
+          absl::StrCat("Parameter ", p.name, " has an unsupported type '", p.type, "'."));
     }
     absl::StatusOr<SqlValue> value = CastValue(SqlValue(*p.value), *type);
     if (!value.ok()) return value.status();
@@ -845,8 +850,8 @@ absl::Status DeltaEngine::Statement::Exec(const std::string& sql) {
 
 absl::StatusOr<int64_t> DeltaEngine::Statement::ExecCount(const std::string& sql) {
   Prepared stmt;
-  int rc = sqlite3_prepare_v2(e_.db_, sql.c_str(), static_cast<int>(sql.size()), stmt.out(),
-                              nullptr);
+  int rc =
+      sqlite3_prepare_v2(e_.db_, sql.c_str(), static_cast<int>(sql.size()), stmt.out(), nullptr);
   if (rc != SQLITE_OK) return TranslateSqliteError(rc, sql);
   GW_RETURN_IF_ERROR(BindAll(stmt.get()));
   while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
@@ -864,8 +869,8 @@ absl::StatusOr<int64_t> DeltaEngine::Statement::ScalarInt(const std::string& sql
 
 absl::StatusOr<ResultSet> DeltaEngine::Statement::Query(const std::string& sql) {
   Prepared stmt;
-  int rc = sqlite3_prepare_v2(e_.db_, sql.c_str(), static_cast<int>(sql.size()), stmt.out(),
-                              nullptr);
+  int rc =
+      sqlite3_prepare_v2(e_.db_, sql.c_str(), static_cast<int>(sql.size()), stmt.out(), nullptr);
   if (rc != SQLITE_OK) return TranslateSqliteError(rc, sql);
   GW_RETURN_IF_ERROR(BindAll(stmt.get()));
   const int n = sqlite3_column_count(stmt.get());
@@ -964,14 +969,14 @@ absl::Status DeltaEngine::Statement::Normalize(const Table& table, const std::st
                                 QuoteLiteral(c.type.Text()), ")"));
   }
   if (!sets.empty()) {
-    GW_RETURN_IF_ERROR(Exec(absl::StrCat("UPDATE ", Quote(physical), " SET ",
-                                         absl::StrJoin(sets, ", "))));
+    GW_RETURN_IF_ERROR(
+        Exec(absl::StrCat("UPDATE ", Quote(physical), " SET ", absl::StrJoin(sets, ", "))));
   }
   for (const ColumnSpec& c : columns) {
     if (c.nullable) continue;
     GW_ASSIGN_OR_RETURN(int64_t nulls,
-                        ScalarInt(absl::StrCat("SELECT count(*) FROM ", Quote(physical),
-                                               " WHERE ", Quote(c.name), " IS NULL")));
+                        ScalarInt(absl::StrCat("SELECT count(*) FROM ", Quote(physical), " WHERE ",
+                                               Quote(c.name), " IS NULL")));
     if (nulls > 0) {
       return SqlError("DELTA_NOT_NULL_CONSTRAINT_VIOLATED",
                       absl::StrCat("NOT NULL constraint violated for column: ", c.name, " of ",
@@ -984,11 +989,12 @@ absl::Status DeltaEngine::Statement::Normalize(const Table& table, const std::st
 absl::StatusOr<std::pair<int64_t, int64_t>> DeltaEngine::Statement::RowsAndBytes(
     const std::string& physical, const std::vector<ColumnSpec>& columns) {
   std::vector<std::string> lengths;
-  for (const ColumnSpec& c : columns) lengths.push_back(absl::StrCat("ifnull(length(", Quote(c.name), "), 0)"));
+  for (const ColumnSpec& c : columns)
+    lengths.push_back(absl::StrCat("ifnull(length(", Quote(c.name), "), 0)"));
   if (lengths.empty()) lengths.push_back("0");
-  GW_ASSIGN_OR_RETURN(ResultSet r, Query(absl::StrCat("SELECT count(*), ifnull(sum(",
-                                                      absl::StrJoin(lengths, " + "), "), 0) FROM ",
-                                                      Quote(physical))));
+  GW_ASSIGN_OR_RETURN(
+      ResultSet r, Query(absl::StrCat("SELECT count(*), ifnull(sum(", absl::StrJoin(lengths, " + "),
+                                      "), 0) FROM ", Quote(physical))));
   int64_t rows = 0, bytes = 0;
   absl::SimpleAtoi(r.rows[0][0].value_or("0"), &rows);
   absl::SimpleAtoi(r.rows[0][1].value_or("0"), &bytes);
@@ -1012,15 +1018,16 @@ absl::StatusOr<TableVersion> DeltaEngine::Statement::BeginWrite(Table& table, bo
   return next;
 }
 
-absl::Status DeltaEngine::Statement::Commit(Table& table, TableVersion next,
-                                            bool rewrite_all_files, int64_t appended_rows) {
+absl::Status DeltaEngine::Statement::Commit(Table& table, TableVersion next, bool rewrite_all_files,
+                                            int64_t appended_rows) {
   GW_RETURN_IF_ERROR(Normalize(table, next.physical, next.columns));
   next.timestamp_ms = CommitTime(table);
   GW_ASSIGN_OR_RETURN(auto rows_bytes, RowsAndBytes(next.physical, next.columns));
   if (rewrite_all_files) {
     for (int64_t f : next.files) table.files[f].removed_ms = next.timestamp_ms;
     next.files.clear();
-    if (rows_bytes.first > 0) next.files.push_back(AddFile(table, rows_bytes.first, rows_bytes.second));
+    if (rows_bytes.first > 0)
+      next.files.push_back(AddFile(table, rows_bytes.first, rows_bytes.second));
   } else if (appended_rows > 0) {
     const int64_t bytes =
         rows_bytes.first == 0 ? 0 : rows_bytes.second * appended_rows / rows_bytes.first;
@@ -1066,9 +1073,9 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Run() {
   if (Accept("CONVERT")) return Convert();
   if (Accept("SHOW")) return Show();
   if (first.kind == Kind::kEnd) return SqlError("PARSE_SYNTAX_ERROR", "The statement is empty.");
-  return SqlError("UNSUPPORTED_FEATURE",
-                  absl::StrCat("The emulator does not support statements starting with '",
-                               first.text, "'."));
+  return SqlError(
+      "UNSUPPORTED_FEATURE",
+      absl::StrCat("The emulator does not support statements starting with '", first.text, "'."));
 }
 
 absl::StatusOr<ResultSet> DeltaEngine::Statement::Select(size_t begin) {
@@ -1188,10 +1195,10 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::CreateTable(bool or_replace) {
   Table* existing = existing_it == schema->tables.end() ? nullptr : existing_it->second.get();
   if (existing != nullptr && if_not_exists) return ResultSet{};
   if (existing != nullptr && !or_replace) {
-    return SqlError("TABLE_OR_VIEW_ALREADY_EXISTS",
-                    absl::StrCat("Cannot create table or view ",
-                                 BackQuoted(name[0], name[1], name[2]),
-                                 " because it already exists."));
+    return SqlError(
+        "TABLE_OR_VIEW_ALREADY_EXISTS",
+        absl::StrCat("Cannot create table or view ", BackQuoted(name[0], name[1], name[2]),
+                     " because it already exists."));
   }
 
   std::vector<ColumnSpec> columns;
@@ -1207,9 +1214,9 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::CreateTable(bool or_replace) {
       GW_ASSIGN_OR_RETURN(format, Identifier());
       format = absl::AsciiStrToUpper(format);
       if (format != "DELTA" && format != "PARQUET") {
-        return SqlError("UNSUPPORTED_FEATURE",
-                        absl::StrCat("The emulator supports USING DELTA and USING PARQUET, not ",
-                                     format, "."));
+        return SqlError(
+            "UNSUPPORTED_FEATURE",
+            absl::StrCat("The emulator supports USING DELTA and USING PARQUET, not ", format, "."));
       }
     } else if (Accept("PARTITIONED") || Accept("CLUSTER")) {
       GW_RETURN_IF_ERROR(Expect("BY"));
@@ -1263,8 +1270,10 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::CreateTable(bool or_replace) {
     GW_RETURN_IF_ERROR(Rewrite(pos_, End(), &query));
     pos_ = End();
     // Learn the result's columns and types from the query itself.
-    GW_ASSIGN_OR_RETURN(ResultSet shape, Query(absl::StrCat("SELECT * FROM (", query, ") LIMIT 0")));
-    GW_ASSIGN_OR_RETURN(ResultSet typed, Query(absl::StrCat("SELECT * FROM (", query, ") LIMIT 1")));
+    GW_ASSIGN_OR_RETURN(ResultSet shape,
+                        Query(absl::StrCat("SELECT * FROM (", query, ") LIMIT 0")));
+    GW_ASSIGN_OR_RETURN(ResultSet typed,
+                        Query(absl::StrCat("SELECT * FROM (", query, ") LIMIT 1")));
     for (size_t c = 0; c < shape.columns.size(); ++c) {
       ColumnSpec spec;
       spec.name = Lower(shape.columns[c].name);
@@ -1273,8 +1282,8 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::CreateTable(bool or_replace) {
     }
     v.columns = columns;
     GW_RETURN_IF_ERROR(CreatePhysical(v.physical, v.columns));
-    GW_ASSIGN_OR_RETURN(inserted, ExecCount(absl::StrCat("INSERT INTO ", Quote(v.physical), " ",
-                                                         query)));
+    GW_ASSIGN_OR_RETURN(inserted,
+                        ExecCount(absl::StrCat("INSERT INTO ", Quote(v.physical), " ", query)));
     v.operation = op_prefix + " AS SELECT";
     result = AffectedRows({{"num_affected_rows", inserted}, {"num_inserted_rows", inserted}});
   } else if (Accept("SHALLOW") || Accept("DEEP") || Peek().Is("CLONE")) {
@@ -1301,8 +1310,8 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::CreateTable(bool or_replace) {
                       {"copied_files_size", SqlType{SqlType::Kind::kLong}, ""}};
     const int64_t files = static_cast<int64_t>(from->files.size());
     result.rows.push_back(Row{absl::StrCat(rb.second), absl::StrCat(files), "0",
-                           absl::StrCat(shallow ? 0 : files), "0",
-                           absl::StrCat(shallow ? 0 : rb.second)});
+                              absl::StrCat(shallow ? 0 : files), "0",
+                              absl::StrCat(shallow ? 0 : rb.second)});
     partitions = source->partition_columns;
   } else {
     if (columns.empty()) {
@@ -1375,13 +1384,13 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::CreateSchema() {
   GW_RETURN_IF_ERROR(ExpectEnd());
   auto c = e_.catalogs_.find(catalog);
   if (c == e_.catalogs_.end()) {
-    return SqlError("CATALOG_NOT_FOUND", absl::StrCat("The catalog `", catalog, "` cannot be found."));
+    return SqlError("CATALOG_NOT_FOUND",
+                    absl::StrCat("The catalog `", catalog, "` cannot be found."));
   }
   if (c->second.schemas.count(name) > 0) {
     if (if_not_exists) return ResultSet{};
-    return SqlError("SCHEMA_ALREADY_EXISTS",
-                    absl::StrCat("Cannot create schema `", catalog, "`.`", name,
-                                 "` because it already exists."));
+    return SqlError("SCHEMA_ALREADY_EXISTS", absl::StrCat("Cannot create schema `", catalog, "`.`",
+                                                          name, "` because it already exists."));
   }
   Schema& s = c->second.schemas[name];
   s.catalog = catalog;
@@ -1525,7 +1534,8 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Insert() {
       ++query_start;
     }
     GW_RETURN_IF_ERROR(Rewrite(pos_, query_start, &replace_where));
-    for (size_t k = pos_; k < query_start; ++k) absl::StrAppend(&replace_where_text, k > pos_ ? " " : "", t_[k].text);
+    for (size_t k = pos_; k < query_start; ++k)
+      absl::StrAppend(&replace_where_text, k > pos_ ? " " : "", t_[k].text);
     pos_ = query_start;
   }
   std::string query;
@@ -1540,19 +1550,18 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Insert() {
   const bool read_self = tables_read_.count(table->id) > 0;
   GW_ASSIGN_OR_RETURN(TableVersion next, BeginWrite(*table, !overwrite));
   if (!replace_where.empty()) {
-    GW_RETURN_IF_ERROR(Exec(absl::StrCat("DELETE FROM ", Quote(next.physical), " WHERE ",
-                                         replace_where)));
+    GW_RETURN_IF_ERROR(
+        Exec(absl::StrCat("DELETE FROM ", Quote(next.physical), " WHERE ", replace_where)));
   }
-  GW_ASSIGN_OR_RETURN(int64_t before,
-                      ScalarInt(absl::StrCat("SELECT ifnull(max(rowid), 0) FROM ",
-                                             Quote(next.physical))));
+  GW_ASSIGN_OR_RETURN(int64_t before, ScalarInt(absl::StrCat("SELECT ifnull(max(rowid), 0) FROM ",
+                                                             Quote(next.physical))));
   GW_ASSIGN_OR_RETURN(int64_t inserted, ExecCount(absl::StrCat("INSERT INTO ", Quote(next.physical),
                                                                " ", column_list, " ", query)));
   if (!replace_where.empty()) {
-    GW_ASSIGN_OR_RETURN(int64_t outside,
-                        ScalarInt(absl::StrCat("SELECT count(*) FROM ", Quote(next.physical),
-                                               " WHERE rowid > ", before, " AND NOT (",
-                                               replace_where, ")")));
+    GW_ASSIGN_OR_RETURN(
+        int64_t outside,
+        ScalarInt(absl::StrCat("SELECT count(*) FROM ", Quote(next.physical), " WHERE rowid > ",
+                               before, " AND NOT (", replace_where, ")")));
     if (outside > 0) {
       return SqlError("DELTA_REPLACE_WHERE_MISMATCH",
                       absl::StrCat("Written data does not conform to partial table overwrite "
@@ -1564,16 +1573,18 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Insert() {
   next.parameters = {{"mode", overwrite || !replace_where.empty() ? "Overwrite" : "Append"},
                      {"statsOnLoad", "false"},
                      {"partitionBy", "[]"}};
-  if (!replace_where.empty()) next.parameters.push_back({"predicate", JsonList({replace_where_text})});
+  if (!replace_where.empty())
+    next.parameters.push_back({"predicate", JsonList({replace_where_text})});
   next.blind_append = !overwrite && replace_where.empty() && !read_self;
   if (next.blind_append) next.read_version = -1;
   const bool rewrite = overwrite || !replace_where.empty();
   GW_RETURN_IF_ERROR(Commit(*table, std::move(next), rewrite, inserted));
   TableVersion& committed = table->versions.back();
   GW_ASSIGN_OR_RETURN(auto rb, RowsAndBytes(committed.physical, committed.columns));
-  committed.metrics = {{"numFiles", inserted > 0 ? "1" : "0"},
-                       {"numOutputRows", absl::StrCat(inserted)},
-                       {"numOutputBytes", absl::StrCat(rb.first == 0 ? 0 : rb.second * inserted / rb.first)}};
+  committed.metrics = {
+      {"numFiles", inserted > 0 ? "1" : "0"},
+      {"numOutputRows", absl::StrCat(inserted)},
+      {"numOutputBytes", absl::StrCat(rb.first == 0 ? 0 : rb.second * inserted / rb.first)}};
   if (table->format != "DELTA") {
     // Non-Delta tables have no history: the write replaces the single version.
     table->versions.erase(table->versions.begin(), table->versions.end() - 1);
@@ -1598,7 +1609,8 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Update() {
   while (k < where) {
     size_t eq = k;
     while (eq < where && !t_[eq].IsSymbol("=")) ++eq;
-    if (eq == where || eq == k) return SqlError("PARSE_SYNTAX_ERROR", "Expected column = value in SET.");
+    if (eq == where || eq == k)
+      return SqlError("PARSE_SYNTAX_ERROR", "Expected column = value in SET.");
     const std::string column = Lower(t_[eq - 1].text);
     size_t value_end = eq + 1;
     int depth = 0;
@@ -1619,21 +1631,24 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Update() {
   std::string predicate;
   if (where < End()) GW_RETURN_IF_ERROR(Rewrite(where + 1, End(), &predicate));
   GW_ASSIGN_OR_RETURN(TableVersion next, BeginWrite(*table));
-  GW_ASSIGN_OR_RETURN(int64_t total, ScalarInt(absl::StrCat("SELECT count(*) FROM ", Quote(next.physical))));
-  GW_ASSIGN_OR_RETURN(int64_t updated,
-                      ExecCount(absl::StrCat("UPDATE ", Quote(next.physical), " AS ", Quote(alias),
-                                             " SET ", sets,
-                                             predicate.empty() ? "" : " WHERE " + predicate)));
+  GW_ASSIGN_OR_RETURN(int64_t total,
+                      ScalarInt(absl::StrCat("SELECT count(*) FROM ", Quote(next.physical))));
+  GW_ASSIGN_OR_RETURN(
+      int64_t updated,
+      ExecCount(absl::StrCat("UPDATE ", Quote(next.physical), " AS ", Quote(alias), " SET ", sets,
+                             predicate.empty() ? "" : " WHERE " + predicate)));
   next.operation = "UPDATE";
   std::string predicate_text;
-  for (size_t p = where + 1; p < End(); ++p) absl::StrAppend(&predicate_text, p > where + 1 ? " " : "", t_[p].text);
+  for (size_t p = where + 1; p < End(); ++p)
+    absl::StrAppend(&predicate_text, p > where + 1 ? " " : "", t_[p].text);
   next.parameters = {{"predicate", JsonList({predicate_text})}};
   const int64_t removed = static_cast<int64_t>(next.files.size());
   GW_RETURN_IF_ERROR(Commit(*table, std::move(next), updated > 0));
-  table->versions.back().metrics = {{"numUpdatedRows", absl::StrCat(updated)},
-                                    {"numCopiedRows", absl::StrCat(updated > 0 ? total - updated : 0)},
-                                    {"numAddedFiles", updated > 0 ? "1" : "0"},
-                                    {"numRemovedFiles", absl::StrCat(updated > 0 ? removed : 0)}};
+  table->versions.back().metrics = {
+      {"numUpdatedRows", absl::StrCat(updated)},
+      {"numCopiedRows", absl::StrCat(updated > 0 ? total - updated : 0)},
+      {"numAddedFiles", updated > 0 ? "1" : "0"},
+      {"numRemovedFiles", absl::StrCat(updated > 0 ? removed : 0)}};
   return AffectedRows({{"num_affected_rows", updated}});
 }
 
@@ -1649,12 +1664,14 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Delete() {
   std::string predicate, predicate_text;
   if (Accept("WHERE")) {
     GW_RETURN_IF_ERROR(Rewrite(pos_, End(), &predicate));
-    for (size_t p = pos_; p < End(); ++p) absl::StrAppend(&predicate_text, p > pos_ ? " " : "", t_[p].text);
+    for (size_t p = pos_; p < End(); ++p)
+      absl::StrAppend(&predicate_text, p > pos_ ? " " : "", t_[p].text);
   } else {
     GW_RETURN_IF_ERROR(ExpectEnd());
   }
   GW_ASSIGN_OR_RETURN(TableVersion next, BeginWrite(*table));
-  GW_ASSIGN_OR_RETURN(int64_t total, ScalarInt(absl::StrCat("SELECT count(*) FROM ", Quote(next.physical))));
+  GW_ASSIGN_OR_RETURN(int64_t total,
+                      ScalarInt(absl::StrCat("SELECT count(*) FROM ", Quote(next.physical))));
   // SQLite's DELETE takes no alias; a subquery on rowid keeps alias-qualified predicates valid.
   GW_ASSIGN_OR_RETURN(
       int64_t deleted,
@@ -1711,7 +1728,8 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Merge() {
   std::string on;
   GW_RETURN_IF_ERROR(Rewrite(pos_, first_when, &on));
   std::string on_text;
-  for (size_t p = pos_; p < first_when; ++p) absl::StrAppend(&on_text, p > pos_ ? " " : "", t_[p].text);
+  for (size_t p = pos_; p < first_when; ++p)
+    absl::StrAppend(&on_text, p > pos_ ? " " : "", t_[p].text);
   pos_ = first_when;
 
   struct Clause {
@@ -1810,7 +1828,8 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Merge() {
           return SqlError("INSERT_COLUMN_ARITY_MISMATCH",
                           "MERGE INSERT has a different number of columns and values.");
         }
-        for (size_t n = 0; n < names.size(); ++n) clause.assignments.emplace_back(names[n], values[n]);
+        for (size_t n = 0; n < names.size(); ++n)
+          clause.assignments.emplace_back(names[n], values[n]);
       }
     } else {
       return Unexpected("expected UPDATE, DELETE or INSERT");
@@ -1824,7 +1843,8 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Merge() {
     clauses.push_back(std::move(clause));
   }
   GW_RETURN_IF_ERROR(ExpectEnd());
-  if (clauses.empty()) return SqlError("PARSE_SYNTAX_ERROR", "MERGE needs at least one WHEN clause.");
+  if (clauses.empty())
+    return SqlError("PARSE_SYNTAX_ERROR", "MERGE needs at least one WHEN clause.");
 
   GW_ASSIGN_OR_RETURN(TableVersion next, BeginWrite(*table));
   const std::string t = Quote(next.physical);
@@ -1859,9 +1879,10 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Merge() {
   GW_RETURN_IF_ERROR(Exec(absl::StrCat(
       "CREATE TEMP TABLE __nt AS SELECT rowid AS srow, NULL AS clause FROM temp.__src WHERE "
       "rowid NOT IN (SELECT srow FROM temp.__m)")));
-  GW_RETURN_IF_ERROR(Exec(absl::StrCat("CREATE TEMP TABLE __ns AS SELECT rowid AS trow, NULL AS "
-                                       "clause FROM ", t,
-                                       " WHERE rowid NOT IN (SELECT trow FROM temp.__m)")));
+  GW_RETURN_IF_ERROR(
+      Exec(absl::StrCat("CREATE TEMP TABLE __ns AS SELECT rowid AS trow, NULL AS "
+                        "clause FROM ",
+                        t, " WHERE rowid NOT IN (SELECT trow FROM temp.__m)")));
   // Assign each row to the first clause whose condition holds, before changing anything.
   for (size_t n = 0; n < clauses.size(); ++n) {
     const Clause& c = clauses[n];
@@ -1870,14 +1891,14 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Merge() {
       case Clause::When::kMatched:
         GW_RETURN_IF_ERROR(Exec(absl::StrCat(
             "UPDATE temp.__m SET clause = ", n, " WHERE clause IS NULL AND EXISTS (SELECT 1 FROM ",
-            t, " AS ", ta, ", temp.__src AS ", sa, " WHERE ", ta, ".rowid = temp.__m.trow AND ",
-            sa, ".rowid = temp.__m.srow AND ", cond, ")")));
+            t, " AS ", ta, ", temp.__src AS ", sa, " WHERE ", ta, ".rowid = temp.__m.trow AND ", sa,
+            ".rowid = temp.__m.srow AND ", cond, ")")));
         break;
       case Clause::When::kNotMatchedByTarget:
-        GW_RETURN_IF_ERROR(Exec(absl::StrCat(
-            "UPDATE temp.__nt SET clause = ", n,
-            " WHERE clause IS NULL AND EXISTS (SELECT 1 FROM temp.__src AS ", sa, " WHERE ", sa,
-            ".rowid = temp.__nt.srow AND ", cond, ")")));
+        GW_RETURN_IF_ERROR(
+            Exec(absl::StrCat("UPDATE temp.__nt SET clause = ", n,
+                              " WHERE clause IS NULL AND EXISTS (SELECT 1 FROM temp.__src AS ", sa,
+                              " WHERE ", sa, ".rowid = temp.__nt.srow AND ", cond, ")")));
         break;
       case Clause::When::kNotMatchedBySource:
         GW_RETURN_IF_ERROR(Exec(absl::StrCat(
@@ -1907,24 +1928,33 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Merge() {
       values.push_back(absl::StrCat("(", value, ")"));
     }
     if (c.when == Clause::When::kMatched && c.action == Clause::Action::kUpdate) {
-      GW_ASSIGN_OR_RETURN(int64_t count, ExecCount(absl::StrCat(
-          "UPDATE ", t, " AS ", ta, " SET ", absl::StrJoin(sets, ", "),
-          " FROM temp.__m JOIN temp.__src AS ", sa, " ON ", sa,
-          ".rowid = temp.__m.srow WHERE temp.__m.trow = ", ta, ".rowid AND temp.__m.clause = ", n)));
+      GW_ASSIGN_OR_RETURN(
+          int64_t count,
+          ExecCount(absl::StrCat("UPDATE ", t, " AS ", ta, " SET ", absl::StrJoin(sets, ", "),
+                                 " FROM temp.__m JOIN temp.__src AS ", sa, " ON ", sa,
+                                 ".rowid = temp.__m.srow WHERE temp.__m.trow = ", ta,
+                                 ".rowid AND temp.__m.clause = ", n)));
       updated += count;
     } else if (c.when == Clause::When::kMatched) {
-      GW_ASSIGN_OR_RETURN(int64_t count, ExecCount(absl::StrCat(
-          "DELETE FROM ", t, " WHERE rowid IN (SELECT trow FROM temp.__m WHERE clause = ", n, ")")));
+      GW_ASSIGN_OR_RETURN(
+          int64_t count,
+          ExecCount(absl::StrCat("DELETE FROM ", t,
+                                 " WHERE rowid IN (SELECT trow FROM temp.__m WHERE clause = ", n,
+                                 ")")));
       deleted += count;
-    } else if (c.when == Clause::When::kNotMatchedBySource &&
-               c.action == Clause::Action::kUpdate) {
-      GW_ASSIGN_OR_RETURN(int64_t count, ExecCount(absl::StrCat(
-          "UPDATE ", t, " AS ", ta, " SET ", absl::StrJoin(sets, ", "), " WHERE ", ta,
-          ".rowid IN (SELECT trow FROM temp.__ns WHERE clause = ", n, ")")));
+    } else if (c.when == Clause::When::kNotMatchedBySource && c.action == Clause::Action::kUpdate) {
+      GW_ASSIGN_OR_RETURN(
+          int64_t count,
+          ExecCount(absl::StrCat("UPDATE ", t, " AS ", ta, " SET ", absl::StrJoin(sets, ", "),
+                                 " WHERE ", ta,
+                                 ".rowid IN (SELECT trow FROM temp.__ns WHERE clause = ", n, ")")));
       updated += count;
     } else if (c.when == Clause::When::kNotMatchedBySource) {
-      GW_ASSIGN_OR_RETURN(int64_t count, ExecCount(absl::StrCat(
-          "DELETE FROM ", t, " WHERE rowid IN (SELECT trow FROM temp.__ns WHERE clause = ", n, ")")));
+      GW_ASSIGN_OR_RETURN(
+          int64_t count,
+          ExecCount(absl::StrCat("DELETE FROM ", t,
+                                 " WHERE rowid IN (SELECT trow FROM temp.__ns WHERE clause = ", n,
+                                 ")")));
       deleted += count;
     }
   }
@@ -1949,10 +1979,11 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Merge() {
         values.push_back(absl::StrCat("(", value, ")"));
       }
     }
-    GW_ASSIGN_OR_RETURN(int64_t count, ExecCount(absl::StrCat(
-        "INSERT INTO ", t, " (", absl::StrJoin(names, ", "), ") SELECT ",
-        absl::StrJoin(values, ", "), " FROM temp.__src AS ", sa, " WHERE ", sa,
-        ".rowid IN (SELECT srow FROM temp.__nt WHERE clause = ", n, ")")));
+    GW_ASSIGN_OR_RETURN(int64_t count,
+                        ExecCount(absl::StrCat(
+                            "INSERT INTO ", t, " (", absl::StrJoin(names, ", "), ") SELECT ",
+                            absl::StrJoin(values, ", "), " FROM temp.__src AS ", sa, " WHERE ", sa,
+                            ".rowid IN (SELECT srow FROM temp.__nt WHERE clause = ", n, ")")));
     inserted += count;
   }
   GW_RETURN_IF_ERROR(Exec("DROP TABLE temp.__src"));
@@ -2017,15 +2048,16 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Optimize() {
       const auto& cols = table->current().columns;
       if (std::none_of(cols.begin(), cols.end(),
                        [&](const ColumnSpec& c) { return c.name == column; })) {
-        return SqlError("DELTA_ZORDERING_COLUMN_DOES_NOT_EXIST",
-                        absl::StrCat("Z-Ordering column ", column,
-                                     " does not exist in data schema."));
+        return SqlError(
+            "DELTA_ZORDERING_COLUMN_DOES_NOT_EXIST",
+            absl::StrCat("Z-Ordering column ", column, " does not exist in data schema."));
       }
       if (std::find(table->partition_columns.begin(), table->partition_columns.end(), column) !=
           table->partition_columns.end()) {
         return SqlError("DELTA_ZORDERING_ON_PARTITION_COLUMN",
-                        absl::StrCat(column, " is a partition column. Z-Ordering can only be "
-                                             "performed on data columns."));
+                        absl::StrCat(column,
+                                     " is a partition column. Z-Ordering can only be "
+                                     "performed on data columns."));
       }
       zorder.push_back(column);
     } while (AcceptSymbol(","));
@@ -2044,18 +2076,22 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Optimize() {
   metrics.Set("numFilesAdded", int64_t{rewrite ? 1 : 0})
       .Set("numFilesRemoved", rewrite ? considered : int64_t{0});
   json::Value added_stats, removed_stats;
-  added_stats.Set("min", rewrite ? removed_bytes : 0).Set("max", rewrite ? removed_bytes : 0)
+  added_stats.Set("min", rewrite ? removed_bytes : 0)
+      .Set("max", rewrite ? removed_bytes : 0)
       .Set("avg", rewrite ? static_cast<double>(removed_bytes) : 0.0)
-      .Set("totalFiles", int64_t{rewrite ? 1 : 0}).Set("totalSize", rewrite ? removed_bytes : 0);
+      .Set("totalFiles", int64_t{rewrite ? 1 : 0})
+      .Set("totalSize", rewrite ? removed_bytes : 0);
   int64_t min_size = 0, max_size = 0;
   for (int64_t f : current.files) {
     const int64_t b = table->files[f].bytes;
     min_size = min_size == 0 ? b : std::min(min_size, b);
     max_size = std::max(max_size, b);
   }
-  removed_stats.Set("min", rewrite ? min_size : 0).Set("max", rewrite ? max_size : 0)
+  removed_stats.Set("min", rewrite ? min_size : 0)
+      .Set("max", rewrite ? max_size : 0)
       .Set("avg", rewrite && considered > 0 ? static_cast<double>(removed_bytes) / considered : 0.0)
-      .Set("totalFiles", rewrite ? considered : 0).Set("totalSize", rewrite ? removed_bytes : 0);
+      .Set("totalFiles", rewrite ? considered : 0)
+      .Set("totalSize", rewrite ? removed_bytes : 0);
   metrics.Set("filesAdded", added_stats).Set("filesRemoved", removed_stats);
   metrics.Set("partitionsOptimized", int64_t{rewrite ? 1 : 0});
   if (!zorder.empty()) {
@@ -2081,10 +2117,10 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Optimize() {
     for (int64_t f : current.files) table->files[f].removed_ms = next.timestamp_ms;
     next.files = {AddFile(*table, removed_rows, removed_bytes)};
     next.operation = "OPTIMIZE";
-    next.parameters = {{"predicate", JsonList(predicate_text.empty()
-                                                  ? std::vector<std::string>{}
-                                                  : std::vector<std::string>{predicate_text})},
-                       {"zOrderBy", JsonList(zorder)}};
+    next.parameters = {
+        {"predicate", JsonList(predicate_text.empty() ? std::vector<std::string>{}
+                                                      : std::vector<std::string>{predicate_text})},
+        {"zOrderBy", JsonList(zorder)}};
     next.metrics = {{"numAddedFiles", "1"},
                     {"numRemovedFiles", absl::StrCat(considered)},
                     {"numAddedBytes", absl::StrCat(removed_bytes)},
@@ -2177,7 +2213,8 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Vacuum() {
   };
   append("VACUUM START",
          {{"retentionCheckEnabled", e_.options_.retention_duration_check ? "true" : "false"},
-          {"specifiedRetentionMillis", specified ? absl::StrCat(static_cast<int64_t>(hours * 3600000)) : ""},
+          {"specifiedRetentionMillis",
+           specified ? absl::StrCat(static_cast<int64_t>(hours * 3600000)) : ""},
           {"defaultRetentionMillis", "604800000"}},
          {{"numFilesToDelete", absl::StrCat(doomed.size())},
           {"sizeOfDataToDelete", absl::StrCat(doomed_bytes)}});
@@ -2280,8 +2317,9 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Describe() {
   SqlType s{SqlType::Kind::kString};
   result.columns = {{"col_name", s, ""}, {"data_type", s, ""}, {"comment", s, ""}};
   for (const ColumnSpec& c : version->columns) {
-    result.rows.push_back(Row{c.name, c.type.Text(),
-                           c.comment.empty() ? std::nullopt : std::optional<std::string>(c.comment)});
+    result.rows.push_back(
+        Row{c.name, c.type.Text(),
+            c.comment.empty() ? std::nullopt : std::optional<std::string>(c.comment)});
   }
   if (!table->partition_columns.empty()) {
     result.rows.push_back(Row{"# Partition Information", "", ""});
@@ -2322,20 +2360,22 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::DescribeHistory(Table& table) 
   ResultSet result;
   const SqlType s{SqlType::Kind::kString}, l{SqlType::Kind::kLong}, ts{SqlType::Kind::kTimestamp},
       b{SqlType::Kind::kBoolean};
-  result.columns = {{"version", l, ""},
-                    {"timestamp", ts, ""},
-                    {"userId", s, ""},
-                    {"userName", s, ""},
-                    {"operation", s, ""},
-                    {"operationParameters", s, "map<string,string>"},
-                    {"job", s, "struct<jobId:string,jobName:string,runId:string,jobOwnerId:string,triggerType:string>"},
-                    {"notebook", s, "struct<notebookId:string>"},
-                    {"clusterId", s, ""},
-                    {"readVersion", l, ""},
-                    {"isolationLevel", s, ""},
-                    {"isBlindAppend", b, ""},
-                    {"operationMetrics", s, "map<string,string>"},
-                    {"engineInfo", s, ""}};
+  result.columns = {
+      {"version", l, ""},
+      {"timestamp", ts, ""},
+      {"userId", s, ""},
+      {"userName", s, ""},
+      {"operation", s, ""},
+      {"operationParameters", s, "map<string,string>"},
+      {"job", s,
+       "struct<jobId:string,jobName:string,runId:string,jobOwnerId:string,triggerType:string>"},
+      {"notebook", s, "struct<notebookId:string>"},
+      {"clusterId", s, ""},
+      {"readVersion", l, ""},
+      {"isolationLevel", s, ""},
+      {"isBlindAppend", b, ""},
+      {"operationMetrics", s, "map<string,string>"},
+      {"engineInfo", s, ""}};
   auto map_json = [](const StringPairs& pairs) {
     json::Value object = json::Value::EmptyObject();
     for (const auto& [k, v] : pairs) object.Set(k, v);
@@ -2346,13 +2386,14 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::DescribeHistory(Table& table) 
     const TableVersion& v = *it;
     result.rows.push_back(
         Row{absl::StrCat(v.version), FormatTimestampMs(v.timestamp_ms),
-         absl::StrCat(std::hash<std::string>()(v.user) % 100000000000000), v.user, v.operation,
-         map_json(v.parameters), std::nullopt, std::nullopt, std::nullopt,
-         v.read_version < 0 ? std::nullopt : std::optional<std::string>(absl::StrCat(v.read_version)),
-         v.operation == "VACUUM START" || v.operation == "VACUUM END" ? "SnapshotIsolation"
-                                                                      : "WriteSerializable",
-         v.blind_append ? "true" : "false", map_json(v.metrics),
-         "Databricks-Runtime/15.4.x-photon-scala2.12 (emulated)"});
+            absl::StrCat(std::hash<std::string>()(v.user) % 100000000000000), v.user, v.operation,
+            map_json(v.parameters), std::nullopt, std::nullopt, std::nullopt,
+            v.read_version < 0 ? std::nullopt
+                               : std::optional<std::string>(absl::StrCat(v.read_version)),
+            v.operation == "VACUUM START" || v.operation == "VACUUM END" ? "SnapshotIsolation"
+                                                                         : "WriteSerializable",
+            v.blind_append ? "true" : "false", map_json(v.metrics),
+            "Databricks-Runtime/15.4.x-photon-scala2.12 (emulated)"});
   }
   return result;
 }
@@ -2366,19 +2407,25 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::DescribeDetail(Table& table) {
   ResultSet result;
   const SqlType s{SqlType::Kind::kString}, l{SqlType::Kind::kLong}, ts{SqlType::Kind::kTimestamp},
       i{SqlType::Kind::kInt};
-  result.columns = {{"format", s, ""},           {"id", s, ""},
-                    {"name", s, ""},             {"description", s, ""},
-                    {"location", s, ""},         {"createdAt", ts, ""},
-                    {"lastModified", ts, ""},    {"partitionColumns", s, "array<string>"},
-                    {"numFiles", l, ""},         {"sizeInBytes", l, ""},
+  result.columns = {{"format", s, ""},
+                    {"id", s, ""},
+                    {"name", s, ""},
+                    {"description", s, ""},
+                    {"location", s, ""},
+                    {"createdAt", ts, ""},
+                    {"lastModified", ts, ""},
+                    {"partitionColumns", s, "array<string>"},
+                    {"numFiles", l, ""},
+                    {"sizeInBytes", l, ""},
                     {"properties", s, "map<string,string>"},
-                    {"minReaderVersion", i, ""}, {"minWriterVersion", i, ""}};
-  result.rows.push_back(Row{Lower(table.format), table.table_id, table.FullName(),
-                         table.comment.empty() ? std::nullopt : std::optional<std::string>(table.comment),
-                         table.storage_location, FormatTimestampMs(table.created_at),
-                         FormatTimestampMs(v.timestamp_ms), JsonList(table.partition_columns),
-                         absl::StrCat(v.files.size()), absl::StrCat(bytes), properties.Dump(),
-                         "1", "2"});
+                    {"minReaderVersion", i, ""},
+                    {"minWriterVersion", i, ""}};
+  result.rows.push_back(
+      Row{Lower(table.format), table.table_id, table.FullName(),
+          table.comment.empty() ? std::nullopt : std::optional<std::string>(table.comment),
+          table.storage_location, FormatTimestampMs(table.created_at),
+          FormatTimestampMs(v.timestamp_ms), JsonList(table.partition_columns),
+          absl::StrCat(v.files.size()), absl::StrCat(bytes), properties.Dump(), "1", "2"});
   return result;
 }
 
@@ -2437,15 +2484,16 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::AlterTable() {
     GW_RETURN_IF_ERROR(Exec(absl::StrCat("DROP TABLE ", Quote(next.physical))));
     next.columns = columns;
     GW_RETURN_IF_ERROR(CreatePhysical(next.physical, next.columns));
-    GW_RETURN_IF_ERROR(CopyRows(table->current().physical, table->current().columns,
-                                next.physical, next.columns));
+    GW_RETURN_IF_ERROR(
+        CopyRows(table->current().physical, table->current().columns, next.physical, next.columns));
     json::Value described = json::Value::EmptyArray();
     for (const ColumnSpec& c : added) {
       json::Value column;
       column.Set("name", c.name).Set("type", c.type.JsonName()).Set("nullable", c.nullable);
       json::Value entry;
       entry.Set("column", column);
-      if (!position.empty()) entry.Set("position", position == "FIRST" ? "FIRST" : "AFTER " + position);
+      if (!position.empty())
+        entry.Set("position", position == "FIRST" ? "FIRST" : "AFTER " + position);
       described.Append(entry);
     }
     next.operation = "ADD COLUMNS";
@@ -2485,8 +2533,10 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::AlterTable() {
     if (from.IsIntegral() && to.IsIntegral()) allowed = rank(to.kind) > rank(from.kind);
     if (from.IsIntegral() && from.kind != K::kLong && to.kind == K::kDouble) allowed = true;
     if (from.IsIntegral() && to.kind == K::kDecimal) {
-      const int needed = from.kind == K::kByte ? 3 : from.kind == K::kShort ? 5
-                         : from.kind == K::kInt ? 10 : 20;
+      const int needed = from.kind == K::kByte    ? 3
+                         : from.kind == K::kShort ? 5
+                         : from.kind == K::kInt   ? 10
+                                                  : 20;
       allowed = to.precision - to.scale >= needed;
     }
     if (from.kind == K::kFloat && to.kind == K::kDouble) allowed = true;
@@ -2504,20 +2554,20 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::AlterTable() {
     }
     auto enabled = table->current().properties.find("delta.enableTypeWidening");
     if (enabled == table->current().properties.end() || Lower(enabled->second) != "true") {
-      return SqlError("DELTA_UNSUPPORTED_ALTER_TABLE_CHANGE_COL_OP",
-                      absl::StrCat("Changing the type of column ", column, " from ",
-                                   absl::AsciiStrToUpper(from.Text()), " to ",
-                                   absl::AsciiStrToUpper(to.Text()),
-                                   " needs type widening: set the table property "
-                                   "'delta.enableTypeWidening' = 'true' first."));
+      return SqlError(
+          "DELTA_UNSUPPORTED_ALTER_TABLE_CHANGE_COL_OP",
+          absl::StrCat("Changing the type of column ", column, " from ",
+                       absl::AsciiStrToUpper(from.Text()), " to ", absl::AsciiStrToUpper(to.Text()),
+                       " needs type widening: set the table property "
+                       "'delta.enableTypeWidening' = 'true' first."));
     }
     it->type = to;
     GW_ASSIGN_OR_RETURN(TableVersion next, BeginWrite(*table, false));
     GW_RETURN_IF_ERROR(Exec(absl::StrCat("DROP TABLE ", Quote(next.physical))));
     next.columns = columns;
     GW_RETURN_IF_ERROR(CreatePhysical(next.physical, next.columns));
-    GW_RETURN_IF_ERROR(CopyRows(table->current().physical, table->current().columns,
-                                next.physical, next.columns));
+    GW_RETURN_IF_ERROR(
+        CopyRows(table->current().physical, table->current().columns, next.physical, next.columns));
     next.operation = "CHANGE COLUMN";
     json::Value described;
     described.Set("name", column).Set("type", to.JsonName()).Set("nullable", it->nullable);
@@ -2566,7 +2616,8 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Convert() {
     GW_RETURN_IF_ERROR(Expect("STATISTICS"));
   }
   if (Peek().Is("PARTITIONED")) {
-    return SqlError("UNSUPPORTED_FEATURE", "The emulator does not support CONVERT ... PARTITIONED BY.");
+    return SqlError("UNSUPPORTED_FEATURE",
+                    "The emulator does not support CONVERT ... PARTITIONED BY.");
   }
   GW_RETURN_IF_ERROR(ExpectEnd());
   if (table->format == "DELTA") return ResultSet{};  // already Delta: nothing to do
@@ -2601,7 +2652,8 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Show() {
     GW_RETURN_IF_ERROR(ExpectEnd());
     auto c = e_.catalogs_.find(catalog);
     if (c == e_.catalogs_.end()) {
-      return SqlError("CATALOG_NOT_FOUND", absl::StrCat("The catalog `", catalog, "` cannot be found."));
+      return SqlError("CATALOG_NOT_FOUND",
+                      absl::StrCat("The catalog `", catalog, "` cannot be found."));
     }
     result.columns = {{"databaseName", s, ""}};
     for (const auto& [name, schema] : c->second.schemas) result.rows.push_back(Row{name});
@@ -2617,10 +2669,12 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Show() {
     GW_RETURN_IF_ERROR(ExpectEnd());
     GW_ASSIGN_OR_RETURN(Schema * schema, FindSchema(parts[0], parts[1]));
     result.columns = {{"database", s, ""}, {"tableName", s, ""}, {"isTemporary", b, ""}};
-    for (const auto& [name, table] : schema->tables) result.rows.push_back(Row{parts[1], name, "false"});
+    for (const auto& [name, table] : schema->tables)
+      result.rows.push_back(Row{parts[1], name, "false"});
     return result;
   }
-  return SqlError("UNSUPPORTED_FEATURE", "The emulator supports SHOW CATALOGS, SCHEMAS and TABLES.");
+  return SqlError("UNSUPPORTED_FEATURE",
+                  "The emulator supports SHOW CATALOGS, SCHEMAS and TABLES.");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2649,7 +2703,8 @@ absl::StatusOr<std::unique_ptr<DeltaEngine>> DeltaEngine::Create(EngineOptions o
   sqlite3_create_function_v2(db, "__gw_today", 0, SQLITE_UTF8, &engine->now_ms_, Today, nullptr,
                              nullptr, nullptr);
   char* error = nullptr;
-  sqlite3_exec(db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;", nullptr, nullptr, &error);
+  sqlite3_exec(db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;", nullptr, nullptr,
+               &error);
   sqlite3_free(error);
   for (const auto& [catalog_name, schemas] : engine->options_.catalogs) {
     Catalog& catalog = engine->catalogs_[Lower(catalog_name)];
@@ -2704,9 +2759,9 @@ absl::StatusOr<ResultSet> DeltaEngine::Execute(absl::string_view sql,
   };
   std::map<int64_t, TableState> saved;
   for (const auto& [id, table] : tables_by_id_) {
-    saved[id] = TableState{table->versions, table->files, table->next_file_id, table->format,
-                           table->table_type, table->comment, table->partition_columns,
-                           table->updated_at};
+    saved[id] =
+        TableState{table->versions,   table->files,   table->next_file_id,      table->format,
+                   table->table_type, table->comment, table->partition_columns, table->updated_at};
   }
   Statement statement(this, std::move(tokens), parameters, session);
   absl::StatusOr<ResultSet> result = statement.Run();

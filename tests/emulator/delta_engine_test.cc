@@ -43,7 +43,8 @@ class DeltaEngineTest : public ::testing::Test {
 
 std::vector<std::optional<std::string>> R(std::initializer_list<const char*> values) {
   std::vector<std::optional<std::string>> row;
-  for (const char* v : values) row.push_back(v == nullptr ? std::nullopt : std::optional<std::string>(v));
+  for (const char* v : values)
+    row.push_back(v == nullptr ? std::nullopt : std::optional<std::string>(v));
   return row;
 }
 
@@ -52,12 +53,12 @@ TEST_F(DeltaEngineTest, VersionsTimeTravelHistoryRestore) {
   Ok("INSERT INTO main.default.people VALUES (1, 'ann', 1.5), (2, 'bob', 2.0)");  // v1
   const int64_t v1_time = session_.now_ms;
   Ok("UPDATE main.default.people SET score = score * 2 WHERE id = :id",
-     {{"id", "2", "BIGINT"}});                                                      // v2
+     {{"id", "2", "BIGINT"}});  // v2
   Ok("MERGE INTO main.default.people AS t USING (SELECT 1 AS id, 'ann2' AS name, 9.0 AS score "
      "UNION ALL SELECT 3, 'cy', 3.0) AS s ON t.id = s.id "
      "WHEN MATCHED THEN UPDATE SET name = s.name "
-     "WHEN NOT MATCHED THEN INSERT *");                                             // v3
-  Ok("DELETE FROM main.default.people WHERE name = 'bob'");                         // v4
+     "WHEN NOT MATCHED THEN INSERT *");                      // v3
+  Ok("DELETE FROM main.default.people WHERE name = 'bob'");  // v4
 
   EXPECT_EQ(Read("SELECT id, name, score FROM main.default.people ORDER BY id"),
             (Rows{R({"1", "ann2", "1.5"}), R({"3", "cy", "3.0"})}));
@@ -88,12 +89,12 @@ TEST_F(DeltaEngineTest, MergeAllThreeWhenFormsAndCounts) {
   Ok("INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c')");
   Ok("CREATE TABLE s (id INT, v STRING)");
   Ok("INSERT INTO s VALUES (1, 'A'), (2, 'drop'), (4, 'D')");
-  const ResultSet merged = Ok(
-      "MERGE INTO t USING s ON t.id = s.id "
-      "WHEN MATCHED AND s.v = 'drop' THEN DELETE "
-      "WHEN MATCHED THEN UPDATE SET t.v = s.v "
-      "WHEN NOT MATCHED BY TARGET THEN INSERT (id, v) VALUES (s.id, s.v) "
-      "WHEN NOT MATCHED BY SOURCE THEN UPDATE SET v = 'orphan'");
+  const ResultSet merged =
+      Ok("MERGE INTO t USING s ON t.id = s.id "
+         "WHEN MATCHED AND s.v = 'drop' THEN DELETE "
+         "WHEN MATCHED THEN UPDATE SET t.v = s.v "
+         "WHEN NOT MATCHED BY TARGET THEN INSERT (id, v) VALUES (s.id, s.v) "
+         "WHEN NOT MATCHED BY SOURCE THEN UPDATE SET v = 'orphan'");
   EXPECT_EQ(merged.rows, (Rows{R({"4", "2", "1", "1"})}));
   EXPECT_EQ(Read("SELECT id, v FROM t ORDER BY id"),
             (Rows{R({"1", "A"}), R({"3", "orphan"}), R({"4", "D"})}));
@@ -125,7 +126,8 @@ TEST_F(DeltaEngineTest, OptimizeAndVacuumKeepDataAndReport) {
   EXPECT_EQ(Ok("VACUUM t DRY RUN").rows.size(), 3u);  // the three pre-OPTIMIZE files
   Ok("VACUUM t");
   EXPECT_EQ(Read("SELECT count(*) FROM t"), (Rows{R({"3"})}));
-  EXPECT_THAT(Error("SELECT * FROM t VERSION AS OF 2"), HasSubstr("[DELTA_FILE_NOT_FOUND_DETAILED]"));
+  EXPECT_THAT(Error("SELECT * FROM t VERSION AS OF 2"),
+              HasSubstr("[DELTA_FILE_NOT_FOUND_DETAILED]"));
   std::vector<std::string> ops;
   for (const auto& row : Ok("DESCRIBE HISTORY t LIMIT 2").rows) ops.push_back(*row[4]);
   EXPECT_THAT(ops, ElementsAre("VACUUM END", "VACUUM START"));
@@ -156,11 +158,14 @@ TEST_F(DeltaEngineTest, SchemaEnforcementAndEvolution) {
               HasSubstr("delta.enableTypeWidening"));
   Ok("ALTER TABLE t SET TBLPROPERTIES ('delta.enableTypeWidening' = 'true')");
   Ok("ALTER TABLE t ALTER COLUMN id TYPE BIGINT");
-  EXPECT_THAT(Error("ALTER TABLE t ALTER COLUMN id TYPE INT"), HasSubstr("[NOT_SUPPORTED_CHANGE_COLUMN]"));
-  EXPECT_THAT(Error("ALTER TABLE t ALTER COLUMN note TYPE INT"), HasSubstr("[NOT_SUPPORTED_CHANGE_COLUMN]"));
+  EXPECT_THAT(Error("ALTER TABLE t ALTER COLUMN id TYPE INT"),
+              HasSubstr("[NOT_SUPPORTED_CHANGE_COLUMN]"));
+  EXPECT_THAT(Error("ALTER TABLE t ALTER COLUMN note TYPE INT"),
+              HasSubstr("[NOT_SUPPORTED_CHANGE_COLUMN]"));
   const ResultSet described = Ok("DESCRIBE TABLE t");
-  EXPECT_EQ(described.rows, (Rows{R({"id", "bigint", nullptr}), R({"amount", "decimal(10,2)", nullptr}),
-                                  R({"note", "string", "free text"})}));
+  EXPECT_EQ(described.rows,
+            (Rows{R({"id", "bigint", nullptr}), R({"amount", "decimal(10,2)", nullptr}),
+                  R({"note", "string", "free text"})}));
 }
 
 TEST_F(DeltaEngineTest, CtasCloneAndConvert) {
@@ -197,9 +202,12 @@ TEST_F(DeltaEngineTest, ErrorsCarryClassAndSqlState) {
 }
 
 TEST_F(DeltaEngineTest, ParametersAreTypedAndValuesFormatted) {
-  const ResultSet r = Ok("SELECT :n + 1 AS n, :d AS d, :b AS b, :s AS s, :z AS z",
-                         {{"n", "41", "INT"}, {"d", "2.5", "DOUBLE"}, {"b", "true", "BOOLEAN"},
-                          {"s", "007", "STRING"}, {"z", std::nullopt, "STRING"}});
+  const ResultSet r =
+      Ok("SELECT :n + 1 AS n, :d AS d, :b AS b, :s AS s, :z AS z", {{"n", "41", "INT"},
+                                                                    {"d", "2.5", "DOUBLE"},
+                                                                    {"b", "true", "BOOLEAN"},
+                                                                    {"s", "007", "STRING"},
+                                                                    {"z", std::nullopt, "STRING"}});
   EXPECT_EQ(r.rows, (Rows{R({"42", "2.5", "1", "007", nullptr})}));
   EXPECT_EQ(r.columns[0].type.Name(), "LONG");
   EXPECT_THAT(Error("SELECT :n", {{"n", "x", "INT"}}), HasSubstr("[CAST_INVALID_INPUT]"));

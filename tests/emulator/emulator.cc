@@ -65,7 +65,8 @@ std::string RouteKey(absl::string_view method, absl::string_view path) {
   return absl::StrCat(method, " ", absl::StrJoin(parts, "/"));
 }
 
-Emulator::Emulator(EmulatorOptions options) : options_(std::move(options)), random_(options_.seed) {}
+Emulator::Emulator(EmulatorOptions options)
+    : options_(std::move(options)), random_(options_.seed) {}
 
 absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Start(EmulatorOptions options) {
   // A test double listens on loopback only, so no test can expose it or reach past it.
@@ -136,7 +137,8 @@ void Emulator::Advance() {
 void Emulator::SchedulePoll() {
   if (options_.manual_clock || poll_scheduled_ || stopping_ || !sql_->HasWaiters()) return;
   poll_scheduled_ = true;
-  auto timer = std::make_shared<asio::steady_timer>(server_->io_context(), std::chrono::milliseconds(10));
+  auto timer =
+      std::make_shared<asio::steady_timer>(server_->io_context(), std::chrono::milliseconds(10));
   timer->async_wait([this, timer](const boost::system::error_code& ec) {
     if (ec) return;
     absl::MutexLock lock(&mu_);
@@ -158,9 +160,9 @@ void Emulator::Count(std::map<std::string, int64_t> Counters::*which, const std:
 void Emulator::Handle(gateway::http::Request request, Responder respond) {
   // Count every response by status, whenever it is sent.
   Responder counted = [this, respond = std::move(respond)](Response response) {
-    Count(&Counters::responses,
-          response.delivery == Response::Delivery::kNormal ? absl::StrCat(response.status)
-                                                           : "connection-error");
+    Count(&Counters::responses, response.delivery == Response::Delivery::kNormal
+                                    ? absl::StrCat(response.status)
+                                    : "connection-error");
     respond(std::move(response));
   };
   absl::MutexLock lock(&mu_);
@@ -174,7 +176,8 @@ void Emulator::Handle(gateway::http::Request request, Responder respond) {
 
   // Endpoints that need no Databricks credential.
   if (absl::StartsWith(request.path, kFiles)) {
-    counted(sql_->ExternalLink(request, absl::string_view(request.path).substr(kFiles.size()), NowMs()));
+    counted(sql_->ExternalLink(request, absl::string_view(request.path).substr(kFiles.size()),
+                               NowMs()));
     return;
   }
 
@@ -189,27 +192,26 @@ void Emulator::Handle(gateway::http::Request request, Responder respond) {
       return;
     }
     if (kind == "status") {
-      injected = ApiError(fault->status,
-                          fault->error_code.empty() ? "TEMPORARILY_UNAVAILABLE" : fault->error_code,
-                          fault->message.empty() ? "The service is temporarily unavailable (injected)"
-                                                 : fault->message);
+      injected = ApiError(
+          fault->status, fault->error_code.empty() ? "TEMPORARILY_UNAVAILABLE" : fault->error_code,
+          fault->message.empty() ? "The service is temporarily unavailable (injected)"
+                                 : fault->message);
     } else if (kind == "html") {
       injected.status = fault->status;
       injected.headers = {{"Content-Type", "text/html; charset=utf-8"}};
       injected.body = absl::StrCat(
           "<html><head><title>Error ", fault->status, "</title></head><body><h2>HTTP ERROR ",
-          fault->status, "</h2><pre>", fault->message.empty() ? "Service Unavailable" : fault->message,
-          "</pre></body></html>");
+          fault->status, "</h2><pre>",
+          fault->message.empty() ? "Service Unavailable" : fault->message, "</pre></body></html>");
     } else if (kind == "text") {
       injected = Response::Text(fault->status, fault->message.empty()
                                                    ? "TEMPORARILY_UNAVAILABLE: try again later"
                                                    : fault->message);
     } else if (kind == "limit_body") {
-      injected = ApiError(fault->status,
-                          fault->error_code.empty() ? "REQUEST_LIMIT_EXCEEDED" : fault->error_code,
-                          fault->message.empty()
-                              ? "RPC token bucket limit has been exceeded (injected)"
-                              : fault->message);
+      injected = ApiError(
+          fault->status, fault->error_code.empty() ? "REQUEST_LIMIT_EXCEEDED" : fault->error_code,
+          fault->message.empty() ? "RPC token bucket limit has been exceeded (injected)"
+                                 : fault->message);
     }
     if (!injected.body.empty() || injected.status != 200) {
       if (fault->retry_after_seconds >= 0) {
@@ -226,23 +228,24 @@ void Emulator::Handle(gateway::http::Request request, Responder respond) {
     asio::io_context& io = server_->io_context();
     deliver = [&io, delay, counted](Response response) {
       auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(delay));
-      timer->async_wait([timer, counted, response = std::move(response)](
-                            const boost::system::error_code&) mutable {
+      timer->async_wait([timer, counted,
+                         response = std::move(response)](const boost::system::error_code&) mutable {
         counted(std::move(response));
       });
     };
   } else if (fault != nullptr && (fault->kind == "reset_after" || fault->kind == "truncate")) {
     const bool reset = fault->kind == "reset_after";
     deliver = [counted, reset](Response response) {
-      response.delivery = reset ? Response::Delivery::kResetConnection
-                                : Response::Delivery::kTruncateBody;
+      response.delivery =
+          reset ? Response::Delivery::kResetConnection : Response::Delivery::kTruncateBody;
       counted(std::move(response));
     };
   }
 
   if (request.path == "/oidc/.well-known/oauth-authorization-server" && request.method == "GET") {
     const std::string* host = request.Header("host");
-    const std::string base = absl::StrCat("http://", host ? *host : absl::StrCat("127.0.0.1:", port_));
+    const std::string base =
+        absl::StrCat("http://", host ? *host : absl::StrCat("127.0.0.1:", port_));
     json::Value body;
     body.Set("issuer", base + "/oidc")
         .Set("authorization_endpoint", base + "/oidc/v1/authorize")
@@ -349,8 +352,8 @@ std::optional<Response> Emulator::Throttle(const std::string& key, const std::st
     if (bucket.updated_ms == 0) {
       bucket.tokens = rule.burst;
     } else {
-      bucket.tokens = std::min(rule.burst, bucket.tokens + (now - bucket.updated_ms) *
-                                                               rule.rate_per_second / 1000.0);
+      bucket.tokens = std::min(
+          rule.burst, bucket.tokens + (now - bucket.updated_ms) * rule.rate_per_second / 1000.0);
     }
     bucket.updated_ms = now;
     if (bucket.tokens >= 1) {
@@ -397,7 +400,8 @@ Response Emulator::OAuthToken(const gateway::http::Request& request) {
     if (absl::ConsumePrefix(&basic, "Basic ") && absl::Base64Unescape(basic, &decoded)) {
       const size_t colon = decoded.find(':');
       client_id = gateway::http::UrlDecode(decoded.substr(0, colon));
-      if (colon != std::string::npos) client_secret = gateway::http::UrlDecode(decoded.substr(colon + 1));
+      if (colon != std::string::npos)
+        client_secret = gateway::http::UrlDecode(decoded.substr(colon + 1));
     }
   } else {
     FormValue(request.body, "client_id", &client_id);
@@ -413,11 +417,13 @@ Response Emulator::OAuthToken(const gateway::http::Request& request) {
       continue;
     }
     const std::string token = RandomToken("eyJemulator.");
-    issued_[token] = IssuedToken{client.client_id,
-                                 NowMs() + options_.oauth_token_ttl_seconds * 1000, false};
+    issued_[token] =
+        IssuedToken{client.client_id, NowMs() + options_.oauth_token_ttl_seconds * 1000, false};
     json::Value body;
-    body.Set("access_token", token).Set("token_type", "Bearer")
-        .Set("expires_in", options_.oauth_token_ttl_seconds).Set("scope", scope);
+    body.Set("access_token", token)
+        .Set("token_type", "Bearer")
+        .Set("expires_in", options_.oauth_token_ttl_seconds)
+        .Set("scope", scope);
     return JsonResponse(body);
   }
   return OAuthError(401, "invalid_client", "Client authentication failed");
@@ -445,8 +451,7 @@ Response Emulator::AzureToken(const gateway::http::Request& request, absl::strin
                                    "' was not found in the directory '", tenant, "'."));
   }
   if (found->client_secret != client_secret) {
-    return OAuthError(401, "invalid_client",
-                      "AADSTS7000215: Invalid client secret provided.");
+    return OAuthError(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.");
   }
   std::string normalized = resource;
   if (!normalized.empty() && normalized.back() != '/' && absl::StartsWith(normalized, "https://")) {
@@ -465,9 +470,12 @@ Response Emulator::AzureToken(const gateway::http::Request& request, absl::strin
   }
   // AAD v1 sends its numbers as strings.
   json::Value body;
-  body.Set("token_type", "Bearer").Set("expires_in", absl::StrCat(ttl))
-      .Set("ext_expires_in", absl::StrCat(ttl)).Set("expires_on", absl::StrCat(expires_ms / 1000))
-      .Set("not_before", absl::StrCat(NowMs() / 1000)).Set("resource", resource)
+  body.Set("token_type", "Bearer")
+      .Set("expires_in", absl::StrCat(ttl))
+      .Set("ext_expires_in", absl::StrCat(ttl))
+      .Set("expires_on", absl::StrCat(expires_ms / 1000))
+      .Set("not_before", absl::StrCat(NowMs() / 1000))
+      .Set("resource", resource)
       .Set("access_token", token);
   return JsonResponse(body);
 }
@@ -558,7 +566,8 @@ Response Emulator::Control(const gateway::http::Request& request) {
     if (id.empty()) {
       if (auto f = GetString(body, "client_id", &id)) return f->ToResponse();
     }
-    if (id.empty()) return BadParameter("give {\"token\": ...} or {\"client_id\": ...}").ToResponse();
+    if (id.empty())
+      return BadParameter("give {\"token\": ...} or {\"client_id\": ...}").ToResponse();
     revoked_[id] = route == "credentials/revoke";
     return JsonResponse(json::Value::EmptyObject());
   }

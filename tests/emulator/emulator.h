@@ -45,7 +45,7 @@ struct ThrottleRule {
   std::string endpoint;
   double rate_per_second = 10;
   double burst = 10;
-  bool per_principal = false;      // one bucket per caller instead of per workspace
+  bool per_principal = false;       // one bucket per caller instead of per workspace
   int64_t retry_after_seconds = 1;  // -1: no Retry-After header
   std::string error_code = "REQUEST_LIMIT_EXCEEDED";
 };

@@ -16,19 +16,19 @@ using ::testing::HasSubstr;
 
 TEST(EmulatorProcessTest, ServesOnAFreePortAndStopsOnSigterm) {
   const std::string dir = gateway::testing::TempDir();
-  absl::StatusOr<Subprocess> process = Subprocess::Start(
-      {Runfile("tests/emulator/databricks_emulator"),
-       "--config=" + Runfile("tests/emulator/emulator.yaml"), "--port=0"},
-      {}, dir + "/stderr");
+  absl::StatusOr<Subprocess> process =
+      Subprocess::Start({Runfile("tests/emulator/databricks_emulator"),
+                         "--config=" + Runfile("tests/emulator/emulator.yaml"), "--port=0"},
+                        {}, dir + "/stderr");
   ASSERT_TRUE(process.ok()) << process.status();
   std::optional<std::string> line = process->ReadLine(absl::Seconds(20));
   ASSERT_TRUE(line.has_value());
   ASSERT_TRUE(absl::StartsWith(*line, "emulator listening: http://127.0.0.1:")) << *line;
   const int port = std::stoi(line->substr(line->rfind(':') + 1));
   ASSERT_GT(port, 0);
-  absl::StatusOr<gateway::testing::HttpResponse> warehouses = HttpRequest(
-      port, "GET", "/api/2.0/sql/warehouses", "",
-      {{"Authorization", "Bearer dapi-local-emulator-token"}});
+  absl::StatusOr<gateway::testing::HttpResponse> warehouses =
+      HttpRequest(port, "GET", "/api/2.0/sql/warehouses", "",
+                  {{"Authorization", "Bearer dapi-local-emulator-token"}});
   ASSERT_TRUE(warehouses.ok()) << warehouses.status();
   EXPECT_EQ(warehouses->status, 200);
   EXPECT_THAT(warehouses->body, HasSubstr("\"id\":\"emulator-warehouse\""));
@@ -69,7 +69,8 @@ TEST(EmulatorProcessTest, HelpAndUnknownFlags) {
       {Runfile("tests/emulator/databricks_emulator"), "--bogus"}, {}, dir + "/stderr2");
   ASSERT_TRUE(bad.ok());
   EXPECT_EQ(bad->Wait(absl::Seconds(10)), 2);
-  EXPECT_THAT(gateway::testing::ReadFile(dir + "/stderr2"), HasSubstr("unknown or malformed flag --bogus"));
+  EXPECT_THAT(gateway::testing::ReadFile(dir + "/stderr2"),
+              HasSubstr("unknown or malformed flag --bogus"));
 }
 
 }  // namespace

@@ -98,7 +98,8 @@ class EmulatorTest : public ::testing::Test {
   Reply Get(const std::string& target, const std::string& token = kToken) {
     return Call("GET", target, "", token);
   }
-  Reply Post(const std::string& target, const std::string& body, const std::string& token = kToken) {
+  Reply Post(const std::string& target, const std::string& body,
+             const std::string& token = kToken) {
     return Call("POST", target, body, token);
   }
   void Advance(double seconds) {

@@ -18,10 +18,11 @@ constexpr const char* kMultiTaskOutput =
     "output of each individual task run instead.";
 
 constexpr const char* kTaskTypes[] = {
-    "notebook_task",  "spark_jar_task", "spark_python_task", "spark_submit_task",
-    "python_wheel_task", "sql_task",     "condition_task",    "run_job_task",
-    "for_each_task",  "pipeline_task",  "dbt_task",          "dashboard_task",
-    "alert_task",     "power_bi_task",  "clean_rooms_notebook_task"};
+    "notebook_task",     "spark_jar_task",    "spark_python_task",
+    "spark_submit_task", "python_wheel_task", "sql_task",
+    "condition_task",    "run_job_task",      "for_each_task",
+    "pipeline_task",     "dbt_task",          "dashboard_task",
+    "alert_task",        "power_bi_task",     "clean_rooms_notebook_task"};
 
 bool Matches(const std::string& pattern, const std::string& value) {
   if (pattern.empty()) return true;
@@ -80,10 +81,12 @@ TaskOutcome JobsApi::OutcomeFor(const Task& task, const Run& run) const {
       ParameterPairs(task.spec, run.job_parameters, run.overriding_parameters);
   std::string notebook, python;
   if (const json::Value* nb = task.spec.Find("notebook_task")) {
-    if (const json::Value* p = nb->Find("notebook_path"); p && p->is_string()) notebook = p->as_string();
+    if (const json::Value* p = nb->Find("notebook_path"); p && p->is_string())
+      notebook = p->as_string();
   }
   if (const json::Value* py = task.spec.Find("spark_python_task")) {
-    if (const json::Value* p = py->Find("python_file"); p && p->is_string()) python = p->as_string();
+    if (const json::Value* p = py->Find("python_file"); p && p->is_string())
+      python = p->as_string();
   }
   for (const TaskOutcome& rule : options_.outcomes) {
     if (!rule.match_notebook_path.empty() && !Matches(rule.match_notebook_path, notebook)) continue;
@@ -126,8 +129,10 @@ void JobsApi::Plan(Run& run, int64_t start_ms) {
         t.result_state = "UPSTREAM_FAILED";
         continue;
       }
-      const int64_t pending = t.outcome.pending_ms >= 0 ? t.outcome.pending_ms : options_.pending_ms;
-      const int64_t running = t.outcome.running_ms >= 0 ? t.outcome.running_ms : options_.running_ms;
+      const int64_t pending =
+          t.outcome.pending_ms >= 0 ? t.outcome.pending_ms : options_.pending_ms;
+      const int64_t running =
+          t.outcome.running_ms >= 0 ? t.outcome.running_ms : options_.running_ms;
       t.running_ms = begin + pending;
       t.terminating_ms = t.running_ms + running;
       t.end_ms = t.terminating_ms + options_.terminating_ms;
@@ -214,7 +219,8 @@ JobsApi::Snapshot JobsApi::TaskAt(const Run& run, const Task& task, int64_t now_
   if (task.internal_error) {
     s.termination_code = "INTERNAL_ERROR";
     s.termination_type = "INTERNAL_ERROR";
-    if (s.state_message.empty()) s.state_message = "An internal error occurred in the Jobs service.";
+    if (s.state_message.empty())
+      s.state_message = "An internal error occurred in the Jobs service.";
   } else if (task.result_state == "SUCCESS") {
     s.termination_code = s.termination_type = "SUCCESS";
   } else if (task.result_state == "CANCELED") {
@@ -398,7 +404,8 @@ json::Value JobsApi::TaskJson(const Run& run, const Task& task, int64_t now_ms) 
   status.Set("state", s.status_state);
   if (!s.termination_code.empty()) {
     json::Value details;
-    details.Set("code", s.termination_code).Set("type", s.termination_type)
+    details.Set("code", s.termination_code)
+        .Set("type", s.termination_type)
         .Set("message", s.state_message);
     status.Set("termination_details", details);
   }
@@ -452,7 +459,8 @@ json::Value JobsApi::RunJson(const Run& run, int64_t now_ms, bool with_tasks, si
   }
   if (!s.termination_code.empty()) {
     json::Value details;
-    details.Set("code", s.termination_code).Set("type", s.termination_type)
+    details.Set("code", s.termination_code)
+        .Set("type", s.termination_type)
         .Set("message", s.state_message);
     status.Set("termination_details", details);
   }
@@ -467,7 +475,8 @@ json::Value JobsApi::RunJson(const Run& run, int64_t now_ms, bool with_tasks, si
     execution = std::max(execution, tj.Find("execution_duration")->as_int());
     cleanup = std::max(cleanup, tj.Find("cleanup_duration")->as_int());
   }
-  out.Set("setup_duration", setup).Set("execution_duration", execution)
+  out.Set("setup_duration", setup)
+      .Set("execution_duration", execution)
       .Set("cleanup_duration", cleanup)
       .Set("run_duration",
            run.start_ms < 0 ? int64_t{0}
@@ -524,8 +533,7 @@ Response JobsApi::SubmitOrRunNow(const Request& request, bool run_now, bool v22,
     if (it != tokens_.end()) {
       const Run& existing = runs_.at(it->second);
       if (existing.deleted) {
-        return BadParameter(absl::StrCat("The run with idempotency token ", token,
-                                         " was deleted."))
+        return BadParameter(absl::StrCat("The run with idempotency token ", token, " was deleted."))
             .ToResponse();
       }
       json::Value out;
@@ -556,7 +564,8 @@ Response JobsApi::SubmitOrRunNow(const Request& request, bool run_now, bool v22,
     if (const json::Value* t = job->settings.Find("timeout_seconds"); t && t->is_int()) {
       run.timeout_s = t->as_int();
     }
-    tasks_spec = job->settings.Find("tasks") ? *job->settings.Find("tasks") : json::Value::EmptyArray();
+    tasks_spec =
+        job->settings.Find("tasks") ? *job->settings.Find("tasks") : json::Value::EmptyArray();
     // Job parameters: the job's defaults overridden by the request.
     const json::Value* overrides = body.Find("job_parameters");
     if (overrides != nullptr && !overrides->is_object()) {
@@ -568,14 +577,16 @@ Response JobsApi::SubmitOrRunNow(const Request& request, bool run_now, bool v22,
         json::Value p = def;
         const json::Value* name = def.Find("name");
         const json::Value* given = overrides && name ? overrides->Find(name->as_string()) : nullptr;
-        p.Set("value", given ? ScalarText(*given) : ScalarText(def.Find("default") ? *def.Find("default") : json::Value("")));
+        p.Set("value",
+              given ? ScalarText(*given)
+                    : ScalarText(def.Find("default") ? *def.Find("default") : json::Value("")));
         params.Append(p);
       }
     }
     run.job_parameters = params;
     json::Value overriding = Object();
-    for (const char* key : {"notebook_params", "jar_params", "python_params",
-                            "python_named_params", "spark_submit_params", "sql_params"}) {
+    for (const char* key : {"notebook_params", "jar_params", "python_params", "python_named_params",
+                            "spark_submit_params", "sql_params"}) {
       if (const json::Value* v = body.Find(key)) overriding.Set(key, *v);
     }
     run.overriding_parameters = overriding;
@@ -612,7 +623,8 @@ Response JobsApi::SubmitOrRunNow(const Request& request, bool run_now, bool v22,
     if (const json::Value* nb = spec.Find("notebook_task")) {
       const json::Value* path = nb->Find("notebook_path");
       if (path == nullptr || !path->is_string() || path->as_string().empty()) {
-        return BadParameter(absl::StrCat("Task ", task.key, ": notebook_task.notebook_path is required"))
+        return BadParameter(
+                   absl::StrCat("Task ", task.key, ": notebook_task.notebook_path is required"))
             .ToResponse();
       }
     }
@@ -668,7 +680,8 @@ Response JobsApi::SubmitOrRunNow(const Request& request, bool run_now, bool v22,
     }
     if (active >= std::max<int64_t>(1, job->max_concurrent_runs)) {
       bool queue = job->queue_enabled;
-      if (const json::Value* q = body.Find("queue"); q && q->Find("enabled") && q->Find("enabled")->is_bool()) {
+      if (const json::Value* q = body.Find("queue");
+          q && q->Find("enabled") && q->Find("enabled")->is_bool()) {
         queue = q->Find("enabled")->as_bool();
       }
       start_now = false;
@@ -792,7 +805,8 @@ Response JobsApi::ListRuns(const Request& request, int64_t now_ms) {
   if (!runs.as_array().empty()) out.Set("runs", runs);
   out.Set("has_more", more);
   if (more) out.Set("next_page_token", EncodePageToken("runs", offset + limit));
-  if (offset > 0) out.Set("prev_page_token", EncodePageToken("runs", std::max<int64_t>(0, offset - limit)));
+  if (offset > 0)
+    out.Set("prev_page_token", EncodePageToken("runs", std::max<int64_t>(0, offset - limit)));
   return JsonResponse(out);
 }
 
@@ -801,7 +815,8 @@ Response JobsApi::CancelRun(const Request& request, int64_t now_ms) {
   if (auto f = ParseBody(request, &body)) return f->ToResponse();
   int64_t run_id = 0;
   if (auto f = GetInt(body, "run_id", &run_id)) return f->ToResponse();
-  if (body.Find("run_id") == nullptr) return BadParameter("Missing required field: run_id").ToResponse();
+  if (body.Find("run_id") == nullptr)
+    return BadParameter("Missing required field: run_id").ToResponse();
   Run* run = FindRun(run_id);
   if (run == nullptr) {
     return BadParameter(absl::StrCat("Run ", run_id, " does not exist.")).ToResponse();
@@ -900,7 +915,8 @@ Response JobsApi::CreateJob(const Request& request, bool v22, int64_t now_ms) {
   Job job;
   job.job_id = next_id_++;
   job.created_ms = now_ms;
-  if (auto f = GetInt(body, "max_concurrent_runs", &job.max_concurrent_runs)) return f->ToResponse();
+  if (auto f = GetInt(body, "max_concurrent_runs", &job.max_concurrent_runs))
+    return f->ToResponse();
   int64_t timeout = 0;
   if (auto f = GetInt(body, "timeout_seconds", &timeout)) return f->ToResponse();
   if (job.max_concurrent_runs < 0 || job.max_concurrent_runs > 1000) {
@@ -908,13 +924,15 @@ Response JobsApi::CreateJob(const Request& request, bool v22, int64_t now_ms) {
   }
   // Jobs created through 2.2 queue by default; through 2.1 they do not.
   job.queue_enabled = v22;
-  if (const json::Value* q = body.Find("queue"); q && q->Find("enabled") && q->Find("enabled")->is_bool()) {
+  if (const json::Value* q = body.Find("queue");
+      q && q->Find("enabled") && q->Find("enabled")->is_bool()) {
     job.queue_enabled = q->Find("enabled")->as_bool();
   }
   json::Value settings = body;
   settings.Erase("access_control_list");
   if (settings.Find("name") == nullptr) settings.Set("name", "Untitled");
-  settings.Set("max_concurrent_runs", job.max_concurrent_runs == 0 ? int64_t{1} : job.max_concurrent_runs);
+  settings.Set("max_concurrent_runs",
+               job.max_concurrent_runs == 0 ? int64_t{1} : job.max_concurrent_runs);
   if (job.max_concurrent_runs == 0) job.max_concurrent_runs = 1;
   json::Value queue;
   queue.Set("enabled", job.queue_enabled);
@@ -959,7 +977,8 @@ Response JobsApi::GetJob(const Request& request, bool v22) {
       }
       settings.Set("tasks", page);
       if (offset + kArrayPage < tasks->as_array().size()) {
-        out.Set("next_page_token", EncodePageToken("tasks", static_cast<int64_t>(offset + kArrayPage)));
+        out.Set("next_page_token",
+                EncodePageToken("tasks", static_cast<int64_t>(offset + kArrayPage)));
         out.Set("has_more", true);
       }
     }
@@ -975,8 +994,8 @@ Response JobsApi::ListJobs(const Request& request) {
   if (auto f = QueryInt(request, "offset", &offset)) return f->ToResponse();
   if (auto f = QueryBool(request, "expand_tasks", &expand)) return f->ToResponse();
   if (limit < 1 || limit > 100) {
-    return BadParameter(absl::StrCat("The limit ", limit,
-                                     " is invalid: it must be between 1 and 100"))
+    return BadParameter(
+               absl::StrCat("The limit ", limit, " is invalid: it must be between 1 and 100"))
         .ToResponse();
   }
   std::string name, page_token;
@@ -999,7 +1018,8 @@ Response JobsApi::ListJobs(const Request& request) {
   for (int64_t i = offset; i < static_cast<int64_t>(matching.size()) && i < offset + limit; ++i) {
     const Job& job = *matching[static_cast<size_t>(i)];
     json::Value item;
-    item.Set("job_id", job.job_id).Set("creator_user_name", options_.user)
+    item.Set("job_id", job.job_id)
+        .Set("creator_user_name", options_.user)
         .Set("created_time", job.created_ms);
     json::Value settings = job.settings;
     if (!expand) settings.Erase("tasks");
@@ -1010,7 +1030,8 @@ Response JobsApi::ListJobs(const Request& request) {
   if (!jobs.as_array().empty()) out.Set("jobs", jobs);
   out.Set("has_more", more);
   if (more) out.Set("next_page_token", EncodePageToken("jobs", offset + limit));
-  if (offset > 0) out.Set("prev_page_token", EncodePageToken("jobs", std::max<int64_t>(0, offset - limit)));
+  if (offset > 0)
+    out.Set("prev_page_token", EncodePageToken("jobs", std::max<int64_t>(0, offset - limit)));
   return JsonResponse(out);
 }
 

@@ -23,7 +23,7 @@ struct TaskOutcome {
   std::string match_notebook_path;  // exact, or a prefix when it ends with '*'
   std::string match_python_file;    // same
   std::string match_task_key;
-  std::string match_parameter;      // "name=value" among the task's or run's parameters
+  std::string match_parameter;  // "name=value" among the task's or run's parameters
 
   std::string result_state = "SUCCESS";  // SUCCESS, FAILED, ...
   bool internal_error = false;           // ends in life cycle INTERNAL_ERROR
@@ -77,7 +77,7 @@ class JobsApi {
     std::string idempotency_token;
     int64_t timeout_s = 0;
     int64_t created_ms = 0;
-    int64_t start_ms = -1;   // left the queue
+    int64_t start_ms = -1;  // left the queue
     bool skipped = false;
     int64_t cancel_ms = -1;  // when a cancel or timeout cut the plan
     bool timed_out = false;

@@ -8,8 +8,9 @@ namespace {
 using ::testing::HasSubstr;
 
 std::string NotebookRun(const std::string& path, const std::string& extra = "") {
-  return absl::StrCat(R"({"run_name":"r","tasks":[{"task_key":"t","notebook_task":{"notebook_path":")",
-                      path, R"("}}])", extra, "}");
+  return absl::StrCat(
+      R"({"run_name":"r","tasks":[{"task_key":"t","notebook_task":{"notebook_path":")", path,
+      R"("}}])", extra, "}");
 }
 
 class JobsApiTest : public EmulatorTest {
@@ -121,7 +122,8 @@ TEST_F(JobsApiTest, CancelIsAsynchronousAndEndsCanceled) {
   EXPECT_EQ(Str(r.body, "state.user_cancelled_or_timedout"), "true");
   EXPECT_EQ(Str(r.body, "status.termination_details.code"), "USER_CANCELED");
   // Cancelling a finished run changes nothing.
-  EXPECT_EQ(Post("/api/2.2/jobs/runs/cancel", absl::StrCat(R"({"run_id":)", run_id, "}")).status, 200);
+  EXPECT_EQ(Post("/api/2.2/jobs/runs/cancel", absl::StrCat(R"({"run_id":)", run_id, "}")).status,
+            200);
   EXPECT_EQ(Str(Run(run_id).body, "state.result_state"), "CANCELED");
 }
 
@@ -140,21 +142,22 @@ TEST_F(JobsApiTest, IdempotencyTokenReturnsTheSameRun) {
   EXPECT_EQ(Submit(body), first);
   Reply list = Get("/api/2.2/jobs/runs/list");
   EXPECT_EQ(At(list.body, "runs").as_array().size(), 1u);
-  Reply too_long = Post("/api/2.2/jobs/runs/submit",
-                        NotebookRun("/x", absl::StrCat(R"(,"idempotency_token":")",
-                                                       std::string(65, 'x'), "\"")));
+  Reply too_long = Post(
+      "/api/2.2/jobs/runs/submit",
+      NotebookRun("/x", absl::StrCat(R"(,"idempotency_token":")", std::string(65, 'x'), "\"")));
   EXPECT_EQ(too_long.status, 400);
   Advance(10);
-  EXPECT_EQ(Post("/api/2.2/jobs/runs/delete", absl::StrCat(R"({"run_id":)", first, "}")).status, 200);
+  EXPECT_EQ(Post("/api/2.2/jobs/runs/delete", absl::StrCat(R"({"run_id":)", first, "}")).status,
+            200);
   Reply again = Post("/api/2.2/jobs/runs/submit", body);
   EXPECT_EQ(again.status, 400);
   EXPECT_THAT(Str(again.body, "message"), HasSubstr("was deleted"));
 }
 
 TEST_F(JobsApiTest, MissingRunOrJobIs400InvalidParameterValue) {
-  for (const std::string& target :
-       {std::string("/api/2.2/jobs/runs/get?run_id=77"), std::string("/api/2.1/jobs/runs/get?run_id=77"),
-        std::string("/api/2.2/jobs/runs/get-output?run_id=77")}) {
+  for (const std::string& target : {std::string("/api/2.2/jobs/runs/get?run_id=77"),
+                                    std::string("/api/2.1/jobs/runs/get?run_id=77"),
+                                    std::string("/api/2.2/jobs/runs/get-output?run_id=77")}) {
     Reply r = Get(target);
     EXPECT_EQ(r.status, 400) << target;
     EXPECT_EQ(Str(r.body, "error_code"), "INVALID_PARAMETER_VALUE");
@@ -178,8 +181,14 @@ TEST_F(JobsApiTest, MaxConcurrentRunsQueueOn22AndSkipOn21) {
   const std::string job = R"({"name":"nightly","max_concurrent_runs":1,
       "tasks":[{"task_key":"t","notebook_task":{"notebook_path":"/x"}}]})";
   const int64_t queued_job = CreateJob(job, "2.2");
-  const int64_t first = At(Post("/api/2.2/jobs/run-now", absl::StrCat(R"({"job_id":)", queued_job, "}")).body, "run_id").as_int();
-  const int64_t second = At(Post("/api/2.2/jobs/run-now", absl::StrCat(R"({"job_id":)", queued_job, "}")).body, "run_id").as_int();
+  const int64_t first =
+      At(Post("/api/2.2/jobs/run-now", absl::StrCat(R"({"job_id":)", queued_job, "}")).body,
+         "run_id")
+          .as_int();
+  const int64_t second =
+      At(Post("/api/2.2/jobs/run-now", absl::StrCat(R"({"job_id":)", queued_job, "}")).body,
+         "run_id")
+          .as_int();
   Reply q = Run(second);
   EXPECT_EQ(Str(q.body, "state.life_cycle_state"), "QUEUED");
   EXPECT_EQ(Str(q.body, "status.queue_details.code"), "MAX_CONCURRENT_RUNS_REACHED");
@@ -191,7 +200,10 @@ TEST_F(JobsApiTest, MaxConcurrentRunsQueueOn22AndSkipOn21) {
 
   const int64_t skipping_job = CreateJob(job, "2.1");
   Post("/api/2.1/jobs/run-now", absl::StrCat(R"({"job_id":)", skipping_job, "}"));
-  const int64_t skipped = At(Post("/api/2.1/jobs/run-now", absl::StrCat(R"({"job_id":)", skipping_job, "}")).body, "run_id").as_int();
+  const int64_t skipped =
+      At(Post("/api/2.1/jobs/run-now", absl::StrCat(R"({"job_id":)", skipping_job, "}")).body,
+         "run_id")
+          .as_int();
   Reply s = Run(skipped, "2.1");
   EXPECT_EQ(Str(s.body, "state.life_cycle_state"), "SKIPPED");
   EXPECT_EQ(Str(s.body, "state.result_state"), "MAXIMUM_CONCURRENT_RUNS_REACHED");
@@ -212,7 +224,8 @@ TEST_F(JobsApiTest, ListRunsPagesNewestFirstWithLimitsAndTokens) {
   std::string token;
   int pages = 0;
   do {
-    Reply page = Get("/api/2.2/jobs/runs/list?limit=5" + (token.empty() ? "" : "&page_token=" + token));
+    Reply page =
+        Get("/api/2.2/jobs/runs/list?limit=5" + (token.empty() ? "" : "&page_token=" + token));
     ASSERT_EQ(page.status, 200) << page.raw;
     const gateway::json::Value runs = At(page.body, "runs");
     for (const auto& run : runs.as_array()) seen.push_back(At(run, "run_id").as_int());
@@ -229,13 +242,17 @@ TEST_F(JobsApiTest, ListRunsPagesNewestFirstWithLimitsAndTokens) {
   Reply active = Get("/api/2.2/jobs/runs/list?active_only=true");
   EXPECT_EQ(At(active.body, "runs").as_array().size(), 3u);  // started in the last 3.5 s
   EXPECT_EQ(Get("/api/2.2/jobs/runs/list?active_only=true&completed_only=true").status, 400);
-  EXPECT_EQ(At(Get("/api/2.2/jobs/runs/list?completed_only=true&limit=24").body, "runs").as_array().size(), 9u);
+  EXPECT_EQ(At(Get("/api/2.2/jobs/runs/list?completed_only=true&limit=24").body, "runs")
+                .as_array()
+                .size(),
+            9u);
 }
 
 TEST_F(JobsApiTest, JobsCreateGetListDeleteAnd22TaskPaging) {
   std::string tasks;
   for (int i = 0; i < 150; ++i) {
-    absl::StrAppend(&tasks, i ? "," : "", R"({"task_key":"t)", i, R"(","notebook_task":{"notebook_path":"/x"}})");
+    absl::StrAppend(&tasks, i ? "," : "", R"({"task_key":"t)", i,
+                    R"(","notebook_task":{"notebook_path":"/x"}})");
   }
   const int64_t big = CreateJob(absl::StrCat(R"({"name":"Big","tasks":[)", tasks, "]}"));
   const int64_t small = CreateJob(R"({"name":"small"})");
@@ -246,9 +263,14 @@ TEST_F(JobsApiTest, JobsCreateGetListDeleteAnd22TaskPaging) {
   Reply page2 = Get(absl::StrCat("/api/2.2/jobs/get?job_id=", big, "&page_token=", token));
   EXPECT_EQ(At(page2.body, "settings.tasks").as_array().size(), 50u);
   EXPECT_EQ(Str(page2.body, "next_page_token"), "");
-  EXPECT_EQ(At(Get(absl::StrCat("/api/2.1/jobs/get?job_id=", big)).body, "settings.tasks").as_array().size(), 150u);
+  EXPECT_EQ(At(Get(absl::StrCat("/api/2.1/jobs/get?job_id=", big)).body, "settings.tasks")
+                .as_array()
+                .size(),
+            150u);
   // Runs page their tasks the same way on 2.2.
-  const int64_t run = At(Post("/api/2.2/jobs/run-now", absl::StrCat(R"({"job_id":)", big, "}")).body, "run_id").as_int();
+  const int64_t run =
+      At(Post("/api/2.2/jobs/run-now", absl::StrCat(R"({"job_id":)", big, "}")).body, "run_id")
+          .as_int();
   Reply run_page = Run(run);
   EXPECT_EQ(At(run_page.body, "tasks").as_array().size(), 100u);
   EXPECT_FALSE(Str(run_page.body, "next_page_token").empty());
@@ -267,20 +289,26 @@ TEST_F(JobsApiTest, JobsCreateGetListDeleteAnd22TaskPaging) {
 TEST_F(JobsApiTest, RunNowMergesJobParametersAndRejectsBadTasks) {
   const int64_t job = CreateJob(R"({"name":"p","parameters":[{"name":"answer","default":"1"}],
       "tasks":[{"task_key":"t","notebook_task":{"notebook_path":"/x"}}]})");
-  const int64_t run = At(Post("/api/2.2/jobs/run-now",
-                              absl::StrCat(R"({"job_id":)", job, R"(,"job_parameters":{"answer":"42"}})")).body,
-                         "run_id").as_int();
+  const int64_t run =
+      At(Post("/api/2.2/jobs/run-now",
+              absl::StrCat(R"({"job_id":)", job, R"(,"job_parameters":{"answer":"42"}})"))
+             .body,
+         "run_id")
+          .as_int();
   Reply r = Run(run);
   EXPECT_EQ(Str(r.body, "job_parameters.0.value"), "42");
   Advance(10);
-  EXPECT_EQ(Str(Get(absl::StrCat("/api/2.2/jobs/runs/get-output?run_id=", run)).body, "notebook_output.result"),
+  EXPECT_EQ(Str(Get(absl::StrCat("/api/2.2/jobs/runs/get-output?run_id=", run)).body,
+                "notebook_output.result"),
             "forty-two");
   EXPECT_EQ(Post("/api/2.2/jobs/runs/submit", R"({"tasks":[]})").status, 400);
   EXPECT_EQ(Post("/api/2.2/jobs/runs/submit", R"({"tasks":[{"task_key":"a"}]})").status, 400);
-  EXPECT_EQ(Post("/api/2.2/jobs/runs/submit",
-                 R"({"tasks":[{"task_key":"a","depends_on":[{"task_key":"a"}],"notebook_task":{"notebook_path":"/x"}}]})")
-                .status,
-            400);
+  EXPECT_EQ(
+      Post(
+          "/api/2.2/jobs/runs/submit",
+          R"({"tasks":[{"task_key":"a","depends_on":[{"task_key":"a"}],"notebook_task":{"notebook_path":"/x"}}]})")
+          .status,
+      400);
 }
 
 }  // namespace

@@ -28,9 +28,9 @@ std::optional<ApiFailure> ParseBody(const Request& request, json::Value* body) {
   }
   absl::StatusOr<json::Value> parsed = json::Parse(request.body);
   if (!parsed.ok()) {
-    return ApiFailure{400, "MALFORMED_REQUEST",
-                      absl::StrCat("Invalid JSON given in the body of the request: ",
-                                   parsed.status().message())};
+    return ApiFailure{
+        400, "MALFORMED_REQUEST",
+        absl::StrCat("Invalid JSON given in the body of the request: ", parsed.status().message())};
   }
   if (!parsed->is_object()) {
     return ApiFailure{400, "MALFORMED_REQUEST", "The body of the request must be a JSON object"};
@@ -45,8 +45,8 @@ std::optional<ApiFailure> GetInt(const json::Value& body, absl::string_view fiel
   if (!value->is_int()) {
     return ApiFailure{400, "MALFORMED_REQUEST",
                       absl::StrCat("Invalid JSON given in the body of the request - expected an "
-                                   "integer for '", field, "', got a ",
-                                   json::TypeName(value->type()))};
+                                   "integer for '",
+                                   field, "', got a ", json::TypeName(value->type()))};
   }
   *out = value->as_int();
   return std::nullopt;
@@ -58,8 +58,8 @@ std::optional<ApiFailure> GetBool(const json::Value& body, absl::string_view fie
   if (!value->is_bool()) {
     return ApiFailure{400, "MALFORMED_REQUEST",
                       absl::StrCat("Invalid JSON given in the body of the request - expected a "
-                                   "boolean for '", field, "', got a ",
-                                   json::TypeName(value->type()))};
+                                   "boolean for '",
+                                   field, "', got a ", json::TypeName(value->type()))};
   }
   *out = value->as_bool();
   return std::nullopt;
@@ -72,8 +72,8 @@ std::optional<ApiFailure> GetString(const json::Value& body, absl::string_view f
   if (!value->is_string()) {
     return ApiFailure{400, "MALFORMED_REQUEST",
                       absl::StrCat("Invalid JSON given in the body of the request - expected a "
-                                   "string for '", field, "', got a ",
-                                   json::TypeName(value->type()))};
+                                   "string for '",
+                                   field, "', got a ", json::TypeName(value->type()))};
   }
   *out = value->as_string();
   return std::nullopt;
@@ -86,8 +86,8 @@ std::optional<ApiFailure> QueryInt(const Request& request, absl::string_view nam
   if (present != nullptr) *present = found;
   if (!found) return std::nullopt;
   if (!absl::SimpleAtoi(text, out)) {
-    return BadParameter(absl::StrCat("Invalid value for parameter ", name, ": '", text,
-                                     "' is not an integer"));
+    return BadParameter(
+        absl::StrCat("Invalid value for parameter ", name, ": '", text, "' is not an integer"));
   }
   return std::nullopt;
 }
@@ -100,8 +100,8 @@ std::optional<ApiFailure> QueryBool(const Request& request, absl::string_view na
   } else if (text == "false") {
     *out = false;
   } else {
-    return BadParameter(absl::StrCat("Invalid value for parameter ", name, ": '", text,
-                                     "' is not a boolean"));
+    return BadParameter(
+        absl::StrCat("Invalid value for parameter ", name, ": '", text, "' is not a boolean"));
   }
   return std::nullopt;
 }

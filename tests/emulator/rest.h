@@ -43,8 +43,8 @@ std::optional<ApiFailure> GetString(const json::Value& body, absl::string_view f
                                     std::string* out);
 
 // Query-string values. Integers must parse; booleans are "true"/"false".
-std::optional<ApiFailure> QueryInt(const Request& request, absl::string_view name,
-                                   int64_t* out, bool* present = nullptr);
+std::optional<ApiFailure> QueryInt(const Request& request, absl::string_view name, int64_t* out,
+                                   bool* present = nullptr);
 std::optional<ApiFailure> QueryBool(const Request& request, absl::string_view name, bool* out);
 bool QueryString(const Request& request, absl::string_view name, std::string* out);
 

@@ -21,7 +21,8 @@ std::string Hex(uint64_t v, int digits) { return absl::StrFormat("%0*x", digits,
 
 // Statement ids look like Databricks' ("01ef1234-5678-1abc-9def-0123456789ab").
 std::string StatementId(int64_t sequence, int64_t now_ms) {
-  const uint64_t a = static_cast<uint64_t>(now_ms) * 2654435761ULL + static_cast<uint64_t>(sequence);
+  const uint64_t a =
+      static_cast<uint64_t>(now_ms) * 2654435761ULL + static_cast<uint64_t>(sequence);
   const uint64_t b = static_cast<uint64_t>(sequence) * 0x9E3779B97F4A7C15ULL;
   return absl::StrCat("01ef", Hex(a & 0xffff, 4), "-", Hex((a >> 16) & 0xffff, 4), "-1",
                       Hex((a >> 32) & 0xfff, 3), "-9", Hex(b & 0xfff, 3), "-",
@@ -223,12 +224,13 @@ json::Value SqlApi::ChunkJson(const Statement& s, size_t index) const {
         .Set("row_count", c.row_count)
         .Set("byte_count", c.byte_count);
     const int64_t expires = s.terminal_ms + options_.external_link_ttl_ms;
-    link.Set("external_link",
-             absl::StrCat(options_.host, "/emulator-files/", s.id, "/", index, "?X-Emulator-Expires=",
-                          expires, "&X-Emulator-Signature=", s.link_secret));
+    link.Set("external_link", absl::StrCat(options_.host, "/emulator-files/", s.id, "/", index,
+                                           "?X-Emulator-Expires=", expires,
+                                           "&X-Emulator-Signature=", s.link_secret));
     link.Set("expiration", FormatTimestampMs(expires));
     if (!last) {
-      link.Set("next_chunk_index", static_cast<int64_t>(index + 1)).Set("next_chunk_internal_link", next_link);
+      link.Set("next_chunk_index", static_cast<int64_t>(index + 1))
+          .Set("next_chunk_internal_link", next_link);
     }
     json::Value links = json::Value::EmptyArray();
     links.Append(link);
@@ -241,7 +243,8 @@ json::Value SqlApi::ChunkJson(const Statement& s, size_t index) const {
   }
   if (c.row_count > 0) out.Set("data_array", data);
   if (!last) {
-    out.Set("next_chunk_index", static_cast<int64_t>(index + 1)).Set("next_chunk_internal_link", next_link);
+    out.Set("next_chunk_index", static_cast<int64_t>(index + 1))
+        .Set("next_chunk_internal_link", next_link);
   }
   return out;
 }
@@ -270,8 +273,7 @@ json::Value SqlApi::StatementJson(const Statement& s) const {
     column.Set("name", c.name);
     if (!c.complex_type_text.empty()) {
       const std::string upper = absl::AsciiStrToUpper(c.complex_type_text);
-      column.Set("type_text", upper)
-          .Set("type_name", upper.substr(0, upper.find('<')));
+      column.Set("type_text", upper).Set("type_name", upper.substr(0, upper.find('<')));
     } else {
       column.Set("type_text", absl::AsciiStrToUpper(c.type.Text())).Set("type_name", c.type.Name());
       if (c.type.kind == SqlType::Kind::kDecimal) {
@@ -322,8 +324,9 @@ void SqlApi::Handle(const Request& request, absl::string_view route, const std::
     } else if (parts.size() == 5 && parts[2] == "result" && parts[3] == "chunks" && get) {
       response = GetChunk(parts[1], parts[4], now_ms);
     } else {
-      response = ApiError(404, "ENDPOINT_NOT_FOUND",
-                          absl::StrCat("No API found for '", request.method, " ", request.path, "'"));
+      response =
+          ApiError(404, "ENDPOINT_NOT_FOUND",
+                   absl::StrCat("No API found for '", request.method, " ", request.path, "'"));
     }
   } else if (parts[0] == "warehouses") {
     if (parts.size() == 1 && get) {
@@ -333,8 +336,9 @@ void SqlApi::Handle(const Request& request, absl::string_view route, const std::
     } else if (parts.size() == 3 && post && (parts[2] == "start" || parts[2] == "stop")) {
       response = WarehouseAction(request, parts[1], parts[2], now_ms);
     } else {
-      response = ApiError(404, "ENDPOINT_NOT_FOUND",
-                          absl::StrCat("No API found for '", request.method, " ", request.path, "'"));
+      response =
+          ApiError(404, "ENDPOINT_NOT_FOUND",
+                   absl::StrCat("No API found for '", request.method, " ", request.path, "'"));
     }
   } else {
     response = ApiError(404, "ENDPOINT_NOT_FOUND",
@@ -374,13 +378,13 @@ Response SqlApi::Execute(const Request& request, const std::string& user, int64_
   int64_t wait_s = -1;
   if (!absl::EndsWith(wait, "s") || !absl::SimpleAtoi(wait.substr(0, wait.size() - 1), &wait_s) ||
       (wait_s != 0 && (wait_s < 5 || wait_s > 50))) {
-    return BadParameter(absl::StrCat("wait_timeout must be 0s or between 5s and 50s, got '", wait,
-                                     "'"))
+    return BadParameter(
+               absl::StrCat("wait_timeout must be 0s or between 5s and 50s, got '", wait, "'"))
         .ToResponse();
   }
   if (on_timeout != "CONTINUE" && on_timeout != "CANCEL") {
-    return BadParameter(absl::StrCat("on_wait_timeout must be CONTINUE or CANCEL, got '",
-                                     on_timeout, "'"))
+    return BadParameter(
+               absl::StrCat("on_wait_timeout must be CONTINUE or CANCEL, got '", on_timeout, "'"))
         .ToResponse();
   }
   if (s.disposition != "INLINE" && s.disposition != "EXTERNAL_LINKS") {
@@ -389,8 +393,8 @@ Response SqlApi::Execute(const Request& request, const std::string& user, int64_
         .ToResponse();
   }
   if (s.format != "JSON_ARRAY" && s.format != "ARROW_STREAM" && s.format != "CSV") {
-    return BadParameter(absl::StrCat("format must be JSON_ARRAY, ARROW_STREAM or CSV, got '",
-                                     s.format, "'"))
+    return BadParameter(
+               absl::StrCat("format must be JSON_ARRAY, ARROW_STREAM or CSV, got '", s.format, "'"))
         .ToResponse();
   }
   if (s.format != "JSON_ARRAY" && s.disposition == "INLINE") {
@@ -401,7 +405,8 @@ Response SqlApi::Execute(const Request& request, const std::string& user, int64_
     return ApiError(501, "NOT_IMPLEMENTED",
                     "The emulator does not produce ARROW_STREAM results; use JSON_ARRAY or CSV.");
   }
-  if ((body.Find("row_limit") && s.row_limit < 0) || (body.Find("byte_limit") && s.byte_limit < 0)) {
+  if ((body.Find("row_limit") && s.row_limit < 0) ||
+      (body.Find("byte_limit") && s.byte_limit < 0)) {
     return BadParameter("row_limit and byte_limit must be >= 0").ToResponse();
   }
   if (const json::Value* params = body.Find("parameters"); params && !params->is_null()) {

@@ -22,7 +22,7 @@ struct WarehouseSpec {
   std::string id;
   std::string name;
   std::string cluster_size = "2X-Small";
-  std::string state = "RUNNING";  // RUNNING or STOPPED at start
+  std::string state = "RUNNING";   // RUNNING or STOPPED at start
   std::string health = "HEALTHY";  // HEALTHY, DEGRADED, FAILED
   std::string health_summary;
 };
@@ -114,8 +114,8 @@ class SqlApi {
   Response GetChunk(absl::string_view id, absl::string_view index, int64_t now_ms);
   Response Cancel(absl::string_view id, int64_t now_ms);
   Response ListWarehouses(const Request& request, int64_t now_ms);
-  Response WarehouseAction(const Request& request, absl::string_view id,
-                           absl::string_view action, int64_t now_ms);
+  Response WarehouseAction(const Request& request, absl::string_view id, absl::string_view action,
+                           int64_t now_ms);
 
   void Finish(Statement& s, int64_t at_ms);
   void StartWarehouse(Warehouse& w, int64_t now_ms);

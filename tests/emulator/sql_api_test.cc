@@ -51,9 +51,10 @@ class SqlApiTest : public EmulatorTest {
 using Table = std::vector<std::vector<std::string>>;
 
 TEST_F(SqlApiTest, ResultsAreStringsOrNullWithATypedManifest) {
-  Reply r = Sql("SELECT CAST(1 AS BIGINT) AS id, 'x' AS name, NULL AS nothing, 2.5 AS d, "
-                "CAST(:day AS DATE) AS day",
-                R"("parameters":[{"name":"day","value":"2026-08-19","type":"DATE"}])");
+  Reply r =
+      Sql("SELECT CAST(1 AS BIGINT) AS id, 'x' AS name, NULL AS nothing, 2.5 AS d, "
+          "CAST(:day AS DATE) AS day",
+          R"("parameters":[{"name":"day","value":"2026-08-19","type":"DATE"}])");
   ASSERT_EQ(r.status, 200) << r.raw;
   EXPECT_EQ(Str(r.body, "status.state"), "SUCCEEDED");
   EXPECT_EQ(At(r.body, "result.data_array").Dump(), R"([["1","x",null,"2.5","2026-08-19"]])");
@@ -89,7 +90,9 @@ TEST_F(SqlApiTest, RequestValidationIs400) {
   EXPECT_EQ(Sql("SELECT 1", R"("on_wait_timeout":"STOP")").status, 400);
   EXPECT_EQ(Sql("SELECT 1", R"("format":"CSV")").status, 400);  // CSV needs EXTERNAL_LINKS
   EXPECT_EQ(Post("/api/2.0/sql/statements", R"({"statement":"SELECT 1"})").status, 400);
-  EXPECT_EQ(Post("/api/2.0/sql/statements", R"({"statement":"SELECT 1","warehouse_id":"nope"})").status, 404);
+  EXPECT_EQ(
+      Post("/api/2.0/sql/statements", R"({"statement":"SELECT 1","warehouse_id":"nope"})").status,
+      404);
   EXPECT_EQ(Get("/api/2.0/sql/statements/01ef-missing").status, 404);
 }
 
@@ -111,13 +114,15 @@ TEST_F(SqlApiTest, WaitTimeoutHoldsTheRequestThenContinuesOrCancels) {
   Reply cont, cancel;
   std::thread a([&] { cont = Sql("SELECT 1 /*slow*/", R"("wait_timeout":"5s")"); });
   std::thread b([&] {
-    cancel = Sql("CREATE TABLE t /*slow*/ (a INT)", R"("wait_timeout":"5s","on_wait_timeout":"CANCEL")");
+    cancel =
+        Sql("CREATE TABLE t /*slow*/ (a INT)", R"("wait_timeout":"5s","on_wait_timeout":"CANCEL")");
   });
   // Both requests are held until the emulated clock passes their wait_timeout.
   ASSERT_TRUE(gateway::testing::PollUntil(
       [&] {
         Reply c = Call("GET", "/emulator/v1/counters", "", "");
-        return At(c.body, "requests").Dump().find("\"POST /api/2.0/sql/statements\":2") != std::string::npos;
+        return At(c.body, "requests").Dump().find("\"POST /api/2.0/sql/statements\":2") !=
+               std::string::npos;
       },
       absl::Seconds(10)));
   Advance(5);
@@ -128,7 +133,8 @@ TEST_F(SqlApiTest, WaitTimeoutHoldsTheRequestThenContinuesOrCancels) {
   Advance(30);
   EXPECT_EQ(Str(Get("/api/2.0/sql/statements/" + Id(cont)).body, "status.state"), "SUCCEEDED");
   // The cancelled CREATE TABLE never ran.
-  EXPECT_THAT(Str(Sql("SELECT * FROM t").body, "status.error.message"), HasSubstr("TABLE_OR_VIEW_NOT_FOUND"));
+  EXPECT_THAT(Str(Sql("SELECT * FROM t").body, "status.error.message"),
+              HasSubstr("TABLE_OR_VIEW_NOT_FOUND"));
 }
 
 TEST_F(SqlApiTest, CancelBeforeTheEndLeavesNoTrace) {
@@ -223,16 +229,17 @@ TEST_F(SqlApiTest, WarehousesStartAndStatementsWaitForThem) {
 
 // The Delta scenario of the emulator issue, entirely through the statements API.
 TEST_F(SqlApiTest, DeltaScenarioVersionsTimeTravelRestoreOptimizeVacuum) {
-  Rows("CREATE TABLE main.default.orders (id BIGINT, item STRING, qty INT)");      // v0
+  Rows("CREATE TABLE main.default.orders (id BIGINT, item STRING, qty INT)");  // v0
   Advance(60);
   Rows("INSERT INTO main.default.orders VALUES (1, 'apple', 3), (2, 'pear', 1)");  // v1
   Advance(60);
   Rows("UPDATE main.default.orders SET qty = qty + :n WHERE id = 2",
-       R"("parameters":[{"name":"n","value":"10","type":"INT"}])");                 // v2
+       R"("parameters":[{"name":"n","value":"10","type":"INT"}])");  // v2
   Advance(60);
-  EXPECT_EQ(Rows("MERGE INTO main.default.orders t USING (SELECT 3 AS id, 'fig' AS item, 7 AS qty) s "
-                 "ON t.id = s.id WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"),
-            (Table{{"1", "0", "0", "1"}}));                                          // v3
+  EXPECT_EQ(
+      Rows("MERGE INTO main.default.orders t USING (SELECT 3 AS id, 'fig' AS item, 7 AS qty) s "
+           "ON t.id = s.id WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"),
+      (Table{{"1", "0", "0", "1"}}));  // v3
   Advance(60);
   EXPECT_EQ(Rows("DELETE FROM main.default.orders WHERE item = 'apple'"), (Table{{"1"}}));  // v4
 
@@ -249,13 +256,15 @@ TEST_F(SqlApiTest, DeltaScenarioVersionsTimeTravelRestoreOptimizeVacuum) {
   // Timestamps of the commits: each was a minute after the last.
   EXPECT_EQ(Rows(q + " TIMESTAMP AS OF '2026-01-01T00:01:30Z' ORDER BY id"), v1);
   EXPECT_EQ(Rows(q + "@20260101000230000 ORDER BY id"), v2);
-  EXPECT_EQ(Rows(q + " TIMESTAMP AS OF :ts ORDER BY id",
-                 R"("parameters":[{"name":"ts","value":"2026-01-01 00:03:00","type":"TIMESTAMP"}])"),
-            v3);
+  EXPECT_EQ(
+      Rows(q + " TIMESTAMP AS OF :ts ORDER BY id",
+           R"("parameters":[{"name":"ts","value":"2026-01-01 00:03:00","type":"TIMESTAMP"}])"),
+      v3);
 
   const Table history = Rows("DESCRIBE HISTORY main.default.orders");
   ASSERT_EQ(history.size(), 5u);  // one version per write, newest first
-  const std::vector<std::string> operations = {"DELETE", "MERGE", "UPDATE", "WRITE", "CREATE TABLE"};
+  const std::vector<std::string> operations = {"DELETE", "MERGE", "UPDATE", "WRITE",
+                                               "CREATE TABLE"};
   for (size_t i = 0; i < history.size(); ++i) {
     EXPECT_EQ(history[i][0], std::to_string(4 - i));
     EXPECT_EQ(history[i][4], operations[i]);
@@ -269,7 +278,7 @@ TEST_F(SqlApiTest, DeltaScenarioVersionsTimeTravelRestoreOptimizeVacuum) {
   EXPECT_EQ(Rows(q + " ORDER BY id"), v2);
 
   Advance(60);
-  Rows("INSERT INTO main.default.orders VALUES (9, 'kiwi', 1)");                   // v6: 2 files
+  Rows("INSERT INTO main.default.orders VALUES (9, 'kiwi', 1)");  // v6: 2 files
   Advance(60);
   const Table optimized = Rows("OPTIMIZE main.default.orders ZORDER BY (item)");  // v7
   ASSERT_EQ(optimized.size(), 1u);
@@ -286,7 +295,8 @@ TEST_F(SqlApiTest, DeltaScenarioVersionsTimeTravelRestoreOptimizeVacuum) {
   EXPECT_EQ(Rows(q + " ORDER BY id"), after_optimize);  // data intact
   EXPECT_EQ(Rows("DESCRIBE HISTORY main.default.orders LIMIT 1")[0][4], "VACUUM END");
   Reply vacuumed = Sql(q + " VERSION AS OF 1");
-  EXPECT_THAT(Str(vacuumed.body, "status.error.message"), HasSubstr("DELTA_FILE_NOT_FOUND_DETAILED"));
+  EXPECT_THAT(Str(vacuumed.body, "status.error.message"),
+              HasSubstr("DELTA_FILE_NOT_FOUND_DETAILED"));
 }
 
 }  // namespace

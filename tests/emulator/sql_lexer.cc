@@ -44,20 +44,21 @@ absl::StatusOr<std::vector<Token>> Tokenize(absl::string_view sql) {
       token.kind = Token::Kind::kWord;
       token.text = std::string(sql.substr(start, i - start));
       token.upper = absl::AsciiStrToUpper(token.text);
-    } else if (absl::ascii_isdigit(c) || (c == '.' && i + 1 < n && absl::ascii_isdigit(sql[i + 1]))) {
+    } else if (absl::ascii_isdigit(c) ||
+               (c == '.' && i + 1 < n && absl::ascii_isdigit(sql[i + 1]))) {
       const size_t start = i;
       while (i < n && (absl::ascii_isdigit(sql[i]) || sql[i] == '.')) ++i;
       if (i < n && (sql[i] == 'e' || sql[i] == 'E') && i + 1 < n &&
-          (absl::ascii_isdigit(sql[i + 1]) ||
-           ((sql[i + 1] == '-' || sql[i + 1] == '+') && i + 2 < n &&
-            absl::ascii_isdigit(sql[i + 2])))) {
+          (absl::ascii_isdigit(sql[i + 1]) || ((sql[i + 1] == '-' || sql[i + 1] == '+') &&
+                                               i + 2 < n && absl::ascii_isdigit(sql[i + 2])))) {
         i += 2;
         while (i < n && absl::ascii_isdigit(sql[i])) ++i;
       }
       token.kind = Token::Kind::kNumber;
       token.text = std::string(sql.substr(start, i - start));
       // Spark's typed literal suffixes (10L, 1.5D, 2BD, 3S, 4Y, 1.0F) carry no value.
-      if (i + 1 < n && absl::ascii_toupper(sql[i]) == 'B' && absl::ascii_toupper(sql[i + 1]) == 'D') {
+      if (i + 1 < n && absl::ascii_toupper(sql[i]) == 'B' &&
+          absl::ascii_toupper(sql[i + 1]) == 'D') {
         i += 2;
       } else if (i < n && std::string("LDSYFldsyf").find(sql[i]) != std::string::npos &&
                  (i + 1 >= n || !IsWordChar(sql[i + 1]))) {
@@ -95,11 +96,20 @@ absl::StatusOr<std::vector<Token>> Tokenize(absl::string_view sql) {
           if (d == '\\' && i + 1 < n) {
             const char e = sql[i + 1];
             switch (e) {
-              case 'n': token.text.push_back('\n'); break;
-              case 't': token.text.push_back('\t'); break;
-              case 'r': token.text.push_back('\r'); break;
-              case '0': token.text.push_back('\0'); break;
-              default: token.text.push_back(e);
+              case 'n':
+                token.text.push_back('\n');
+                break;
+              case 't':
+                token.text.push_back('\t');
+                break;
+              case 'r':
+                token.text.push_back('\r');
+                break;
+              case '0':
+                token.text.push_back('\0');
+                break;
+              default:
+                token.text.push_back(e);
             }
             i += 2;
             continue;

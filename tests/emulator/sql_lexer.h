@@ -22,9 +22,7 @@ struct Token {
   size_t offset = 0;  // byte offset in the statement, for error messages
 
   bool Is(absl::string_view keyword) const { return kind == Kind::kWord && upper == keyword; }
-  bool IsSymbol(absl::string_view symbol) const {
-    return kind == Kind::kSymbol && text == symbol;
-  }
+  bool IsSymbol(absl::string_view symbol) const { return kind == Kind::kSymbol && text == symbol; }
   bool IsIdentifier() const { return kind == Kind::kWord || kind == Kind::kQuotedIdent; }
 };
 

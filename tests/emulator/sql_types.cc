@@ -33,10 +33,9 @@ absl::Status Overflow(const SqlValue& value, const SqlType& type) {
   if (const auto* i = std::get_if<int64_t>(&value)) shown = absl::StrCat(*i);
   if (const auto* d = std::get_if<double>(&value)) shown = absl::StrCat(*d);
   if (const auto* s = std::get_if<std::string>(&value)) shown = *s;
-  return absl::InvalidArgumentError(absl::StrCat("[CAST_OVERFLOW] The value ", shown,
-                                                 " cannot be cast to \"",
-                                                 absl::AsciiStrToUpper(type.Text()),
-                                                 "\" due to an overflow."));
+  return absl::InvalidArgumentError(
+      absl::StrCat("[CAST_OVERFLOW] The value ", shown, " cannot be cast to \"",
+                   absl::AsciiStrToUpper(type.Text()), "\" due to an overflow."));
 }
 
 // Java's Double.toString, which Spark uses to print doubles.
@@ -72,49 +71,80 @@ std::optional<int64_t> ParseDateDays(absl::string_view text) {
 
 std::string SqlType::Text() const {
   switch (kind) {
-    case Kind::kBoolean: return "boolean";
-    case Kind::kByte: return "tinyint";
-    case Kind::kShort: return "smallint";
-    case Kind::kInt: return "int";
-    case Kind::kLong: return "bigint";
-    case Kind::kFloat: return "float";
-    case Kind::kDouble: return "double";
-    case Kind::kDecimal: return absl::StrCat("decimal(", precision, ",", scale, ")");
-    case Kind::kString: return "string";
-    case Kind::kBinary: return "binary";
-    case Kind::kDate: return "date";
-    case Kind::kTimestamp: return "timestamp";
-    case Kind::kTimestampNtz: return "timestamp_ntz";
+    case Kind::kBoolean:
+      return "boolean";
+    case Kind::kByte:
+      return "tinyint";
+    case Kind::kShort:
+      return "smallint";
+    case Kind::kInt:
+      return "int";
+    case Kind::kLong:
+      return "bigint";
+    case Kind::kFloat:
+      return "float";
+    case Kind::kDouble:
+      return "double";
+    case Kind::kDecimal:
+      return absl::StrCat("decimal(", precision, ",", scale, ")");
+    case Kind::kString:
+      return "string";
+    case Kind::kBinary:
+      return "binary";
+    case Kind::kDate:
+      return "date";
+    case Kind::kTimestamp:
+      return "timestamp";
+    case Kind::kTimestampNtz:
+      return "timestamp_ntz";
   }
   return "string";
 }
 
 std::string SqlType::Name() const {
   switch (kind) {
-    case Kind::kBoolean: return "BOOLEAN";
-    case Kind::kByte: return "BYTE";
-    case Kind::kShort: return "SHORT";
-    case Kind::kInt: return "INT";
-    case Kind::kLong: return "LONG";
-    case Kind::kFloat: return "FLOAT";
-    case Kind::kDouble: return "DOUBLE";
-    case Kind::kDecimal: return "DECIMAL";
-    case Kind::kString: return "STRING";
-    case Kind::kBinary: return "BINARY";
-    case Kind::kDate: return "DATE";
-    case Kind::kTimestamp: return "TIMESTAMP";
-    case Kind::kTimestampNtz: return "TIMESTAMP_NTZ";
+    case Kind::kBoolean:
+      return "BOOLEAN";
+    case Kind::kByte:
+      return "BYTE";
+    case Kind::kShort:
+      return "SHORT";
+    case Kind::kInt:
+      return "INT";
+    case Kind::kLong:
+      return "LONG";
+    case Kind::kFloat:
+      return "FLOAT";
+    case Kind::kDouble:
+      return "DOUBLE";
+    case Kind::kDecimal:
+      return "DECIMAL";
+    case Kind::kString:
+      return "STRING";
+    case Kind::kBinary:
+      return "BINARY";
+    case Kind::kDate:
+      return "DATE";
+    case Kind::kTimestamp:
+      return "TIMESTAMP";
+    case Kind::kTimestampNtz:
+      return "TIMESTAMP_NTZ";
   }
   return "STRING";
 }
 
 std::string SqlType::JsonName() const {
   switch (kind) {
-    case Kind::kByte: return "byte";
-    case Kind::kShort: return "short";
-    case Kind::kInt: return "integer";
-    case Kind::kLong: return "long";
-    default: return Text();
+    case Kind::kByte:
+      return "byte";
+    case Kind::kShort:
+      return "short";
+    case Kind::kInt:
+      return "integer";
+    case Kind::kLong:
+      return "long";
+    default:
+      return Text();
   }
 }
 
@@ -124,12 +154,16 @@ std::string SqlType::SqliteDecl() const {
     case Kind::kByte:
     case Kind::kShort:
     case Kind::kInt:
-    case Kind::kLong: return "INTEGER";
+    case Kind::kLong:
+      return "INTEGER";
     case Kind::kFloat:
     case Kind::kDouble:
-    case Kind::kDecimal: return "REAL";
-    case Kind::kBinary: return "BLOB";
-    default: return "TEXT";
+    case Kind::kDecimal:
+      return "REAL";
+    case Kind::kBinary:
+      return "BLOB";
+    default:
+      return "TEXT";
   }
 }
 
@@ -139,12 +173,23 @@ absl::StatusOr<SqlType> ParseSqlType(absl::string_view text) {
   SqlType type;
   using K = SqlType::Kind;
   static const std::pair<const char*, K> kNames[] = {
-      {"boolean", K::kBoolean}, {"tinyint", K::kByte},      {"byte", K::kByte},
-      {"smallint", K::kShort},  {"short", K::kShort},       {"int", K::kInt},
-      {"integer", K::kInt},     {"bigint", K::kLong},       {"long", K::kLong},
-      {"float", K::kFloat},     {"real", K::kFloat},        {"double", K::kDouble},
-      {"string", K::kString},   {"binary", K::kBinary},     {"date", K::kDate},
-      {"timestamp", K::kTimestamp}, {"timestamp_ltz", K::kTimestamp},
+      {"boolean", K::kBoolean},
+      {"tinyint", K::kByte},
+      {"byte", K::kByte},
+      {"smallint", K::kShort},
+      {"short", K::kShort},
+      {"int", K::kInt},
+      {"integer", K::kInt},
+      {"bigint", K::kLong},
+      {"long", K::kLong},
+      {"float", K::kFloat},
+      {"real", K::kFloat},
+      {"double", K::kDouble},
+      {"string", K::kString},
+      {"binary", K::kBinary},
+      {"date", K::kDate},
+      {"timestamp", K::kTimestamp},
+      {"timestamp_ltz", K::kTimestamp},
       {"timestamp_ntz", K::kTimestampNtz},
   };
   for (const auto& [name, kind] : kNames) {
@@ -198,10 +243,9 @@ std::string FormatTimestampMs(int64_t ms) {
 std::optional<int64_t> ParseTimestampMs(absl::string_view text) {
   text = absl::StripAsciiWhitespace(text);
   if (text.size() == 17 && std::all_of(text.begin(), text.end(), absl::ascii_isdigit)) {
-    const std::string iso = absl::StrCat(text.substr(0, 4), "-", text.substr(4, 2), "-",
-                                         text.substr(6, 2), "T", text.substr(8, 2), ":",
-                                         text.substr(10, 2), ":", text.substr(12, 2), ".",
-                                         text.substr(14, 3), "Z");
+    const std::string iso = absl::StrCat(
+        text.substr(0, 4), "-", text.substr(4, 2), "-", text.substr(6, 2), "T", text.substr(8, 2),
+        ":", text.substr(10, 2), ":", text.substr(12, 2), ".", text.substr(14, 3), "Z");
     return ParseTimestampMs(iso);
   }
   if (auto days = ParseDateDays(text)) return *days * 86400000;
@@ -209,9 +253,8 @@ std::optional<int64_t> ParseTimestampMs(absl::string_view text) {
   if (s.size() > 10 && s[10] == ' ') s[10] = 'T';
   absl::Time time;
   std::string error;
-  for (const char* format :
-       {"%Y-%m-%dT%H:%M:%E*S%Ez", "%Y-%m-%dT%H:%M:%E*SZ", "%Y-%m-%dT%H:%M:%E*S",
-        "%Y-%m-%dT%H:%MZ", "%Y-%m-%dT%H:%M"}) {
+  for (const char* format : {"%Y-%m-%dT%H:%M:%E*S%Ez", "%Y-%m-%dT%H:%M:%E*SZ",
+                             "%Y-%m-%dT%H:%M:%E*S", "%Y-%m-%dT%H:%MZ", "%Y-%m-%dT%H:%M"}) {
     if (absl::ParseTime(format, s, absl::UTCTimeZone(), &time, &error)) {
       return absl::ToUnixMillis(time);
     }
@@ -281,9 +324,9 @@ absl::StatusOr<SqlValue> CastValue(const SqlValue& value, const SqlType& type) {
         const double factor = std::pow(10.0, type.scale);
         result = std::round(result * factor) / factor;
         if (std::fabs(result) >= std::pow(10.0, type.precision - type.scale)) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "[NUMERIC_VALUE_OUT_OF_RANGE] ", JavaDouble(result), " cannot be represented as ",
-              absl::AsciiStrToUpper(type.Text()), "."));
+          return absl::InvalidArgumentError(
+              absl::StrCat("[NUMERIC_VALUE_OUT_OF_RANGE] ", JavaDouble(result),
+                           " cannot be represented as ", absl::AsciiStrToUpper(type.Text()), "."));
         }
       }
       if (type.kind == K::kFloat) result = static_cast<float>(result);

@@ -14,8 +14,19 @@ namespace emulator {
 
 struct SqlType {
   enum class Kind {
-    kBoolean, kByte, kShort, kInt, kLong, kFloat, kDouble, kDecimal,
-    kString, kBinary, kDate, kTimestamp, kTimestampNtz,
+    kBoolean,
+    kByte,
+    kShort,
+    kInt,
+    kLong,
+    kFloat,
+    kDouble,
+    kDecimal,
+    kString,
+    kBinary,
+    kDate,
+    kTimestamp,
+    kTimestampNtz,
   };
   Kind kind = Kind::kString;
   int precision = 0;  // DECIMAL only

@@ -13,8 +13,7 @@ using ::testing::HasSubstr;
 namespace json = gateway::json;
 
 constexpr char kRunsGet[] = "/api/2.2/jobs/runs/get?run_id=1";
-constexpr char kSubmit[] =
-    R"({"tasks":[{"task_key":"t","notebook_task":{"notebook_path":"/x"}}]})";
+constexpr char kSubmit[] = R"({"tasks":[{"task_key":"t","notebook_task":{"notebook_path":"/x"}}]})";
 
 class WorkspaceTest : public EmulatorTest {
  protected:
@@ -30,7 +29,8 @@ class WorkspaceTest : public EmulatorTest {
     return v ? v->as_int() : 0;
   }
   void SetFaults(const std::string& faults_json) {
-    Reply r = Call("PUT", "/emulator/v1/faults", absl::StrCat(R"({"faults":)", faults_json, "}"), "");
+    Reply r =
+        Call("PUT", "/emulator/v1/faults", absl::StrCat(R"({"faults":)", faults_json, "}"), "");
     ASSERT_EQ(r.status, 200) << r.raw;
   }
 };
@@ -72,7 +72,8 @@ TEST_F(WorkspaceTest, OAuthMachineToMachineTokens) {
                    "grant_type=client_credentials&client_id=m2m-client&client_secret=nope");
   EXPECT_EQ(bad.status, 401);
   EXPECT_EQ(Str(bad.body, "error"), "invalid_client");
-  EXPECT_EQ(Str(Form("/oidc/v1/token", "grant_type=password").body, "error"), "unsupported_grant_type");
+  EXPECT_EQ(Str(Form("/oidc/v1/token", "grant_type=password").body, "error"),
+            "unsupported_grant_type");
   Advance(61);
   Reply expired = Get("/api/2.0/preview/scim/v2/Me", access);
   EXPECT_EQ(expired.status, 401);
@@ -122,7 +123,8 @@ TEST_F(WorkspaceTest, ThrottlingRepliesTooManyRequestsWithRetryAfter) {
   Reply set = Call("PUT", "/emulator/v1/throttles", R"({"throttles":[
       {"endpoint":"GET /api/2.2/jobs/runs/get","rate_per_second":1,"burst":2,"retry_after_seconds":3},
       {"endpoint":"GET /api/2.0/preview/*","rate_per_second":1,"burst":1,"per_principal":true,
-       "retry_after_seconds":-1,"error_code":"RESOURCE_EXHAUSTED"}]})", "");
+       "retry_after_seconds":-1,"error_code":"RESOURCE_EXHAUSTED"}]})",
+                   "");
   ASSERT_EQ(set.status, 200) << set.raw;
   EXPECT_EQ(Get(kRunsGet).status, 400);
   EXPECT_EQ(Get(kRunsGet).status, 400);
@@ -203,7 +205,8 @@ TEST_F(WorkspaceTest, TruncatedBodiesLatencySkipAndProbability) {
   Reply cleared = Call("DELETE", "/emulator/v1/faults", "", "");
   EXPECT_EQ(cleared.status, 200);
   EXPECT_EQ(Get("/api/2.2/jobs/list").status, 200);
-  Reply bad = Call("PUT", "/emulator/v1/faults", R"({"faults":[{"endpoint":"*","kind":"explode"}]})", "");
+  Reply bad =
+      Call("PUT", "/emulator/v1/faults", R"({"faults":[{"endpoint":"*","kind":"explode"}]})", "");
   EXPECT_EQ(bad.status, 400);
   EXPECT_THAT(Str(bad.body, "message"), HasSubstr("faults[0].kind: must be one of"));
 }
@@ -234,8 +237,10 @@ TEST_F(WorkspaceTest, UnityCatalogFollowsTheSqlThatRan) {
   EXPECT_EQ(Str(table.body, "columns.1.type_json"),
             R"json({"name":"amount","type":"decimal(10,2)","nullable":true,"metadata":{}})json");
   sql("ALTER TABLE main.sales.orders ADD COLUMNS (note STRING)");
-  EXPECT_EQ(Str(Get("/api/2.1/unity-catalog/tables/main.sales.orders").body, "columns.2.name"), "note");
-  EXPECT_EQ(Str(Get("/api/2.1/unity-catalog/tables/main.sales.nope/exists").body, "table_exists"), "false");
+  EXPECT_EQ(Str(Get("/api/2.1/unity-catalog/tables/main.sales.orders").body, "columns.2.name"),
+            "note");
+  EXPECT_EQ(Str(Get("/api/2.1/unity-catalog/tables/main.sales.nope/exists").body, "table_exists"),
+            "false");
   Reply missing = Get("/api/2.1/unity-catalog/tables/main.sales.nope");
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(Str(missing.body, "error_code"), "TABLE_DOES_NOT_EXIST");
@@ -257,8 +262,11 @@ TEST_F(WorkspaceTest, UnityCatalogFollowsTheSqlThatRan) {
   } while (!token.empty());
   EXPECT_EQ(names, (std::vector<std::string>{"orders", "t0", "t1", "t2", "t3"}));
   EXPECT_EQ(Get("/api/2.1/unity-catalog/tables?catalog_name=main").status, 400);
-  EXPECT_EQ(At(Get("/api/2.1/unity-catalog/schemas?catalog_name=main").body, "schemas").as_array().size(), 2u);
-  Reply summaries = Get("/api/2.1/unity-catalog/table-summaries?catalog_name=main&table_name_pattern=t*");
+  EXPECT_EQ(
+      At(Get("/api/2.1/unity-catalog/schemas?catalog_name=main").body, "schemas").as_array().size(),
+      2u);
+  Reply summaries =
+      Get("/api/2.1/unity-catalog/table-summaries?catalog_name=main&table_name_pattern=t*");
   EXPECT_EQ(At(summaries.body, "tables").as_array().size(), 4u);
 }
 
@@ -314,7 +322,8 @@ throttles:
 )");
   ASSERT_FALSE(options.ok());
   EXPECT_THAT(options.status().message(), HasSubstr("jobs.runing_seconds: unknown key"));
-  EXPECT_THAT(options.status().message(), HasSubstr("sql.warehouses[0].state: must be RUNNING or STOPPED"));
+  EXPECT_THAT(options.status().message(),
+              HasSubstr("sql.warehouses[0].state: must be RUNNING or STOPPED"));
   EXPECT_THAT(options.status().message(), HasSubstr("throttles[0].rate_per_second: must be > 0"));
   EXPECT_TRUE(ParseOptionsYaml(gateway::testing::ReadFile(
                                    gateway::testing::Runfile("tests/emulator/emulator.yaml")))

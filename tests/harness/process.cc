@@ -165,7 +165,9 @@ absl::StatusOr<HttpResponse> HttpRequest(
     beast::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_both, ec);
     HttpResponse out{static_cast<int>(response.result_int()),
-                     std::string(response[http::field::content_type]), response.body(), {}};
+                     std::string(response[http::field::content_type]),
+                     response.body(),
+                     {}};
     for (const auto& field : response) {
       std::string name(field.name_string());
       for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
