@@ -267,7 +267,7 @@ absl::StatusOr<EmulatorOptions> ParseOptions(const json::Value& root) {
   if (const json::Value* auth = root.Find("auth");
       auth && r.Object(*auth, "auth",
                        {"tokens", "oauth_clients", "oauth_token_ttl_seconds", "azure_principals",
-                        "azure_token_ttl_seconds", "azure_workspace"})) {
+                        "azure_token_ttl_seconds", "azure_extra_resources", "azure_workspace"})) {
     if (const json::Value* tokens = r.List(*auth, "auth", "tokens")) {
       for (size_t i = 0; i < tokens->as_array().size(); ++i) {
         const std::string path = Index("auth.tokens", i);
@@ -304,6 +304,16 @@ absl::StatusOr<EmulatorOptions> ParseOptions(const json::Value& root) {
     }
     r.Int(*auth, "auth", "oauth_token_ttl_seconds", &o.oauth_token_ttl_seconds);
     r.Int(*auth, "auth", "azure_token_ttl_seconds", &o.azure_token_ttl_seconds);
+    if (const json::Value* resources = r.List(*auth, "auth", "azure_extra_resources")) {
+      for (size_t i = 0; i < resources->as_array().size(); ++i) {
+        const json::Value& item = resources->as_array()[i];
+        if (!item.is_string() || item.as_string().empty()) {
+          r.Error(Index("auth.azure_extra_resources", i), "must be a non-empty string");
+          continue;
+        }
+        o.azure_extra_resources.push_back(item.as_string());
+      }
+    }
     r.Bool(*auth, "auth", "azure_workspace", &o.azure_workspace);
   }
   if (const json::Value* jobs = root.Find("jobs");

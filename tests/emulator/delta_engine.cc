@@ -272,6 +272,51 @@ class DeltaEngine::Statement {
     return to;
   }
   size_t End() const { return t_.size() - 1; }
+  // The comma-separated spans of [begin, end) at parenthesis depth 0.
+  std::vector<std::pair<size_t, size_t>> SplitTopLevel(size_t begin, size_t end) const {
+    std::vector<std::pair<size_t, size_t>> spans;
+    size_t start = begin;
+    int depth = 0;
+    for (size_t k = begin; k < end; ++k) {
+      if (t_[k].IsSymbol("(")) ++depth;
+      if (t_[k].IsSymbol(")")) --depth;
+      if (depth == 0 && t_[k].IsSymbol(",")) {
+        spans.emplace_back(start, k);
+        start = k + 1;
+      }
+    }
+    if (start < end) spans.emplace_back(start, end);
+    return spans;
+  }
+  // The tokens of [begin, end) as the user wrote them, for history parameters and messages.
+  std::string TokenText(size_t begin, size_t end) const {
+    std::string text;
+    for (size_t k = begin; k < end; ++k) absl::StrAppend(&text, k > begin ? " " : "", t_[k].text);
+    return text;
+  }
+  // [IF NOT EXISTS] / [IF EXISTS]: whether the clause was there.
+  absl::StatusOr<bool> AcceptIfNotExists() {
+    if (!Accept("IF")) return false;
+    GW_RETURN_IF_ERROR(Expect("NOT"));
+    GW_RETURN_IF_ERROR(Expect("EXISTS"));
+    return true;
+  }
+  absl::StatusOr<bool> AcceptIfExists() {
+    if (!Accept("IF")) return false;
+    GW_RETURN_IF_ERROR(Expect("EXISTS"));
+    return true;
+  }
+  // The rewritten expression of a span; a lone DEFAULT is NULL (no column defaults here).
+  absl::StatusOr<std::string> Expression(size_t begin, size_t end) {
+    if (end == begin + 1 && t_[begin].Is("DEFAULT")) return std::string(" NULL");
+    std::string sql;
+    GW_RETURN_IF_ERROR(Rewrite(begin, end, &sql));
+    return sql;
+  }
+  // `col = expr, t.col = expr` in [begin, end): bare column names (SQLite wants them bare on
+  // the left of SET) with their rewritten values.
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Assignments(size_t begin,
+                                                                               size_t end);
 
   // -- names ---------------------------------------------------------------------------------
   absl::StatusOr<std::vector<std::string>> NameParts() {
@@ -484,6 +529,26 @@ class DeltaEngine::Statement {
     return table.versions.empty() ? session_.now_ms
                                   : std::max(session_.now_ms, table.current().timestamp_ms + 1);
   }
+  // The next version of `table`, starting from `base`'s schema, properties, files and data
+  // (a new version shares its base's SQLite table until a write gives it its own).
+  TableVersion NextVersion(const Table& table, const TableVersion& base) const {
+    TableVersion next;
+    next.version = static_cast<int64_t>(table.versions.size());
+    next.user = session_.user;
+    next.read_version = table.current().version;
+    next.columns = base.columns;
+    next.properties = base.properties;
+    next.files = base.files;
+    next.physical = base.physical;
+    next.timestamp_ms = CommitTime(table);
+    return next;
+  }
+  // Appends a finished version.
+  void Append(Table& table, TableVersion next) {
+    table.updated_at = next.timestamp_ms;
+    table.updated_by = session_.user;
+    table.versions.push_back(std::move(next));
+  }
   // Finishes `next`: validates and normalizes values, replaces the file set, appends it.
   absl::Status Commit(Table& table, TableVersion next, bool rewrite_all_files,
                       int64_t appended_rows = 0);
@@ -553,17 +618,10 @@ absl::Status DeltaEngine::Statement::RewriteTableRef(size_t* i, size_t end, std:
   if (parts.size() == 1 && parts[0] == "range" && Peek().IsSymbol("(")) {
     GW_ASSIGN_OR_RETURN(size_t close, MatchingParen(pos_));
     std::vector<std::string> args;
-    size_t arg_start = pos_ + 1;
-    int depth = 0;
-    for (size_t k = pos_ + 1; k <= close; ++k) {
-      if (t_[k].IsSymbol("(")) ++depth;
-      if (t_[k].IsSymbol(")")) --depth;
-      if ((depth == 0 && t_[k].IsSymbol(",")) || k == close) {
-        std::string arg;
-        GW_RETURN_IF_ERROR(Rewrite(arg_start, k, &arg));
-        args.push_back("(" + arg + ")");
-        arg_start = k + 1;
-      }
+    for (const auto& [begin, end] : SplitTopLevel(pos_ + 1, close)) {
+      std::string arg;
+      GW_RETURN_IF_ERROR(Rewrite(begin, end, &arg));
+      args.push_back("(" + arg + ")");
     }
     std::string start = "0", stop, step = "1";
     if (args.size() == 1) {
@@ -754,6 +812,22 @@ absl::Status DeltaEngine::Statement::Rewrite(size_t begin, size_t end, std::stri
     ++i;
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
+DeltaEngine::Statement::Assignments(size_t begin, size_t end) {
+  std::vector<std::pair<std::string, std::string>> assignments;
+  for (const auto& [start, stop] : SplitTopLevel(begin, end)) {
+    size_t eq = start;
+    while (eq < stop && !t_[eq].IsSymbol("=")) ++eq;
+    if (eq == stop || eq == start) {
+      return SqlError("PARSE_SYNTAX_ERROR", absl::StrCat("Expected column = value in SET, found '",
+                                                         TokenText(start, stop), "'."));
+    }
+    GW_ASSIGN_OR_RETURN(std::string value, Expression(eq + 1, stop));
+    assignments.emplace_back(Lower(t_[eq - 1].text), std::move(value));
+  }
+  return assignments;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1003,13 +1077,7 @@ absl::StatusOr<std::pair<int64_t, int64_t>> DeltaEngine::Statement::RowsAndBytes
 
 absl::StatusOr<TableVersion> DeltaEngine::Statement::BeginWrite(Table& table, bool copy_rows) {
   const TableVersion& current = table.current();
-  TableVersion next;
-  next.version = static_cast<int64_t>(table.versions.size());
-  next.user = session_.user;
-  next.read_version = current.version;
-  next.columns = current.columns;
-  next.properties = current.properties;
-  next.files = current.files;
+  TableVersion next = NextVersion(table, current);
   next.physical = NewPhysical(table);
   GW_RETURN_IF_ERROR(CreatePhysical(next.physical, next.columns));
   if (copy_rows) {
@@ -1033,9 +1101,7 @@ absl::Status DeltaEngine::Statement::Commit(Table& table, TableVersion next, boo
         rows_bytes.first == 0 ? 0 : rows_bytes.second * appended_rows / rows_bytes.first;
     next.files.push_back(AddFile(table, appended_rows, bytes));
   }
-  table.updated_at = next.timestamp_ms;
-  table.updated_by = session_.user;
-  table.versions.push_back(std::move(next));
+  Append(table, std::move(next));
   return absl::OkStatus();
 }
 
@@ -1182,12 +1248,7 @@ std::string JsonList(const std::vector<std::string>& items) {
 
 absl::StatusOr<ResultSet> DeltaEngine::Statement::CreateTable(bool or_replace) {
   GW_RETURN_IF_ERROR(Expect("TABLE"));
-  bool if_not_exists = false;
-  if (Accept("IF")) {
-    GW_RETURN_IF_ERROR(Expect("NOT"));
-    GW_RETURN_IF_ERROR(Expect("EXISTS"));
-    if_not_exists = true;
-  }
+  GW_ASSIGN_OR_RETURN(const bool if_not_exists, AcceptIfNotExists());
   GW_ASSIGN_OR_RETURN(std::vector<std::string> parts, NameParts());
   const std::array<std::string, 3> name = Qualify(parts);
   GW_ASSIGN_OR_RETURN(Schema * schema, FindSchema(name[0], name[1]));
@@ -1366,12 +1427,7 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::CreateTable(bool or_replace) {
 
 absl::StatusOr<ResultSet> DeltaEngine::Statement::CreateSchema() {
   Next();  // SCHEMA or DATABASE
-  bool if_not_exists = false;
-  if (Accept("IF")) {
-    GW_RETURN_IF_ERROR(Expect("NOT"));
-    GW_RETURN_IF_ERROR(Expect("EXISTS"));
-    if_not_exists = true;
-  }
+  GW_ASSIGN_OR_RETURN(const bool if_not_exists, AcceptIfNotExists());
   GW_ASSIGN_OR_RETURN(std::vector<std::string> parts, NameParts());
   if (parts.size() > 2) return SqlError("PARSE_SYNTAX_ERROR", "A schema name has at most 2 parts.");
   const std::string catalog = parts.size() == 2 ? parts[0] : Lower(session_.catalog);
@@ -1404,12 +1460,7 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::CreateSchema() {
 
 absl::StatusOr<ResultSet> DeltaEngine::Statement::CreateCatalog() {
   Next();  // CATALOG
-  bool if_not_exists = false;
-  if (Accept("IF")) {
-    GW_RETURN_IF_ERROR(Expect("NOT"));
-    GW_RETURN_IF_ERROR(Expect("EXISTS"));
-    if_not_exists = true;
-  }
+  GW_ASSIGN_OR_RETURN(const bool if_not_exists, AcceptIfNotExists());
   GW_ASSIGN_OR_RETURN(std::string name, Identifier());
   name = Lower(name);
   std::string comment;
@@ -1439,11 +1490,7 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::CreateCatalog() {
 
 absl::StatusOr<ResultSet> DeltaEngine::Statement::Drop() {
   if (Accept("TABLE")) {
-    bool if_exists = false;
-    if (Accept("IF")) {
-      GW_RETURN_IF_ERROR(Expect("EXISTS"));
-      if_exists = true;
-    }
+    GW_ASSIGN_OR_RETURN(const bool if_exists, AcceptIfExists());
     GW_ASSIGN_OR_RETURN(std::vector<std::string> parts, NameParts());
     GW_RETURN_IF_ERROR(ExpectEnd());
     const auto name = Qualify(parts);
@@ -1462,11 +1509,7 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Drop() {
     return ResultSet{};
   }
   if (Accept("SCHEMA") || Accept("DATABASE")) {
-    bool if_exists = false;
-    if (Accept("IF")) {
-      GW_RETURN_IF_ERROR(Expect("EXISTS"));
-      if_exists = true;
-    }
+    GW_ASSIGN_OR_RETURN(const bool if_exists, AcceptIfExists());
     GW_ASSIGN_OR_RETURN(std::vector<std::string> parts, NameParts());
     const bool cascade = Accept("CASCADE");
     Accept("RESTRICT");
@@ -1534,8 +1577,7 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Insert() {
       ++query_start;
     }
     GW_RETURN_IF_ERROR(Rewrite(pos_, query_start, &replace_where));
-    for (size_t k = pos_; k < query_start; ++k)
-      absl::StrAppend(&replace_where_text, k > pos_ ? " " : "", t_[k].text);
+    replace_where_text = TokenText(pos_, query_start);
     pos_ = query_start;
   }
   std::string query;
@@ -1603,30 +1645,10 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Update() {
   }
   GW_RETURN_IF_ERROR(Expect("SET"));
   const size_t where = FindTopLevel(pos_, End(), "WHERE");
-  // SET a = expr, t.b = expr: SQLite wants bare column names on the left.
+  GW_ASSIGN_OR_RETURN(auto assignments, Assignments(pos_, where));
   std::string sets;
-  size_t k = pos_;
-  while (k < where) {
-    size_t eq = k;
-    while (eq < where && !t_[eq].IsSymbol("=")) ++eq;
-    if (eq == where || eq == k)
-      return SqlError("PARSE_SYNTAX_ERROR", "Expected column = value in SET.");
-    const std::string column = Lower(t_[eq - 1].text);
-    size_t value_end = eq + 1;
-    int depth = 0;
-    while (value_end < where && !(depth == 0 && t_[value_end].IsSymbol(","))) {
-      if (t_[value_end].IsSymbol("(")) ++depth;
-      if (t_[value_end].IsSymbol(")")) --depth;
-      ++value_end;
-    }
-    std::string value;
-    if (value_end == eq + 2 && t_[eq + 1].Is("DEFAULT")) {
-      value = " NULL";
-    } else {
-      GW_RETURN_IF_ERROR(Rewrite(eq + 1, value_end, &value));
-    }
+  for (const auto& [column, value] : assignments) {
     absl::StrAppend(&sets, sets.empty() ? "" : ", ", Quote(column), " = (", value, ")");
-    k = value_end + 1;
   }
   std::string predicate;
   if (where < End()) GW_RETURN_IF_ERROR(Rewrite(where + 1, End(), &predicate));
@@ -1638,10 +1660,7 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Update() {
       ExecCount(absl::StrCat("UPDATE ", Quote(next.physical), " AS ", Quote(alias), " SET ", sets,
                              predicate.empty() ? "" : " WHERE " + predicate)));
   next.operation = "UPDATE";
-  std::string predicate_text;
-  for (size_t p = where + 1; p < End(); ++p)
-    absl::StrAppend(&predicate_text, p > where + 1 ? " " : "", t_[p].text);
-  next.parameters = {{"predicate", JsonList({predicate_text})}};
+  next.parameters = {{"predicate", JsonList({TokenText(where + 1, End())})}};
   const int64_t removed = static_cast<int64_t>(next.files.size());
   GW_RETURN_IF_ERROR(Commit(*table, std::move(next), updated > 0));
   table->versions.back().metrics = {
@@ -1664,8 +1683,7 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Delete() {
   std::string predicate, predicate_text;
   if (Accept("WHERE")) {
     GW_RETURN_IF_ERROR(Rewrite(pos_, End(), &predicate));
-    for (size_t p = pos_; p < End(); ++p)
-      absl::StrAppend(&predicate_text, p > pos_ ? " " : "", t_[p].text);
+    predicate_text = TokenText(pos_, End());
   } else {
     GW_RETURN_IF_ERROR(ExpectEnd());
   }
@@ -1727,9 +1745,7 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Merge() {
   const size_t first_when = FindTopLevel(pos_, End(), "WHEN");
   std::string on;
   GW_RETURN_IF_ERROR(Rewrite(pos_, first_when, &on));
-  std::string on_text;
-  for (size_t p = pos_; p < first_when; ++p)
-    absl::StrAppend(&on_text, p > pos_ ? " " : "", t_[p].text);
+  const std::string on_text = TokenText(pos_, first_when);
   pos_ = first_when;
 
   struct Clause {
@@ -1772,25 +1788,7 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Merge() {
       if (AcceptSymbol("*")) {
         clause.star = true;
       } else {
-        size_t k = pos_;
-        while (k < clause_end) {
-          size_t eq = k;
-          while (eq < clause_end && !t_[eq].IsSymbol("=")) ++eq;
-          if (eq == clause_end || eq == k) {
-            return SqlError("PARSE_SYNTAX_ERROR", "Expected column = value in UPDATE SET.");
-          }
-          size_t value_end = eq + 1;
-          int depth = 0;
-          while (value_end < clause_end && !(depth == 0 && t_[value_end].IsSymbol(","))) {
-            if (t_[value_end].IsSymbol("(")) ++depth;
-            if (t_[value_end].IsSymbol(")")) --depth;
-            ++value_end;
-          }
-          std::string value;
-          GW_RETURN_IF_ERROR(Rewrite(eq + 1, value_end, &value));
-          clause.assignments.emplace_back(Lower(t_[eq - 1].text), value);
-          k = value_end + 1;
-        }
+        GW_ASSIGN_OR_RETURN(clause.assignments, Assignments(pos_, clause_end));
       }
     } else if (Accept("INSERT")) {
       clause.action = Clause::Action::kInsert;
@@ -1808,21 +1806,9 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Merge() {
         if (!Peek().IsSymbol("(")) return Unexpected("expected '(' after VALUES");
         GW_ASSIGN_OR_RETURN(size_t close, MatchingParen(pos_));
         std::vector<std::string> values;
-        size_t start = pos_ + 1;
-        int depth = 0;
-        for (size_t k = pos_ + 1; k <= close; ++k) {
-          if (t_[k].IsSymbol("(")) ++depth;
-          if (t_[k].IsSymbol(")")) --depth;
-          if ((depth == 0 && t_[k].IsSymbol(",")) || k == close) {
-            std::string value;
-            if (k == start + 1 && t_[start].Is("DEFAULT")) {
-              value = " NULL";
-            } else {
-              GW_RETURN_IF_ERROR(Rewrite(start, k, &value));
-            }
-            values.push_back(value);
-            start = k + 1;
-          }
+        for (const auto& [begin, end] : SplitTopLevel(pos_ + 1, close)) {
+          GW_ASSIGN_OR_RETURN(std::string value, Expression(begin, end));
+          values.push_back(std::move(value));
         }
         if (values.size() != names.size()) {
           return SqlError("INSERT_COLUMN_ARITY_MISMATCH",
@@ -2034,8 +2020,8 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Optimize() {
                                        absl::StrJoin(table->partition_columns, ", "), "]."));
         }
       }
-      absl::StrAppend(&predicate_text, k > pos_ ? " " : "", t_[k].text);
     }
+    predicate_text = TokenText(pos_, zorder);
     pos_ = zorder;
   }
   std::vector<std::string> zorder;
@@ -2106,14 +2092,7 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Optimize() {
       .Set("totalFilesSkipped", rewrite ? int64_t{0} : considered)
       .Set("preserveInsertionOrder", zorder.empty());
   if (rewrite) {
-    TableVersion next;
-    next.version = static_cast<int64_t>(table->versions.size());
-    next.user = session_.user;
-    next.read_version = current.version;
-    next.columns = current.columns;
-    next.properties = current.properties;
-    next.physical = current.physical;  // OPTIMIZE rewrites files, never data
-    next.timestamp_ms = CommitTime(*table);
+    TableVersion next = NextVersion(*table, current);  // files change, data does not
     for (int64_t f : current.files) table->files[f].removed_ms = next.timestamp_ms;
     next.files = {AddFile(*table, removed_rows, removed_bytes)};
     next.operation = "OPTIMIZE";
@@ -2127,8 +2106,7 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Optimize() {
                     {"numRemovedBytes", absl::StrCat(removed_bytes)},
                     {"minFileSize", absl::StrCat(removed_bytes)},
                     {"maxFileSize", absl::StrCat(removed_bytes)}};
-    table->updated_at = next.timestamp_ms;
-    table->versions.push_back(std::move(next));
+    Append(*table, std::move(next));
   }
   ResultSet result;
   SqlType string_type{SqlType::Kind::kString};
@@ -2195,21 +2173,12 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Vacuum() {
     }
     return result;
   }
-  const TableVersion& current = table->current();
   auto append = [&](const std::string& operation, StringPairs parameters, StringPairs metrics) {
-    TableVersion next;
-    next.version = static_cast<int64_t>(table->versions.size());
-    next.user = session_.user;
-    next.read_version = current.version;
-    next.columns = table->current().columns;
-    next.properties = table->current().properties;
-    next.physical = table->current().physical;
-    next.files = table->current().files;
-    next.timestamp_ms = CommitTime(*table);
+    TableVersion next = NextVersion(*table, table->current());
     next.operation = operation;
     next.parameters = std::move(parameters);
     next.metrics = std::move(metrics);
-    table->versions.push_back(std::move(next));
+    Append(*table, std::move(next));
   };
   append("VACUUM START",
          {{"retentionCheckEnabled", e_.options_.retention_duration_check ? "true" : "false"},
@@ -2266,15 +2235,7 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Restore() {
       restored_size += table->files[f].bytes;
     }
   }
-  TableVersion next;
-  next.version = static_cast<int64_t>(table->versions.size());
-  next.user = session_.user;
-  next.read_version = current.version;
-  next.columns = target->columns;
-  next.properties = target->properties;
-  next.physical = target->physical;  // the restored version's data, unchanged
-  next.files = target->files;
-  next.timestamp_ms = CommitTime(*table);
+  TableVersion next = NextVersion(*table, *target);  // the restored version's data, unchanged
   for (int64_t f : now_files) {
     if (then_files.count(f) == 0) table->files[f].removed_ms = next.timestamp_ms;
   }
@@ -2288,8 +2249,7 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Restore() {
                   {"numRestoredFiles", absl::StrCat(restored)},
                   {"removedFilesSize", absl::StrCat(removed_size)},
                   {"restoredFilesSize", absl::StrCat(restored_size)}};
-  table->updated_at = next.timestamp_ms;
-  table->versions.push_back(std::move(next));
+  Append(*table, std::move(next));
   return AffectedRows({{"table_size_after_restore", size_after},
                        {"num_of_files_after_restore", static_cast<int64_t>(then_files.size())},
                        {"num_removed_files", removed},
@@ -2579,23 +2539,13 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::AlterTable() {
     GW_RETURN_IF_ERROR(Expect("TBLPROPERTIES"));
     GW_ASSIGN_OR_RETURN(auto properties, Properties());
     GW_RETURN_IF_ERROR(ExpectEnd());
-    const TableVersion& current = table->current();
-    TableVersion next;
-    next.version = static_cast<int64_t>(table->versions.size());
-    next.user = session_.user;
-    next.read_version = current.version;
-    next.columns = current.columns;
-    next.properties = current.properties;
+    TableVersion next = NextVersion(*table, table->current());
     for (const auto& [k, v] : properties) next.properties[k] = v;
-    next.physical = current.physical;
-    next.files = current.files;
-    next.timestamp_ms = CommitTime(*table);
     next.operation = "SET TBLPROPERTIES";
     json::Value props = json::Value::EmptyObject();
     for (const auto& [k, v] : properties) props.Set(k, v);
     next.parameters = {{"properties", props.Dump()}};
-    table->updated_at = next.timestamp_ms;
-    table->versions.push_back(std::move(next));
+    Append(*table, std::move(next));
     return ResultSet{};
   }
   return SqlError("UNSUPPORTED_FEATURE",

@@ -22,7 +22,6 @@ using gateway::http::Responder;
 constexpr absl::string_view kControl = "/emulator/v1/";
 constexpr absl::string_view kFiles = "/emulator-files/";
 constexpr absl::string_view kAzureDatabricksResource = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d";
-constexpr absl::string_view kAzureManagementResource = "https://management.core.windows.net/";
 
 bool EndpointMatches(const std::string& pattern, const std::string& key) {
   if (pattern == "*") return true;
@@ -453,11 +452,9 @@ Response Emulator::AzureToken(const gateway::http::Request& request, absl::strin
   if (found->client_secret != client_secret) {
     return OAuthError(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.");
   }
-  std::string normalized = resource;
-  if (!normalized.empty() && normalized.back() != '/' && absl::StartsWith(normalized, "https://")) {
-    normalized += '/';
-  }
-  if (resource != kAzureDatabricksResource && normalized != kAzureManagementResource) {
+  const std::vector<std::string>& extra = options_.azure_extra_resources;
+  if (resource != kAzureDatabricksResource &&
+      std::find(extra.begin(), extra.end(), resource) == extra.end()) {
     return OAuthError(400, "invalid_resource",
                       absl::StrCat("AADSTS500011: The resource principal named ", resource,
                                    " was not found in the tenant."));

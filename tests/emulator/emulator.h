@@ -77,6 +77,10 @@ struct EmulatorOptions {
   int64_t oauth_token_ttl_seconds = 3600;
   std::vector<AzurePrincipal> azure_principals;
   int64_t azure_token_ttl_seconds = 3600;
+  // Resources besides Azure Databricks' application id that the AAD endpoint issues tokens
+  // for (such as the management resource a gateway sends as
+  // X-Databricks-Azure-SP-Management-Token); those tokens do not open the Databricks APIs.
+  std::vector<std::string> azure_extra_resources;
   bool azure_workspace = false;  // refuse tokens with 30 s or less to live (403)
   JobsOptions jobs;
   SqlOptions sql;

@@ -33,6 +33,7 @@ auth:
   azure_principals:
     - {tenant_id: tenant-1, client_id: az-client, client_secret: az-secret}
   azure_token_ttl_seconds: 120
+  azure_extra_resources: [test-management-resource]
 jobs:
   pending_seconds: 1
   running_seconds: 2

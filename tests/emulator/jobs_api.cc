@@ -74,6 +74,19 @@ std::set<std::string> ParameterPairs(const json::Value& spec, const json::Value&
 
 json::Value Object() { return json::Value::EmptyObject(); }
 
+// The paging fields of a runs or jobs list holding items [offset, offset + limit) of `total`:
+// the array (omitted when empty, as the service does), has_more and the page tokens.
+void SetListPage(const char* key, json::Value items, int64_t offset, int64_t limit, size_t total,
+                 json::Value* out) {
+  const bool more = offset + limit < static_cast<int64_t>(total);
+  if (!items.as_array().empty()) out->Set(key, std::move(items));
+  out->Set("has_more", more);
+  if (more) out->Set("next_page_token", EncodePageToken(key, offset + limit));
+  if (offset > 0) {
+    out->Set("prev_page_token", EncodePageToken(key, std::max<int64_t>(0, offset - limit)));
+  }
+}
+
 }  // namespace
 
 TaskOutcome JobsApi::OutcomeFor(const Task& task, const Run& run) const {
@@ -373,6 +386,13 @@ void JobsApi::AdvanceTo(int64_t now_ms) {
       ++job_it;
     }
   }
+}
+
+JobsApi::Run JobsApi::TaskAsRun(const Run& run, const Task& task) {
+  Run single = run;
+  single.run_id = task.run_id;
+  single.tasks = {task};
+  return single;
 }
 
 JobsApi::Run* JobsApi::FindRun(int64_t run_id, const Task** task) {
@@ -716,18 +736,13 @@ Response JobsApi::GetRun(const Request& request, bool v22, int64_t now_ms) {
   }
   if (task != nullptr) {
     // A task run: shown as a run of its own.
-    Run single = *run;
-    single.run_id = task->run_id;
-    single.tasks = {*task};
-    return JsonResponse(RunJson(single, now_ms, true, 0, 1));
+    return JsonResponse(RunJson(TaskAsRun(*run, *task), now_ms, true, 0, 1));
   }
-  size_t offset = 0;
-  std::string page_token;
-  if (QueryString(request, "page_token", &page_token) && !page_token.empty()) {
-    std::optional<int64_t> decoded = DecodePageToken("tasks", page_token);
-    if (!decoded || !v22) return BadParameter("Invalid page_token").ToResponse();
-    offset = static_cast<size_t>(*decoded);
+  int64_t page_offset = 0;
+  if (v22) {
+    if (auto f = PageOffset(request, "tasks", &page_offset)) return f->ToResponse();
   }
+  const size_t offset = static_cast<size_t>(page_offset);
   const size_t limit = v22 ? kArrayPage : run->tasks.size();
   json::Value out = RunJson(*run, now_ms, true, offset, limit);
   if (v22 && offset + limit < run->tasks.size()) {
@@ -762,9 +777,7 @@ Response JobsApi::ListRuns(const Request& request, int64_t now_ms) {
   }
   if (offset < 0) return BadParameter("offset must be >= 0").ToResponse();
   if (QueryString(request, "page_token", &page_token) && !page_token.empty()) {
-    std::optional<int64_t> decoded = DecodePageToken("runs", page_token);
-    if (!decoded) return BadParameter("Invalid page_token").ToResponse();
-    offset = *decoded;
+    if (auto f = PageOffset(request, "runs", &offset)) return f->ToResponse();
   } else if (offset > kMaxOffset) {
     return BadParameter(absl::StrCat("The supplied offset ", offset,
                                      " has exceeded the value of 10000. Please use the "
@@ -801,12 +814,7 @@ Response JobsApi::ListRuns(const Request& request, int64_t now_ms) {
     if (expand && run.tasks.size() > kArrayPage) item.Set("has_more", true);
     runs.Append(item);
   }
-  const bool more = offset + limit < static_cast<int64_t>(matching.size());
-  if (!runs.as_array().empty()) out.Set("runs", runs);
-  out.Set("has_more", more);
-  if (more) out.Set("next_page_token", EncodePageToken("runs", offset + limit));
-  if (offset > 0)
-    out.Set("prev_page_token", EncodePageToken("runs", std::max<int64_t>(0, offset - limit)));
+  SetListPage("runs", std::move(runs), offset, limit, matching.size(), &out);
   return JsonResponse(out);
 }
 
@@ -883,11 +891,8 @@ Response JobsApi::GetOutput(const Request& request, int64_t now_ms) {
     if (run->tasks.size() > 1) return BadParameter(kMultiTaskOutput).ToResponse();
     task = &run->tasks.front();
   }
-  Run single = *run;
-  single.run_id = task->run_id;
-  single.tasks = {*task};
   json::Value out;
-  out.Set("metadata", RunJson(single, now_ms, true, 0, 1));
+  out.Set("metadata", RunJson(TaskAsRun(*run, *task), now_ms, true, 0, 1));
   const Snapshot s = TaskAt(*run, *task, now_ms);
   if (s.status_state == "TERMINATED") {
     const TaskOutcome& o = task->outcome;
@@ -963,13 +968,9 @@ Response JobsApi::GetJob(const Request& request, bool v22) {
       .Set("created_time", job.created_ms);
   json::Value settings = job.settings;
   if (v22) {
-    size_t offset = 0;
-    std::string page_token;
-    if (QueryString(request, "page_token", &page_token) && !page_token.empty()) {
-      std::optional<int64_t> decoded = DecodePageToken("tasks", page_token);
-      if (!decoded) return BadParameter("Invalid page_token").ToResponse();
-      offset = static_cast<size_t>(*decoded);
-    }
+    int64_t page_offset = 0;
+    if (auto f = PageOffset(request, "tasks", &page_offset)) return f->ToResponse();
+    const size_t offset = static_cast<size_t>(page_offset);
     if (const json::Value* tasks = job.settings.Find("tasks"); tasks && tasks->is_array()) {
       json::Value page = json::Value::EmptyArray();
       for (size_t i = offset; i < tasks->as_array().size() && i < offset + kArrayPage; ++i) {
@@ -998,13 +999,9 @@ Response JobsApi::ListJobs(const Request& request) {
                absl::StrCat("The limit ", limit, " is invalid: it must be between 1 and 100"))
         .ToResponse();
   }
-  std::string name, page_token;
+  std::string name;
   QueryString(request, "name", &name);
-  if (QueryString(request, "page_token", &page_token) && !page_token.empty()) {
-    std::optional<int64_t> decoded = DecodePageToken("jobs", page_token);
-    if (!decoded) return BadParameter("Invalid page_token").ToResponse();
-    offset = *decoded;
-  }
+  if (auto f = PageOffset(request, "jobs", &offset)) return f->ToResponse();
   std::vector<const Job*> matching;
   for (const auto& [id, job] : jobs_) {
     if (!name.empty()) {
@@ -1026,12 +1023,7 @@ Response JobsApi::ListJobs(const Request& request) {
     item.Set("settings", settings);
     jobs.Append(item);
   }
-  const bool more = offset + limit < static_cast<int64_t>(matching.size());
-  if (!jobs.as_array().empty()) out.Set("jobs", jobs);
-  out.Set("has_more", more);
-  if (more) out.Set("next_page_token", EncodePageToken("jobs", offset + limit));
-  if (offset > 0)
-    out.Set("prev_page_token", EncodePageToken("jobs", std::max<int64_t>(0, offset - limit)));
+  SetListPage("jobs", std::move(jobs), offset, limit, matching.size(), &out);
   return JsonResponse(out);
 }
 

@@ -122,6 +122,8 @@ class JobsApi {
                       size_t task_limit) const;
   json::Value TaskJson(const Run& run, const Task& task, int64_t now_ms) const;
   Run* FindRun(int64_t run_id, const Task** task = nullptr);
+  // A task run shown as a run of its own (runs/get and get-output of a task run id).
+  static Run TaskAsRun(const Run& run, const Task& task);
 
   JobsOptions options_;
   std::map<int64_t, Run> runs_;

@@ -2,7 +2,7 @@
 //
 //   databricks_emulator [--config=FILE] [--listen=HOST:PORT] [--port=N] [--manual-clock]
 //
-// Prints "emulator listening: http://HOST:PORT" once it serves, then runs until SIGTERM or
+// Prints "emulator listening: " and its base URL once it serves, then runs until SIGTERM or
 // SIGINT. Exit status: 0 after a signal, 2 for bad flags or configuration, 1 if it cannot
 // listen.
 #include <csignal>

@@ -124,4 +124,14 @@ std::optional<int64_t> DecodePageToken(absl::string_view tag, absl::string_view 
   return offset;
 }
 
+std::optional<ApiFailure> PageOffset(const Request& request, absl::string_view tag,
+                                     int64_t* offset) {
+  std::string token;
+  if (!QueryString(request, "page_token", &token) || token.empty()) return std::nullopt;
+  std::optional<int64_t> decoded = DecodePageToken(tag, token);
+  if (!decoded) return BadParameter("Invalid page_token");
+  *offset = *decoded;
+  return std::nullopt;
+}
+
 }  // namespace emulator

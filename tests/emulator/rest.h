@@ -51,6 +51,10 @@ bool QueryString(const Request& request, absl::string_view name, std::string* ou
 // Opaque page tokens carrying an offset (and a tag so tokens of one list do not fit another).
 std::string EncodePageToken(absl::string_view tag, int64_t offset);
 std::optional<int64_t> DecodePageToken(absl::string_view tag, absl::string_view token);
+// The offset named by the request's `page_token` (unchanged when there is none); a token that
+// is not one of this list's is 400 "Invalid page_token".
+std::optional<ApiFailure> PageOffset(const Request& request, absl::string_view tag,
+                                     int64_t* offset);
 
 }  // namespace emulator
 

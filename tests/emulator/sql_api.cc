@@ -605,12 +605,7 @@ Response SqlApi::ListWarehouses(const Request& request, int64_t now_ms) {
   (void)now_ms;
   int64_t page_size = 0, offset = 0;
   if (auto f = QueryInt(request, "page_size", &page_size)) return f->ToResponse();
-  std::string token;
-  if (QueryString(request, "page_token", &token) && !token.empty()) {
-    std::optional<int64_t> decoded = DecodePageToken("warehouses", token);
-    if (!decoded) return BadParameter("Invalid page_token").ToResponse();
-    offset = *decoded;
-  }
+  if (auto f = PageOffset(request, "warehouses", &offset)) return f->ToResponse();
   if (page_size < 0) return BadParameter("page_size must be >= 0").ToResponse();
   const int64_t size = page_size == 0 ? static_cast<int64_t>(warehouses_.size()) : page_size;
   json::Value list = json::Value::EmptyArray();

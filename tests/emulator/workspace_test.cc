@@ -97,6 +97,13 @@ TEST_F(WorkspaceTest, AzureServicePrincipalTokensAndTheThirtySecondRule) {
   EXPECT_EQ(Str(token.body, "expires_in"), "120");  // AAD v1 sends strings
   const std::string access = Str(token.body, "access_token");
   EXPECT_EQ(Get("/api/2.0/preview/scim/v2/Me", access).status, 200);
+  // A token for another configured resource is issued but opens no Databricks API.
+  Reply management = Form("/tenant-1/oauth2/token",
+                          "grant_type=client_credentials&client_id=az-client&"
+                          "client_secret=az-secret&resource=test-management-resource");
+  ASSERT_EQ(management.status, 200) << management.raw;
+  EXPECT_EQ(Str(management.body, "resource"), "test-management-resource");
+  EXPECT_EQ(Get("/api/2.0/preview/scim/v2/Me", Str(management.body, "access_token")).status, 401);
 }
 
 TEST_F(WorkspaceTest, AzureWorkspaceRefusesTokensAboutToExpire) {
