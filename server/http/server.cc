@@ -178,20 +178,24 @@ const std::string* Request::Header(absl::string_view lower_case_name) const {
   return nullptr;
 }
 
-Response Response::Text(int status, std::string body) {
+namespace {
+
+Response WithContentType(int status, const char* content_type, std::string body) {
   Response response;
   response.status = status;
-  response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+  response.headers.emplace_back("Content-Type", content_type);
   response.body = std::move(body);
   return response;
 }
 
+}  // namespace
+
+Response Response::Text(int status, std::string body) {
+  return WithContentType(status, "text/plain; charset=utf-8", std::move(body));
+}
+
 Response Response::Json(int status, std::string body) {
-  Response response;
-  response.status = status;
-  response.headers.emplace_back("Content-Type", "application/json");
-  response.body = std::move(body);
-  return response;
+  return WithContentType(status, "application/json", std::move(body));
 }
 
 absl::StatusOr<std::pair<std::string, int>> SplitHostPort(absl::string_view address) {

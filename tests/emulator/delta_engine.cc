@@ -552,6 +552,22 @@ class DeltaEngine::Statement {
   // Finishes `next`: validates and normalizes values, replaces the file set, appends it.
   absl::Status Commit(Table& table, TableVersion next, bool rewrite_all_files,
                       int64_t appended_rows = 0);
+  // The Delta table an UPDATE, DELETE or MERGE writes, and its alias (the table's own name
+  // when none is given); `next_keyword` is the one that follows the alias.
+  struct WriteTarget {
+    Table* table;
+    std::string alias;
+  };
+  absl::StatusOr<WriteTarget> Target(absl::string_view operation, absl::string_view next_keyword) {
+    GW_ASSIGN_OR_RETURN(std::vector<std::string> parts, NameParts());
+    GW_ASSIGN_OR_RETURN(Table * table, FindTable(Qualify(parts)));
+    GW_RETURN_IF_ERROR(RequireDelta(*table, operation));
+    WriteTarget target{table, parts.back()};
+    if (Accept("AS") || (Peek().IsIdentifier() && !Peek().Is(next_keyword))) {
+      GW_ASSIGN_OR_RETURN(target.alias, Identifier());
+    }
+    return target;
+  }
   absl::Status RequireDelta(const Table& table, absl::string_view operation) {
     if (table.format == "DELTA") return absl::OkStatus();
     return SqlError("UNSUPPORTED_FEATURE.TABLE_OPERATION",
@@ -1636,13 +1652,9 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Insert() {
 }
 
 absl::StatusOr<ResultSet> DeltaEngine::Statement::Update() {
-  GW_ASSIGN_OR_RETURN(std::vector<std::string> parts, NameParts());
-  GW_ASSIGN_OR_RETURN(Table * table, FindTable(Qualify(parts)));
-  GW_RETURN_IF_ERROR(RequireDelta(*table, "UPDATE"));
-  std::string alias = parts.back();
-  if (Accept("AS") || (Peek().IsIdentifier() && !Peek().Is("SET"))) {
-    GW_ASSIGN_OR_RETURN(alias, Identifier());
-  }
+  GW_ASSIGN_OR_RETURN(WriteTarget target, Target("UPDATE", "SET"));
+  Table* table = target.table;
+  const std::string& alias = target.alias;
   GW_RETURN_IF_ERROR(Expect("SET"));
   const size_t where = FindTopLevel(pos_, End(), "WHERE");
   GW_ASSIGN_OR_RETURN(auto assignments, Assignments(pos_, where));
@@ -1673,13 +1685,9 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Update() {
 
 absl::StatusOr<ResultSet> DeltaEngine::Statement::Delete() {
   GW_RETURN_IF_ERROR(Expect("FROM"));
-  GW_ASSIGN_OR_RETURN(std::vector<std::string> parts, NameParts());
-  GW_ASSIGN_OR_RETURN(Table * table, FindTable(Qualify(parts)));
-  GW_RETURN_IF_ERROR(RequireDelta(*table, "DELETE"));
-  std::string alias = parts.back();
-  if (Accept("AS") || (Peek().IsIdentifier() && !Peek().Is("WHERE"))) {
-    GW_ASSIGN_OR_RETURN(alias, Identifier());
-  }
+  GW_ASSIGN_OR_RETURN(WriteTarget target, Target("DELETE", "WHERE"));
+  Table* table = target.table;
+  const std::string& alias = target.alias;
   std::string predicate, predicate_text;
   if (Accept("WHERE")) {
     GW_RETURN_IF_ERROR(Rewrite(pos_, End(), &predicate));
@@ -1716,13 +1724,9 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Merge() {
                     "The emulator does not support MERGE WITH SCHEMA EVOLUTION.");
   }
   GW_RETURN_IF_ERROR(Expect("INTO"));
-  GW_ASSIGN_OR_RETURN(std::vector<std::string> target_parts, NameParts());
-  GW_ASSIGN_OR_RETURN(Table * table, FindTable(Qualify(target_parts)));
-  GW_RETURN_IF_ERROR(RequireDelta(*table, "MERGE INTO"));
-  std::string target_alias = target_parts.back();
-  if (Accept("AS") || (Peek().IsIdentifier() && !Peek().Is("USING"))) {
-    GW_ASSIGN_OR_RETURN(target_alias, Identifier());
-  }
+  GW_ASSIGN_OR_RETURN(WriteTarget target, Target("MERGE INTO", "USING"));
+  Table* table = target.table;
+  const std::string& target_alias = target.alias;
   GW_RETURN_IF_ERROR(Expect("USING"));
   // The source: a table (with optional time travel) or a parenthesized query.
   std::string source_sql, source_alias = "source";

@@ -410,18 +410,26 @@ JobsApi::Run* JobsApi::FindRun(int64_t run_id, const Task** task) {
   return &run;
 }
 
-json::Value JobsApi::TaskJson(const Run& run, const Task& task, int64_t now_ms) const {
-  json::Value out = task.spec;
-  const Snapshot s = TaskAt(run, task, now_ms);
-  out.Set("run_id", task.run_id).Set("task_key", task.key).Set("attempt_number", 0);
+// The deprecated `state` object, which the SDKs still poll.
+json::Value JobsApi::StateJson(const Snapshot& s) {
   json::Value state;
   state.Set("life_cycle_state", s.life_cycle);
   if (!s.result_state.empty()) state.Set("result_state", s.result_state);
   state.Set("state_message", s.state_message)
       .Set("user_cancelled_or_timedout", s.user_cancelled_or_timedout);
-  out.Set("state", state);
+  if (s.life_cycle == "QUEUED") state.Set("queue_reason", s.state_message);
+  return state;
+}
+
+// The newer `status` object: state plus queue or termination details.
+json::Value JobsApi::StatusJson(const Snapshot& s) {
   json::Value status;
   status.Set("state", s.status_state);
+  if (s.status_state == "QUEUED") {
+    json::Value queue;
+    queue.Set("code", "MAX_CONCURRENT_RUNS_REACHED").Set("message", s.state_message);
+    status.Set("queue_details", queue);
+  }
   if (!s.termination_code.empty()) {
     json::Value details;
     details.Set("code", s.termination_code)
@@ -429,7 +437,14 @@ json::Value JobsApi::TaskJson(const Run& run, const Task& task, int64_t now_ms) 
         .Set("message", s.state_message);
     status.Set("termination_details", details);
   }
-  out.Set("status", status);
+  return status;
+}
+
+json::Value JobsApi::TaskJson(const Run& run, const Task& task, int64_t now_ms) const {
+  json::Value out = task.spec;
+  const Snapshot s = TaskAt(run, task, now_ms);
+  out.Set("run_id", task.run_id).Set("task_key", task.key).Set("attempt_number", 0);
+  out.Set("state", StateJson(s)).Set("status", StatusJson(s));
   const bool started = task.start_ms >= 0 && now_ms >= task.start_ms;
   out.Set("start_time", started ? task.start_ms : int64_t{0});
   out.Set("end_time", s.status_state == "TERMINATED" ? s.end_ms : int64_t{0});
@@ -463,28 +478,7 @@ json::Value JobsApi::RunJson(const Run& run, int64_t now_ms, bool with_tasks, si
       .Set("run_type", run.run_type)
       .Set("format", "MULTI_TASK");
   if (run.job_id != 0) out.Set("trigger", "ONE_TIME");
-  json::Value state;
-  state.Set("life_cycle_state", s.life_cycle);
-  if (!s.result_state.empty()) state.Set("result_state", s.result_state);
-  state.Set("state_message", s.state_message)
-      .Set("user_cancelled_or_timedout", s.user_cancelled_or_timedout);
-  if (s.life_cycle == "QUEUED") state.Set("queue_reason", s.state_message);
-  out.Set("state", state);
-  json::Value status;
-  status.Set("state", s.status_state);
-  if (s.status_state == "QUEUED") {
-    json::Value queue;
-    queue.Set("code", "MAX_CONCURRENT_RUNS_REACHED").Set("message", s.state_message);
-    status.Set("queue_details", queue);
-  }
-  if (!s.termination_code.empty()) {
-    json::Value details;
-    details.Set("code", s.termination_code)
-        .Set("type", s.termination_type)
-        .Set("message", s.state_message);
-    status.Set("termination_details", details);
-  }
-  out.Set("status", status);
+  out.Set("state", StateJson(s)).Set("status", StatusJson(s));
   const int64_t start = run.start_ms >= 0 ? run.start_ms : run.created_ms;
   out.Set("start_time", start);
   out.Set("end_time", s.status_state == "TERMINATED" ? s.end_ms : int64_t{0});

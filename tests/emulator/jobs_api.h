@@ -120,6 +120,8 @@ class JobsApi {
   bool Active(const Run& run, int64_t now_ms) const;
   json::Value RunJson(const Run& run, int64_t now_ms, bool with_tasks, size_t task_offset,
                       size_t task_limit) const;
+  static json::Value StateJson(const Snapshot& s);
+  static json::Value StatusJson(const Snapshot& s);
   json::Value TaskJson(const Run& run, const Task& task, int64_t now_ms) const;
   Run* FindRun(int64_t run_id, const Task** task = nullptr);
   // A task run shown as a run of its own (runs/get and get-output of a task run id).
