@@ -388,6 +388,17 @@ void JobsApi::AdvanceTo(int64_t now_ms) {
   }
 }
 
+std::optional<ApiFailure> JobsApi::RunFromQuery(const Request& request, Run** run,
+                                                const Task** task) {
+  int64_t run_id = 0;
+  bool present = false;
+  if (auto f = QueryInt(request, "run_id", &run_id, &present)) return f;
+  if (!present) return BadParameter("Missing required field: run_id");
+  *run = FindRun(run_id, task);
+  if (*run == nullptr) return BadParameter(absl::StrCat("Run ", run_id, " does not exist."));
+  return std::nullopt;
+}
+
 JobsApi::Run JobsApi::TaskAsRun(const Run& run, const Task& task) {
   Run single = run;
   single.run_id = task.run_id;
@@ -719,15 +730,9 @@ Response JobsApi::SubmitOrRunNow(const Request& request, bool run_now, bool v22,
 }
 
 Response JobsApi::GetRun(const Request& request, bool v22, int64_t now_ms) {
-  int64_t run_id = 0;
-  bool present = false;
-  if (auto f = QueryInt(request, "run_id", &run_id, &present)) return f->ToResponse();
-  if (!present) return BadParameter("Missing required field: run_id").ToResponse();
+  Run* run = nullptr;
   const Task* task = nullptr;
-  Run* run = FindRun(run_id, &task);
-  if (run == nullptr) {
-    return BadParameter(absl::StrCat("Run ", run_id, " does not exist.")).ToResponse();
-  }
+  if (auto f = RunFromQuery(request, &run, &task)) return f->ToResponse();
   if (task != nullptr) {
     // A task run: shown as a run of its own.
     return JsonResponse(RunJson(TaskAsRun(*run, *task), now_ms, true, 0, 1));
@@ -872,15 +877,9 @@ Response JobsApi::DeleteRun(const Request& request, int64_t now_ms) {
 }
 
 Response JobsApi::GetOutput(const Request& request, int64_t now_ms) {
-  int64_t run_id = 0;
-  bool present = false;
-  if (auto f = QueryInt(request, "run_id", &run_id, &present)) return f->ToResponse();
-  if (!present) return BadParameter("Missing required field: run_id").ToResponse();
+  Run* run = nullptr;
   const Task* task = nullptr;
-  Run* run = FindRun(run_id, &task);
-  if (run == nullptr) {
-    return BadParameter(absl::StrCat("Run ", run_id, " does not exist.")).ToResponse();
-  }
+  if (auto f = RunFromQuery(request, &run, &task)) return f->ToResponse();
   if (task == nullptr) {
     if (run->tasks.size() > 1) return BadParameter(kMultiTaskOutput).ToResponse();
     task = &run->tasks.front();

@@ -124,6 +124,9 @@ class JobsApi {
   static json::Value StatusJson(const Snapshot& s);
   json::Value TaskJson(const Run& run, const Task& task, int64_t now_ms) const;
   Run* FindRun(int64_t run_id, const Task** task = nullptr);
+  // The run (and, for a task run id, the task) named by the query's run_id: 400 when it is
+  // missing, malformed, or names no run, as the service answers.
+  std::optional<ApiFailure> RunFromQuery(const Request& request, Run** run, const Task** task);
   // A task run shown as a run of its own (runs/get and get-output of a task run id).
   static Run TaskAsRun(const Run& run, const Task& task);
 
