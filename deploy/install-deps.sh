@@ -9,8 +9,9 @@ packages=(
   bazel-bootstrap g++
   # libraries and code generators
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libabsl-dev libboost-dev libssl-dev prometheus-cpp-dev libyaml-cpp-dev
-  # tests
+  libabsl-dev libboost-dev libssl-dev zlib1g-dev prometheus-cpp-dev libyaml-cpp-dev
+  # tests (openssl makes the TLS test certificates; libbenchmark-dev runs tests/bench)
+  openssl libbenchmark-dev
   libgtest-dev libgmock-dev
   # the Databricks emulator (tests/emulator)
   libsqlite3-dev

@@ -281,9 +281,21 @@ absl::Status ToStatus(const ApiError& error) {
 
 const std::vector<absl::string_view>& ErrorTypes() {
   static const auto* types = new std::vector<absl::string_view>{
-      kInvalidRequest, kInvalidState, kAuthentication,   kPermissionDenied,    kNotFound,
-      kConflict,       kRateLimited,  kQuotaExceeded,    kCancelled,           kServerError,
-      kNotImplemented, kUnavailable,  kErrorTypeTimeout, kErrorTypeConnection,
+      kInvalidRequest,
+      kInvalidState,
+      kAuthentication,
+      kPermissionDenied,
+      kNotFound,
+      kConflict,
+      kRateLimited,
+      kQuotaExceeded,
+      kCancelled,
+      kServerError,
+      kNotImplemented,
+      kUnavailable,
+      kErrorTypeTimeout,
+      kErrorTypeConnection,
+      kErrorTypeInvalidResponse,
   };
   return *types;
 }

@@ -58,6 +58,8 @@ absl::Status ToStatus(const ApiError& error);
 // error_type values of failures that never got an answer from Databricks.
 inline constexpr absl::string_view kErrorTypeConnection = "connection";  // connect, TLS, reset
 inline constexpr absl::string_view kErrorTypeTimeout = "timeout";        // deadline passed
+// An answer the gateway refused: larger than its limit, or undecodable.
+inline constexpr absl::string_view kErrorTypeInvalidResponse = "invalid_response";
 
 // Every error_type value, so metric series can be created up front.
 const std::vector<absl::string_view>& ErrorTypes();

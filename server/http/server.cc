@@ -1,6 +1,9 @@
 #include "server/http/server.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <optional>
 #include <sstream>
@@ -40,15 +43,26 @@ Request ToRequest(bhttp::request<bhttp::string_body>&& message) {
   return request;
 }
 
+struct Counters {
+  std::atomic<int64_t> accepted{0};
+  std::atomic<int64_t> closed{0};
+  std::atomic<int64_t> abandoned{0};
+};
+
 // One connection: read a request, hand it to the handler, write its response, repeat while
 // the client keeps the connection alive. All socket work runs on the connection's strand.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<const Handler> handler, const ServerOptions& options)
+  Session(tcp::socket socket, std::shared_ptr<const Handler> handler, const ServerOptions& options,
+          std::shared_ptr<Counters> counters)
       : stream_(std::move(socket)),
         handler_(std::move(handler)),
         max_body_bytes_(options.max_body_bytes),
-        idle_timeout_(options.idle_timeout) {}
+        idle_timeout_(options.idle_timeout),
+        counters_(std::move(counters)) {
+    ++counters_->accepted;
+  }
+  ~Session() { ++counters_->closed; }
 
   void Read() {
     parser_.emplace();
@@ -63,6 +77,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnRead(beast::error_code ec) {
     if (ec == bhttp::error::body_limit) {
       keep_alive_ = false;
+      awaiting_response_ = true;
       Write(
           Response::Text(413, absl::StrCat("request body exceeds ", max_body_bytes_, " bytes\n")));
       return;
@@ -83,10 +98,37 @@ class Session : public std::enable_shared_from_this<Session> {
         self->Write(std::move(response));
       });
     };
+    awaiting_response_ = true;
     (*handler_)(ToRequest(std::move(message)), std::move(respond));
+    WatchForHangUp();
+  }
+
+  // While the handler works, notices a client that closes the connection: the request is
+  // abandoned and the connection closed at once rather than when the answer is written.
+  void WatchForHangUp() {
+    if (watching_) return;  // one watch at a time, across requests on this connection
+    watching_ = true;
+    stream_.socket().async_wait(
+        tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+          self->watching_ = false;
+          if (ec || !self->awaiting_response_) return;
+          char byte;
+          const ssize_t n =
+              ::recv(self->stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+          if (n > 0) return;  // the next request arrived early; it is read after this answer
+          if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            self->WatchForHangUp();
+            return;
+          }
+          ++self->counters_->abandoned;
+          self->awaiting_response_ = false;
+          self->Close();
+        });
   }
 
   void Write(Response response) {
+    if (!awaiting_response_) return;  // the client hung up
+    awaiting_response_ = false;
     if (response.delivery == Response::Delivery::kResetConnection) {
       Reset();
       return;
@@ -138,7 +180,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<const Handler> handler_;
   const size_t max_body_bytes_;
   const std::chrono::seconds idle_timeout_;
+  const std::shared_ptr<Counters> counters_;
   bool keep_alive_ = true;
+  bool awaiting_response_ = false;
+  bool watching_ = false;
   unsigned version_ = 11;
 };
 
@@ -152,13 +197,19 @@ class Server::Listener : public std::enable_shared_from_this<Server::Listener> {
         handler_(std::make_shared<const Handler>(std::move(handler))),
         options_(std::move(options)) {}
 
+  ServerStats stats() const {
+    return {counters_->accepted.load(), counters_->closed.load(), counters_->abandoned.load()};
+  }
+
   void Accept() {
     acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](beast::error_code ec,
                                                                                tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
       if (!ec) {
         socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(socket), self->handler_, self->options_)->Read();
+        std::make_shared<Session>(std::move(socket), self->handler_, self->options_,
+                                  self->counters_)
+            ->Read();
       }
       self->Accept();
     });
@@ -169,6 +220,7 @@ class Server::Listener : public std::enable_shared_from_this<Server::Listener> {
   tcp::acceptor acceptor_;
   std::shared_ptr<const Handler> handler_;
   const ServerOptions options_;
+  const std::shared_ptr<Counters> counters_ = std::make_shared<Counters>();
 };
 
 const std::string* Request::Header(absl::string_view lower_case_name) const {
@@ -249,6 +301,8 @@ Server::Server(std::unique_ptr<asio::io_context> io, std::shared_ptr<Listener> l
     : io_(std::move(io)), listener_(std::move(listener)), port_(port) {
   for (int i = 0; i < io_threads; ++i) threads_.emplace_back([this] { io_->run(); });
 }
+
+ServerStats Server::stats() const { return listener_->stats(); }
 
 Server::~Server() {
   io_->stop();

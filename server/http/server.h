@@ -9,6 +9,7 @@
 #define SERVER_HTTP_SERVER_H_
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -65,6 +66,14 @@ struct ServerOptions {
   std::chrono::seconds idle_timeout{60};
 };
 
+// Connection counts since the server started.
+struct ServerStats {
+  int64_t connections_accepted = 0;
+  int64_t connections_closed = 0;
+  // Requests whose client closed the connection before the response was sent.
+  int64_t requests_abandoned = 0;
+};
+
 class Server {
  public:
   // Binds and starts serving. Errors: INVALID_ARGUMENT for a malformed address,
@@ -78,6 +87,7 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   int port() const { return port_; }
+  ServerStats stats() const;
   // The I/O context the handler runs on, for timers that belong with the requests.
   boost::asio::io_context& io_context() { return *io_; }
 

@@ -171,6 +171,14 @@ void Emulator::Handle(gateway::http::Request request, Responder respond) {
   }
   const std::string key = RouteKey(request.method, request.path);
   Count(&Counters::requests, key);
+  {
+    absl::MutexLock lock(&counters_mu_);
+    if (journal_.size() < kJournalCapacity) {
+      journal_.push_back({key, absl::ToInt64Microseconds(absl::Now() - started_)});
+    } else {
+      ++journal_dropped_;
+    }
+  }
   Advance();
 
   // Endpoints that need no Databricks credential.
@@ -519,17 +527,39 @@ Response Emulator::Control(const gateway::http::Request& request) {
       for (const auto& [k, v] : m) o.Set(k, v);
       return o;
     };
+    const gateway::http::ServerStats now = server_->stats();
+    json::Value connections;
+    connections.Set("accepted", now.connections_accepted - connections_base_.connections_accepted)
+        .Set("closed", now.connections_closed - connections_base_.connections_closed)
+        .Set("requests_abandoned",
+             now.requests_abandoned - connections_base_.requests_abandoned);
     json::Value out;
     out.Set("requests", to_json(counters_.requests))
         .Set("responses", to_json(counters_.responses))
         .Set("throttled", to_json(counters_.throttled))
         .Set("faults", to_json(counters_.faults))
-        .Set("principals", to_json(counters_.principals));
+        .Set("principals", to_json(counters_.principals))
+        .Set("connections", std::move(connections));
+    return JsonResponse(out);
+  }
+  if (route == "requests" && method == "GET") {
+    absl::MutexLock lock(&counters_mu_);
+    json::Value list = json::Value::EmptyArray();
+    for (const JournalEntry& entry : journal_) {
+      json::Value item;
+      item.Set("route", entry.route).Set("at_us", entry.at_us);
+      list.Append(std::move(item));
+    }
+    json::Value out;
+    out.Set("requests", std::move(list)).Set("dropped", journal_dropped_);
     return JsonResponse(out);
   }
   if (route == "counters/reset" && method == "POST") {
     absl::MutexLock lock(&counters_mu_);
     counters_ = Counters{};
+    journal_.clear();
+    journal_dropped_ = 0;
+    connections_base_ = server_->stats();
     return JsonResponse(json::Value::EmptyObject());
   }
   if (route == "faults" && (method == "PUT" || method == "DELETE")) {

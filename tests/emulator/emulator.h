@@ -104,6 +104,14 @@ class Emulator {
   struct Counters {
     std::map<std::string, int64_t> requests, responses, throttled, faults, principals;
   };
+  // One API request as it arrived, for tests that check timing (retry back-off, rate
+  // limits). Times are real (steady) microseconds since the emulator started, whatever
+  // the emulated clock says.
+  struct JournalEntry {
+    std::string route;  // RouteKey
+    int64_t at_us = 0;
+  };
+  static constexpr size_t kJournalCapacity = 100'000;
   struct Bucket {
     double tokens = 0;
     int64_t updated_ms = 0;
@@ -150,6 +158,11 @@ class Emulator {
 
   absl::Mutex counters_mu_;
   Counters counters_ ABSL_GUARDED_BY(counters_mu_);
+  std::vector<JournalEntry> journal_ ABSL_GUARDED_BY(counters_mu_);
+  int64_t journal_dropped_ ABSL_GUARDED_BY(counters_mu_) = 0;
+  // Connection counts at the last counters/reset.
+  gateway::http::ServerStats connections_base_ ABSL_GUARDED_BY(counters_mu_);
+  const absl::Time started_ = absl::Now();
 
   int port_ = 0;
   std::unique_ptr<gateway::http::Server> server_;

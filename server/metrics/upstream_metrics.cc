@@ -1,0 +1,121 @@
+#include "server/metrics/upstream_metrics.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace gateway::metrics {
+namespace {
+
+prometheus::Family<prometheus::Counter>& CounterFamily(prometheus::Registry& registry,
+                                                       const char* name, const char* help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(registry);
+}
+
+prometheus::Family<prometheus::Gauge>& GaugeFamily(prometheus::Registry& registry, const char* name,
+                                                   const char* help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(registry);
+}
+
+// From 5 ms (a cached catalog read) to 60 s (the longest statement wait Databricks allows
+// before answering).
+const prometheus::Histogram::BucketBoundaries& DurationBuckets() {
+  static const auto* buckets = new prometheus::Histogram::BucketBoundaries{
+      0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+  return *buckets;
+}
+
+}  // namespace
+
+UpstreamMetrics::UpstreamMetrics(prometheus::Registry& registry)
+    : requests_(CounterFamily(registry, "databricks_api_requests_total",
+                              "HTTP requests sent to Databricks, retries included.")),
+      duration_(prometheus::BuildHistogram()
+                    .Name("databricks_api_request_duration_seconds")
+                    .Help("Round trip of one HTTP request to Databricks.")
+                    .Register(registry)),
+      errors_(CounterFamily(registry, "databricks_errors_total",
+                            "HTTP requests to Databricks that failed, by error type.")),
+      rate_limits_(CounterFamily(registry, "databricks_rate_limits_total",
+                                 "Answers in which Databricks throttled the gateway (HTTP 429 "
+                                 "or a rate-limit error code).")),
+      retries_(CounterFamily(registry, "databricks_api_retries_total",
+                             "Requests to Databricks sent again, by the error that preceded.")),
+      retry_budget_exhausted_(
+          CounterFamily(registry, "databricks_retry_budget_exhausted_total",
+                        "Retries not made because the retry budget was spent.")),
+      breaker_state_(GaugeFamily(registry, "databricks_circuit_breaker_state",
+                                 "Circuit breaker per workspace: 0 closed, 1 half-open, 2 open.")),
+      breaker_rejected_(CounterFamily(registry, "databricks_circuit_breaker_rejected_total",
+                                      "Calls failed fast because the breaker was open.")),
+      connections_opened_(CounterFamily(registry, "databricks_connections_opened_total",
+                                        "Connections opened to Databricks.")),
+      connections_reused_(
+          CounterFamily(registry, "databricks_connections_reused_total",
+                        "Requests sent on a kept-alive connection instead of a new one.")),
+      limit_queued_(CounterFamily(registry, "databricks_workspace_limit_queued_total",
+                                  "Requests that waited for the gateway's workspace rate limit.")),
+      limit_rejected_(CounterFamily(registry, "databricks_workspace_limit_rejected_total",
+                                    "Requests refused by the gateway's workspace rate limit.")) {}
+
+UpstreamMetrics::Workspace& UpstreamMetrics::ForWorkspace(absl::string_view name) {
+  absl::MutexLock lock(&mu_);
+  auto it = workspaces_.find(name);
+  if (it == workspaces_.end()) {
+    it = workspaces_
+             .emplace(std::string(name),
+                      std::unique_ptr<Workspace>(new Workspace(*this, std::string(name))))
+             .first;
+  }
+  return *it->second;
+}
+
+UpstreamMetrics::Workspace::Workspace(UpstreamMetrics& families, std::string name)
+    : rate_limits(families.rate_limits_.Add({{"workspace", name}})),
+      retry_budget_exhausted(families.retry_budget_exhausted_.Add({{"workspace", name}})),
+      breaker_state(families.breaker_state_.Add({{"workspace", name}})),
+      breaker_rejected(families.breaker_rejected_.Add({{"workspace", name}})),
+      connections_opened(families.connections_opened_.Add({{"workspace", name}})),
+      connections_reused(families.connections_reused_.Add({{"workspace", name}})),
+      limit_queued(families.limit_queued_.Add({{"workspace", name}})),
+      limit_rejected(families.limit_rejected_.Add({{"workspace", name}})),
+      families_(families),
+      name_(std::move(name)) {}
+
+prometheus::Counter& UpstreamMetrics::Workspace::Labeled(
+    prometheus::Family<prometheus::Counter>& family, absl::string_view key, const char* label,
+    absl::string_view value) {
+  const std::string cache_key = absl::StrCat(key, "\n", value);
+  absl::MutexLock lock(&mu_);
+  auto it = counters_.find(cache_key);
+  if (it == counters_.end()) {
+    prometheus::Counter& counter = family.Add({{"workspace", name_}, {label, std::string(value)}});
+    it = counters_.emplace(cache_key, &counter).first;
+  }
+  return *it->second;
+}
+
+prometheus::Counter& UpstreamMetrics::Workspace::Requests(absl::string_view operation) {
+  return Labeled(families_.requests_, "requests", "operation", operation);
+}
+
+prometheus::Counter& UpstreamMetrics::Workspace::Errors(absl::string_view error_type) {
+  return Labeled(families_.errors_, "errors", "error_type", error_type);
+}
+
+prometheus::Counter& UpstreamMetrics::Workspace::Retries(absl::string_view error_type) {
+  return Labeled(families_.retries_, "retries", "error_type", error_type);
+}
+
+prometheus::Histogram& UpstreamMetrics::Workspace::Duration(absl::string_view operation) {
+  absl::MutexLock lock(&mu_);
+  auto it = histograms_.find(operation);
+  if (it == histograms_.end()) {
+    prometheus::Histogram& histogram = families_.duration_.Add(
+        {{"workspace", name_}, {"operation", std::string(operation)}}, DurationBuckets());
+    it = histograms_.emplace(std::string(operation), &histogram).first;
+  }
+  return *it->second;
+}
+
+}  // namespace gateway::metrics

@@ -1,0 +1,228 @@
+#include "server/upstream/workspace_client.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "server/common/error_details.h"
+#include "server/databricks/errors.h"
+
+namespace gateway::upstream {
+
+struct WorkspaceClient::Pending {
+  Call call;
+  CallCallback done;
+  int retries = 0;        // retries made so far
+  bool probe = false;     // the current attempt is a half-open probe
+  bool retrying = false;  // holds a retry-budget slot
+};
+
+namespace {
+
+// What one failed attempt means for the caller, the metrics, the breaker and retries.
+struct Failure {
+  absl::Status status;
+  absl::string_view error_type;
+  bool retryable = false;
+  bool breaker_failure = false;
+  bool throttled = false;
+  absl::optional<absl::Duration> retry_after;
+};
+
+Failure FromTransport(const absl::Status& status) {
+  Failure failure;
+  failure.status = status;
+  switch (status.code()) {
+    case absl::StatusCode::kDeadlineExceeded:
+      failure.error_type = databricks::kErrorTypeTimeout;
+      failure.breaker_failure = true;
+      SetErrorInfo(failure.status, "DATABRICKS_DEADLINE_EXCEEDED", kGatewayDomain);
+      break;
+    case absl::StatusCode::kUnavailable:
+      failure.error_type = databricks::kErrorTypeConnection;
+      failure.breaker_failure = true;
+      failure.retryable = true;
+      SetErrorInfo(failure.status, "DATABRICKS_UNREACHABLE", kGatewayDomain);
+      break;
+    default:  // a response over the size limit, an undecodable one, a refused URL
+      failure.error_type = databricks::kErrorTypeInvalidResponse;
+      SetErrorInfo(failure.status,
+                   status.code() == absl::StatusCode::kResourceExhausted
+                       ? "DATABRICKS_RESPONSE_TOO_LARGE"
+                       : "DATABRICKS_REQUEST_FAILED",
+                   kGatewayDomain);
+      break;
+  }
+  return failure;
+}
+
+Failure FromResponse(const HttpResponse& response) {
+  const std::string* retry_after = response.Header("retry-after");
+  const databricks::ApiError error = databricks::ParseApiError(
+      response.status, response.body, retry_after == nullptr ? "" : *retry_after, absl::Now());
+  const databricks::ErrorClass error_class = databricks::Classify(error);
+  Failure failure;
+  failure.status = databricks::ToStatus(error);
+  failure.error_type = error_class.error_type;
+  failure.retryable = error_class.retryable;
+  failure.throttled = error_class.throttled;
+  // A throttled or refused request still shows a healthy workspace.
+  failure.breaker_failure = response.status >= 500 && !error_class.throttled;
+  failure.retry_after = error.retry_after;
+  return failure;
+}
+
+}  // namespace
+
+WorkspaceClient::WorkspaceClient(WorkspaceOptions options, std::unique_ptr<HttpClient> http,
+                                 metrics::UpstreamMetrics::Workspace& metrics)
+    : options_(std::move(options)),
+      base_url_(absl::StripSuffix(options_.host, "/")),
+      http_(std::move(http)),
+      metrics_(metrics),
+      breaker_(options_.circuit_breaker),
+      limiter_(options_.rate_limit_rps, options_.rate_limit_burst),
+      budget_(options_.retry),
+      random_(std::random_device{}()) {
+  // Every error series exists from the start, so rates and alerts see zeros, not gaps.
+  for (absl::string_view type : databricks::ErrorTypes()) metrics_.Errors(type);
+  metrics_.breaker_state.Set(0);
+}
+
+WorkspaceClient::~WorkspaceClient() { http_.reset(); }
+
+void WorkspaceClient::Send(Call call, CallCallback done) {
+  auto pending = std::make_shared<Pending>();
+  pending->call = std::move(call);
+  pending->call.deadline =
+      std::min(pending->call.deadline, absl::Now() + absl::Seconds(options_.timeout_seconds));
+  pending->done = std::move(done);
+  budget_.CallStarted();
+  Attempt(std::move(pending));
+}
+
+void WorkspaceClient::Attempt(std::shared_ptr<Pending> pending) {
+  const absl::Time now = absl::Now();
+  const CircuitBreaker::Admission admission = breaker_.Admit(now);
+  PublishBreakerState();
+  if (!admission.allowed) {
+    metrics_.breaker_rejected.Increment();
+    absl::Status status = absl::UnavailableError(absl::StrCat(
+        "circuit breaker for Databricks workspace '", options_.name, "' is open after ",
+        options_.circuit_breaker.failure_threshold, " consecutive failures; calls resume in ",
+        absl::FormatDuration(absl::Ceil(admission.retry_in, absl::Milliseconds(1)))));
+    SetErrorInfo(status, "CIRCUIT_BREAKER_OPEN", kGatewayDomain, {{"workspace", options_.name}});
+    SetRetryInfo(status, admission.retry_in);
+    Finish(pending, std::move(status));
+    return;
+  }
+  pending->probe = admission.probe;
+  const absl::Duration may_wait =
+      std::min(absl::Milliseconds(options_.rate_limit_max_wait_ms), pending->call.deadline - now);
+  const absl::optional<absl::Duration> wait = limiter_.Reserve(now, may_wait);
+  if (!wait.has_value()) {
+    breaker_.Release(pending->probe);
+    metrics_.limit_rejected.Increment();
+    absl::Status status = absl::ResourceExhaustedError(
+        absl::StrCat("the gateway's rate limit for Databricks workspace '", options_.name, "' (",
+                     options_.rate_limit_rps, " requests/s) is reached; no slot within ",
+                     absl::FormatDuration(std::max(may_wait, absl::ZeroDuration()))));
+    SetErrorInfo(status, "WORKSPACE_RATE_LIMITED", kGatewayDomain, {{"workspace", options_.name}});
+    SetRetryInfo(status, limiter_.WaitFor(now));
+    Finish(pending, std::move(status));
+    return;
+  }
+  if (*wait <= absl::ZeroDuration()) {
+    Transmit(std::move(pending));
+    return;
+  }
+  metrics_.limit_queued.Increment();
+  http_->RunAfter(*wait,
+                  [this, pending = std::move(pending)]() mutable { Transmit(std::move(pending)); });
+}
+
+void WorkspaceClient::Transmit(std::shared_ptr<Pending> pending) {
+  HttpRequest request;
+  request.method = pending->call.method;
+  request.url = absl::StrCat(base_url_, pending->call.path);
+  request.headers = pending->call.headers;
+  request.body = pending->call.body;
+  request.deadline = pending->call.deadline;
+  request.safe_to_repeat = pending->call.idempotent;
+  metrics_.Requests(pending->call.operation).Increment();
+  const absl::Time sent = absl::Now();
+  http_->Send(std::move(request),
+              [this, pending = std::move(pending), sent](absl::StatusOr<HttpResponse> result) {
+                OnResult(pending, sent, std::move(result));
+              });
+}
+
+void WorkspaceClient::OnResult(std::shared_ptr<Pending> pending, absl::Time sent,
+                               absl::StatusOr<HttpResponse> result) {
+  const absl::Time now = absl::Now();
+  metrics_.Duration(pending->call.operation).Observe(absl::ToDoubleSeconds(now - sent));
+  if (pending->retrying) {
+    budget_.RetryFinished();
+    pending->retrying = false;
+  }
+  if (result.ok() && result->status >= 200 && result->status < 300) {
+    RecordBreaker(false, pending->probe);
+    Finish(pending, std::move(result));
+    return;
+  }
+  const Failure failure = result.ok() ? FromResponse(*result) : FromTransport(result.status());
+  metrics_.Errors(failure.error_type).Increment();
+  if (failure.throttled) metrics_.rate_limits.Increment();
+  RecordBreaker(failure.breaker_failure, pending->probe);
+
+  const Call& call = pending->call;
+  if (failure.retryable && call.idempotent && pending->retries < options_.retry.max_retries) {
+    absl::optional<absl::Duration> wait;
+    {
+      absl::MutexLock lock(&random_mu_);
+      wait = RetryWait(pending->retries, failure.retry_after, options_.retry, random_);
+    }
+    // Every attempt must fit in the caller's deadline; a wait past it is not worth making.
+    if (wait.has_value() && now + *wait < call.deadline) {
+      if (budget_.TryStartRetry()) {
+        ++pending->retries;
+        pending->retrying = true;
+        metrics_.Retries(failure.error_type).Increment();
+        http_->RunAfter(
+            *wait, [this, pending = std::move(pending)]() mutable { Attempt(std::move(pending)); });
+        return;
+      }
+      metrics_.retry_budget_exhausted.Increment();
+    }
+  }
+  Finish(pending, failure.status);
+}
+
+void WorkspaceClient::Finish(const std::shared_ptr<Pending>& pending,
+                             absl::StatusOr<HttpResponse> result) {
+  if (pending->retrying) {
+    budget_.RetryFinished();
+    pending->retrying = false;
+  }
+  budget_.CallFinished();
+  CallCallback done = std::move(pending->done);
+  done(std::move(result));
+}
+
+void WorkspaceClient::RecordBreaker(bool failure, bool probe) {
+  if (!failure) {
+    breaker_.OnSuccess(probe);
+  } else if (breaker_.OnFailure(probe, absl::Now())) {
+    // Show half-open on the dashboard when the open interval ends, even with no traffic.
+    http_->RunAfter(absl::Seconds(options_.circuit_breaker.open_seconds),
+                    [this] { PublishBreakerState(); });
+  }
+  PublishBreakerState();
+}
+
+void WorkspaceClient::PublishBreakerState() {
+  metrics_.breaker_state.Set(static_cast<double>(breaker_.state(absl::Now())));
+}
+
+}  // namespace gateway::upstream

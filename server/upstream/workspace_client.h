@@ -1,0 +1,84 @@
+// Calls to one Databricks workspace: the HttpClient plus everything that keeps those calls
+// safe. Each call goes through, in order: the circuit breaker (fail fast while open), the
+// workspace rate limit (queue briefly, else refuse), the HTTP exchange within the caller's
+// deadline, and retries of safe requests with back-off, Retry-After and a retry budget.
+// Failures come back as statuses from the Databricks error table (server/databricks).
+#ifndef SERVER_UPSTREAM_WORKSPACE_CLIENT_H_
+#define SERVER_UPSTREAM_WORKSPACE_CLIENT_H_
+
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "server/metrics/upstream_metrics.h"
+#include "server/upstream/http_client.h"
+#include "server/upstream/options.h"
+#include "server/upstream/resilience.h"
+
+namespace gateway::upstream {
+
+struct Call {
+  Method method = Method::kGet;
+  // Path and query under the workspace host: "/api/2.2/jobs/runs/get?run_id=1".
+  std::string path;
+  std::string body;
+  Headers headers;  // the credential's Authorization, and anything else to send
+  // The caller's deadline; capped at now + the workspace's timeout_seconds.
+  absl::Time deadline = absl::InfiniteFuture();
+  // Metric label naming the API method ("jobs.runs.get"); a fixed, bounded set.
+  std::string operation;
+  // Sending it twice does no harm: GETs, cancels, POSTs with an idempotency token. Only
+  // such calls are retried.
+  bool idempotent = false;
+};
+
+// OK only for a 2xx answer.
+using CallCallback = std::function<void(absl::StatusOr<HttpResponse>)>;
+
+class WorkspaceClient {
+ public:
+  // `http` is owned and destroyed first, so no callback runs into a destroyed client.
+  WorkspaceClient(WorkspaceOptions options, std::unique_ptr<HttpClient> http,
+                  metrics::UpstreamMetrics::Workspace& metrics);
+  ~WorkspaceClient();
+
+  WorkspaceClient(const WorkspaceClient&) = delete;
+  WorkspaceClient& operator=(const WorkspaceClient&) = delete;
+
+  // `done` runs exactly once on one of the HTTP client's threads.
+  void Send(Call call, CallCallback done);
+
+  CircuitBreaker::State breaker_state() const { return breaker_.state(absl::Now()); }
+  const WorkspaceOptions& options() const { return options_; }
+  HttpClient& http() { return *http_; }
+
+ private:
+  struct Pending;
+
+  void Attempt(std::shared_ptr<Pending> pending);
+  void Transmit(std::shared_ptr<Pending> pending);
+  void OnResult(std::shared_ptr<Pending> pending, absl::Time sent,
+                absl::StatusOr<HttpResponse> result);
+  void Finish(const std::shared_ptr<Pending>& pending, absl::StatusOr<HttpResponse> result);
+  void RecordBreaker(bool failure, bool probe);
+  void PublishBreakerState();
+
+  const WorkspaceOptions options_;
+  const std::string base_url_;  // host without a trailing '/'
+  std::unique_ptr<HttpClient> http_;
+  metrics::UpstreamMetrics::Workspace& metrics_;
+  CircuitBreaker breaker_;
+  RateLimiter limiter_;
+  RetryBudget budget_;
+  absl::Mutex random_mu_;
+  std::mt19937_64 random_ ABSL_GUARDED_BY(random_mu_);
+};
+
+}  // namespace gateway::upstream
+
+#endif  // SERVER_UPSTREAM_WORKSPACE_CLIENT_H_
