@@ -375,7 +375,28 @@ class BeastHttpClient::Exchange : public std::enable_shared_from_this<Exchange> 
     }
   }
 
+  // Reads the head first: Beast 1.74's async_read does not apply the parser's body limit
+  // to a Content-Length body, so the length is checked here before any of it is read.
   void Read() {
+    auto on_header = [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->OnExchangeError(ec);
+      const boost::optional<std::uint64_t> length = self->parser_->content_length();
+      if (length.has_value() &&
+          *length > static_cast<std::uint64_t>(self->client_.options_.max_response_bytes)) {
+        return self->OnExchangeError(bhttp::error::body_limit);
+      }
+      self->ReadBody();
+    };
+    if (connection_->is_tls()) {
+      bhttp::async_read_header(connection_->tls_stream(), connection_->buffer(), *parser_,
+                               std::move(on_header));
+    } else {
+      bhttp::async_read_header(connection_->plain_stream(), connection_->buffer(), *parser_,
+                               std::move(on_header));
+    }
+  }
+
+  void ReadBody() {
     auto on_read = [self = shared_from_this()](beast::error_code ec, size_t) {
       if (ec) return self->OnExchangeError(ec);
       self->OnResponse();
@@ -407,6 +428,9 @@ class BeastHttpClient::Exchange : public std::enable_shared_from_this<Exchange> 
       response.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     response.body = std::move(message.body());
+    if (static_cast<int64_t>(response.body.size()) > client_.options_.max_response_bytes) {
+      return OnExchangeError(bhttp::error::body_limit);  // a chunked body the parser let by
+    }
     connection_->idle_since = absl::Now();
     pool_->Release(std::move(connection_), keep_alive);
     if (gzip) {
