@@ -1,11 +1,12 @@
 # Databricks Gateway. `make run` and `make test` install what is missing first.
 BAZEL ?= bazel
 
-.PHONY: deps build run test check-config clean help
+.PHONY: deps build run test bench check-config clean help
 
 help:
 	@echo "make run           install deps, build, run the gateway on 127.0.0.1 (deploy/local)"
 	@echo "make test          install deps, run every test, print 'N passed, N failed'"
+	@echo "make bench         build the benchmarks with -c opt and run them (docs/performance.md)"
 	@echo "make build         bazel build //..."
 	@echo "make check-config  validate deploy/local/gateway.yaml and print it redacted"
 
@@ -20,6 +21,10 @@ run: deps
 
 test: deps
 	@./tests/run-tests.sh
+
+bench: deps
+	$(BAZEL) build -c opt //tests/bench:all
+	./bazel-bin/tests/bench/http_client_bench --benchmark_min_time=2
 
 check-config: deps
 	$(BAZEL) build //server:gateway
