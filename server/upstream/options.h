@@ -58,8 +58,9 @@ struct WorkspaceOptions {
   // Requests per second the gateway sends this workspace, all tenants together
   // (DATABRICKS_RATE_LIMIT).
   double rate_limit_rps = 100;
-  // Burst of the workspace limiter.
-  int rate_limit_burst = 100;
+  // Burst of the workspace limiter: over any interval t at most burst + rate·t requests
+  // are sent, so a small burst keeps every second close to rate_limit_rps.
+  int rate_limit_burst = 10;
   // How long a request may queue for the workspace limiter before RESOURCE_EXHAUSTED.
   int rate_limit_max_wait_ms = 1'000;
   RetryOptions retry;
