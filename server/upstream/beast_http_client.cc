@@ -166,6 +166,19 @@ const std::string* HttpResponse::Header(absl::string_view lower_case_name) const
   return nullptr;
 }
 
+HttpClientOptions HttpClientOptionsFor(const WorkspaceOptions& workspace,
+                                       metrics::UpstreamMetrics::Workspace* metrics) {
+  HttpClientOptions options;
+  options.max_connections_per_origin = workspace.max_connections;
+  options.connect_timeout = absl::Milliseconds(workspace.connect_timeout_ms);
+  options.idle_timeout = absl::Seconds(workspace.idle_timeout_seconds);
+  options.max_response_bytes = workspace.max_response_bytes;
+  options.ca_file = workspace.ca_file;
+  options.allow_plaintext = workspace.allow_plaintext;
+  options.metrics = metrics;
+  return options;
+}
+
 struct BeastHttpClient::Work {
   explicit Work(asio::io_context& io) : guard(asio::make_work_guard(io)) {}
   asio::executor_work_guard<asio::io_context::executor_type> guard;

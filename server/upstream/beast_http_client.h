@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "server/metrics/upstream_metrics.h"
 #include "server/upstream/http_client.h"
+#include "server/upstream/options.h"
 
 namespace boost::asio {
 class io_context;
@@ -45,6 +46,10 @@ struct HttpClientOptions {
   // Connection counters (databricks_connections_{opened,reused}_total); may be null.
   metrics::UpstreamMetrics::Workspace* metrics = nullptr;
 };
+
+// The client options of a workspace's configuration.
+HttpClientOptions HttpClientOptionsFor(const WorkspaceOptions& workspace,
+                                       metrics::UpstreamMetrics::Workspace* metrics);
 
 class BeastHttpClient final : public HttpClient {
  public:

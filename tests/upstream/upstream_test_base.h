@@ -56,18 +56,11 @@ sql:
     return options;
   }
 
-  HttpClientOptions Http(const WorkspaceOptions& workspace) {
-    HttpClientOptions options;
-    options.allow_plaintext = workspace.allow_plaintext;
-    options.max_connections_per_origin = workspace.max_connections;
-    options.metrics = &metrics_->ForWorkspace(workspace.name);
-    return options;
-  }
-
   // A WorkspaceClient over a BeastHttpClient; `http_out` (optional) sees the HTTP client.
   std::unique_ptr<WorkspaceClient> MakeClient(const WorkspaceOptions& options,
                                               BeastHttpClient** http_out = nullptr) {
-    absl::StatusOr<std::unique_ptr<BeastHttpClient>> http = BeastHttpClient::Create(Http(options));
+    absl::StatusOr<std::unique_ptr<BeastHttpClient>> http = BeastHttpClient::Create(
+        HttpClientOptionsFor(options, &metrics_->ForWorkspace(options.name)));
     EXPECT_TRUE(http.ok()) << http.status();
     if (http_out != nullptr) *http_out = http->get();
     return std::make_unique<WorkspaceClient>(options, *std::move(http),
