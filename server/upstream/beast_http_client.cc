@@ -200,7 +200,15 @@ class BeastHttpClient::Connection {
   }
   bool is_tls() const { return tls_stream_.has_value(); }
   ssl::stream<beast::tcp_stream>& tls_stream() { return *tls_stream_; }
-  beast::tcp_stream& plain_stream() { return *plain_stream_; }
+  // Calls `f` with the stream HTTP goes over: the TLS stream or the plain one.
+  template <typename F>
+  void WithStream(F&& f) {
+    if (tls_stream_.has_value()) {
+      f(*tls_stream_);
+    } else {
+      f(*plain_stream_);
+    }
+  }
   asio::strand<asio::io_context::executor_type>& strand() { return strand_; }
   beast::flat_buffer& buffer() { return buffer_; }
 
@@ -381,11 +389,8 @@ class BeastHttpClient::Exchange : public std::enable_shared_from_this<Exchange> 
       if (ec) return self->OnExchangeError(ec);
       self->Read();
     };
-    if (connection_->is_tls()) {
-      bhttp::async_write(connection_->tls_stream(), message_, std::move(on_write));
-    } else {
-      bhttp::async_write(connection_->plain_stream(), message_, std::move(on_write));
-    }
+    connection_->WithStream(
+        [&](auto& stream) { bhttp::async_write(stream, message_, std::move(on_write)); });
   }
 
   // Reads the head first: Beast 1.74's async_read does not apply the parser's body limit
@@ -400,13 +405,9 @@ class BeastHttpClient::Exchange : public std::enable_shared_from_this<Exchange> 
       }
       self->ReadBody();
     };
-    if (connection_->is_tls()) {
-      bhttp::async_read_header(connection_->tls_stream(), connection_->buffer(), *parser_,
-                               std::move(on_header));
-    } else {
-      bhttp::async_read_header(connection_->plain_stream(), connection_->buffer(), *parser_,
-                               std::move(on_header));
-    }
+    connection_->WithStream([&](auto& stream) {
+      bhttp::async_read_header(stream, connection_->buffer(), *parser_, std::move(on_header));
+    });
   }
 
   void ReadBody() {
@@ -414,13 +415,9 @@ class BeastHttpClient::Exchange : public std::enable_shared_from_this<Exchange> 
       if (ec) return self->OnExchangeError(ec);
       self->OnResponse();
     };
-    if (connection_->is_tls()) {
-      bhttp::async_read(connection_->tls_stream(), connection_->buffer(), *parser_,
-                        std::move(on_read));
-    } else {
-      bhttp::async_read(connection_->plain_stream(), connection_->buffer(), *parser_,
-                        std::move(on_read));
-    }
+    connection_->WithStream([&](auto& stream) {
+      bhttp::async_read(stream, connection_->buffer(), *parser_, std::move(on_read));
+    });
   }
 
   void OnResponse() {
