@@ -73,11 +73,14 @@ int CircuitBreaker::consecutive_failures() const {
 RateLimiter::RateLimiter(double rate_per_second, int burst)
     : rate_(rate_per_second), burst_(std::max(1, burst)), tokens_(burst_) {}
 
+double RateLimiter::TokensAt(absl::Time now) const {
+  if (updated_ == absl::InfinitePast() || now <= updated_) return tokens_;
+  return std::min(burst_, tokens_ + absl::ToDoubleSeconds(now - updated_) * rate_);
+}
+
 absl::optional<absl::Duration> RateLimiter::Reserve(absl::Time now, absl::Duration max_wait) {
   absl::MutexLock lock(&mu_);
-  if (updated_ != absl::InfinitePast() && now > updated_) {
-    tokens_ = std::min(burst_, tokens_ + absl::ToDoubleSeconds(now - updated_) * rate_);
-  }
+  tokens_ = TokensAt(now);
   updated_ = std::max(updated_, now);
   const double after = tokens_ - 1;
   const absl::Duration wait = after >= 0 ? absl::ZeroDuration() : absl::Seconds(-after / rate_);
@@ -88,10 +91,7 @@ absl::optional<absl::Duration> RateLimiter::Reserve(absl::Time now, absl::Durati
 
 absl::Duration RateLimiter::WaitFor(absl::Time now) const {
   absl::MutexLock lock(&mu_);
-  double tokens = tokens_;
-  if (updated_ != absl::InfinitePast() && now > updated_) {
-    tokens = std::min(burst_, tokens + absl::ToDoubleSeconds(now - updated_) * rate_);
-  }
+  const double tokens = TokensAt(now);
   return tokens >= 1 ? absl::ZeroDuration() : absl::Seconds((1 - tokens) / rate_);
 }
 

@@ -66,6 +66,9 @@ class RateLimiter {
   absl::Duration WaitFor(absl::Time now) const;
 
  private:
+  // The tokens at `now`: refilled at the rate since the last update, up to the burst.
+  double TokensAt(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   const double rate_;
   const double burst_;
   mutable absl::Mutex mu_;

@@ -55,7 +55,6 @@ class WorkspaceClient {
 
   CircuitBreaker::State breaker_state() const { return breaker_.state(absl::Now()); }
   const WorkspaceOptions& options() const { return options_; }
-  HttpClient& http() { return *http_; }
 
  private:
   struct Pending;
