@@ -9,6 +9,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "server/app/version.h"
+#include "server/upstream/beast_http_client.h"
 
 namespace gateway::app {
 
@@ -18,7 +19,10 @@ Gateway::Gateway(config::GatewayConfig config, std::string config_path, EnvReade
       env_(std::move(env)),
       logger_(logger),
       metrics_(std::make_shared<prometheus::Registry>(), kVersion),
-      inflight_(&metrics_.inflight_calls),
+      upstream_metrics_(metrics_.registry()),
+      service_metrics_(metrics_.registry()),
+      grpc_metrics_(metrics_.registry()),
+      inflight_(&metrics_.inflight_calls, &grpc_metrics_),
       config_(std::move(config)) {}
 
 absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(config::GatewayConfig config,
@@ -28,10 +32,31 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(config::GatewayConfig co
   std::unique_ptr<Gateway> gateway(
       new Gateway(std::move(config), std::move(config_path), std::move(env), logger));
   Gateway& g = *gateway;
+  std::map<std::string, upstream::WorkspaceClient*> clients;
   {
     absl::MutexLock lock(&g.mu_);
     g.RegisterSecrets(g.config_);
+    for (const upstream::WorkspaceOptions& workspace : g.config_.workspaces) {
+      metrics::UpstreamMetrics::Workspace& metrics =
+          g.upstream_metrics_.ForWorkspace(workspace.name);
+      absl::StatusOr<std::unique_ptr<upstream::BeastHttpClient>> http =
+          upstream::BeastHttpClient::Create(upstream::HttpClientOptionsFor(workspace, &metrics));
+      if (!http.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("workspace '", workspace.name, "': ", http.status().message()));
+      }
+      auto client =
+          std::make_unique<upstream::WorkspaceClient>(workspace, *std::move(http), metrics);
+      clients[workspace.name] = client.get();
+      g.clients_[workspace.name] = std::move(client);
+    }
+    g.router_ = std::make_unique<StaticRouter>(std::move(clients));
+    g.router_->Update(g.config_, g.env_);
   }
+  g.jobs_ = std::make_unique<services::JobsService>(g.router_.get(), &g.service_metrics_);
+  g.sql_ = std::make_unique<services::SqlService>(g.router_.get(), &g.service_metrics_);
+  g.delta_ = std::make_unique<services::DeltaService>(g.router_.get(), &g.service_metrics_);
+  g.catalog_ = std::make_unique<services::CatalogService>(g.router_.get());
   logger->SetLevel(server_options.log_level);
   g.metrics_.config_last_reload_success.SetToCurrentTime();
 
@@ -42,10 +67,10 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(config::GatewayConfig co
                            &g.grpc_port_);
   builder.SetMaxReceiveMessageSize(server_options.max_message_bytes);
   builder.SetMaxSendMessageSize(server_options.max_message_bytes);
-  builder.RegisterService(&g.jobs_);
-  builder.RegisterService(&g.sql_);
-  builder.RegisterService(&g.delta_);
-  builder.RegisterService(&g.catalog_);
+  builder.RegisterService(g.jobs_.get());
+  builder.RegisterService(g.sql_.get());
+  builder.RegisterService(g.delta_.get());
+  builder.RegisterService(g.catalog_.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(g.inflight_.InterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
@@ -122,6 +147,13 @@ absl::Status Gateway::Reload() {
     loaded->server.max_message_bytes = config_.server.max_message_bytes;
   }
   RegisterSecrets(*loaded);
+  for (const upstream::WorkspaceOptions& workspace : loaded->workspaces) {
+    if (clients_.count(workspace.name) == 0) {
+      logger_->Warn("a workspace was added; it is used after a restart",
+                    {{"workspace", workspace.name}});
+    }
+  }
+  router_->Update(*loaded, env_);
   logger_->SetLevel(loaded->server.log_level);
   config_ = *std::move(loaded);
   metrics_.config_reloads_success.Increment();

@@ -5,6 +5,7 @@
 #ifndef SERVER_APP_GATEWAY_H_
 #define SERVER_APP_GATEWAY_H_
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -14,14 +15,19 @@
 #include "grpcpp/grpcpp.h"
 #include "server/app/admin_server.h"
 #include "server/app/inflight.h"
+#include "server/app/router.h"
 #include "server/common/log.h"
 #include "server/common/secret.h"
 #include "server/config/config.h"
+#include "server/metrics/grpc_metrics.h"
 #include "server/metrics/metrics.h"
+#include "server/metrics/service_metrics.h"
+#include "server/metrics/upstream_metrics.h"
 #include "server/services/catalog_service.h"
 #include "server/services/delta_service.h"
 #include "server/services/jobs_service.h"
 #include "server/services/sql_service.h"
+#include "server/upstream/workspace_client.h"
 
 namespace gateway::app {
 
@@ -29,7 +35,7 @@ class Gateway {
  public:
   // Starts serving `config` (loaded from `config_path`, which Reload reads again).
   // `logger` is not owned and must outlive the gateway. Errors: UNAVAILABLE when a
-  // listener cannot be bound.
+  // listener cannot be bound; INVALID_ARGUMENT when a workspace's CA file cannot be loaded.
   static absl::StatusOr<std::unique_ptr<Gateway>> Start(config::GatewayConfig config,
                                                         std::string config_path, EnvReader env,
                                                         Logger* logger);
@@ -60,16 +66,23 @@ class Gateway {
   const EnvReader env_;
   Logger* const logger_;
   metrics::GatewayMetrics metrics_;
+  metrics::UpstreamMetrics upstream_metrics_;
+  metrics::ServiceMetrics service_metrics_;
+  metrics::GrpcServerMetrics grpc_metrics_;
   InflightTracker inflight_;
 
   mutable absl::Mutex mu_;
   config::GatewayConfig config_ ABSL_GUARDED_BY(mu_);
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
 
-  services::JobsService jobs_;
-  services::SqlService sql_;
-  services::DeltaService delta_;
-  services::CatalogService catalog_;
+  // Declared before everything that calls them, so they are destroyed last: after the
+  // gRPC server stopped and the services are gone.
+  std::map<std::string, std::unique_ptr<upstream::WorkspaceClient>> clients_;
+  std::unique_ptr<StaticRouter> router_;
+  std::unique_ptr<services::JobsService> jobs_;
+  std::unique_ptr<services::SqlService> sql_;
+  std::unique_ptr<services::DeltaService> delta_;
+  std::unique_ptr<services::CatalogService> catalog_;
   std::unique_ptr<grpc::Server> server_;
   int grpc_port_ = 0;
   std::unique_ptr<AdminServer> admin_;

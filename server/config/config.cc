@@ -243,7 +243,8 @@ upstream::WorkspaceOptions ParseWorkspace(Parser& p, const YAML::Node& node,
              {"name", "host", "allow_plaintext", "ca_file", "timeout_seconds", "connect_timeout_ms",
               "max_connections", "idle_timeout_seconds", "max_response_bytes", "rate_limit_rps",
               "rate_limit_burst", "rate_limit_max_wait_ms", "retry", "circuit_breaker",
-              "default_warehouse_id", "default_catalog", "default_schema"})) {
+              "default_warehouse_id", "default_catalog", "default_schema",
+              "streaming_notebook_path"})) {
     p.Error(path, "must be a mapping with at least a name");
     return out;
   }
@@ -265,6 +266,7 @@ upstream::WorkspaceOptions ParseWorkspace(Parser& p, const YAML::Node& node,
   p.String(node, "default_warehouse_id", path, &out.default_warehouse_id);
   p.String(node, "default_catalog", path, &out.default_catalog);
   p.String(node, "default_schema", path, &out.default_schema);
+  p.String(node, "streaming_notebook_path", path, &out.streaming_notebook_path);
   return out;
 }
 
@@ -794,6 +796,7 @@ std::string RedactedYaml(const GatewayConfig& config) {
     Put(out, "default_warehouse_id", w.default_warehouse_id);
     Put(out, "default_catalog", w.default_catalog);
     Put(out, "default_schema", w.default_schema);
+    Put(out, "streaming_notebook_path", w.streaming_notebook_path);
     out << YAML::EndMap;
   }
   out << YAML::EndSeq;

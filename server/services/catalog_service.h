@@ -1,16 +1,18 @@
-// CatalogService: the gRPC service class for databricks.gateway.v1.CatalogService.
-//
-// Every method of the public API is registered. Methods that are not connected to
-// Databricks yet answer UNIMPLEMENTED with a message naming the method.
+// CatalogService: databricks.gateway.v1.CatalogService on Unity Catalog 2.1. Each method
+// is one request; lists page with Databricks' page tokens. Thread-safe.
 #ifndef SERVER_SERVICES_CATALOG_SERVICE_H_
 #define SERVER_SERVICES_CATALOG_SERVICE_H_
 
 #include "proto/databricks/gateway/v1/catalog.grpc.pb.h"
+#include "server/services/route.h"
 
 namespace gateway::services {
 
 class CatalogService final : public databricks::gateway::v1::CatalogService::CallbackService {
  public:
+  // Not owned; outlives the service.
+  explicit CatalogService(Router* router) : router_(*router) {}
+
   grpc::ServerUnaryReactor* ListCatalogs(
       grpc::CallbackServerContext* context,
       const databricks::gateway::v1::ListCatalogsRequest* request,
@@ -26,6 +28,9 @@ class CatalogService final : public databricks::gateway::v1::CatalogService::Cal
   grpc::ServerUnaryReactor* GetTable(grpc::CallbackServerContext* context,
                                      const databricks::gateway::v1::GetTableRequest* request,
                                      databricks::gateway::v1::GetTableResponse* response) override;
+
+ private:
+  Router& router_;
 };
 
 }  // namespace gateway::services

@@ -6,11 +6,17 @@
 #define SERVER_SERVICES_DELTA_SERVICE_H_
 
 #include "proto/databricks/gateway/v1/delta.grpc.pb.h"
+#include "server/metrics/service_metrics.h"
+#include "server/services/route.h"
 
 namespace gateway::services {
 
 class DeltaService final : public databricks::gateway::v1::DeltaService::CallbackService {
  public:
+  // Not owned; both outlive the service.
+  DeltaService(Router* router, metrics::ServiceMetrics* metrics)
+      : router_(*router), metrics_(*metrics) {}
+
   grpc::ServerWriteReactor<databricks::gateway::v1::ReadTableResponse>* ReadTable(
       grpc::CallbackServerContext* context,
       const databricks::gateway::v1::ReadTableRequest* request) override;
@@ -65,6 +71,10 @@ class DeltaService final : public databricks::gateway::v1::DeltaService::Callbac
   grpc::ServerWriteReactor<databricks::gateway::v1::LoadTablesResponse>* LoadTables(
       grpc::CallbackServerContext* context,
       const databricks::gateway::v1::LoadTablesRequest* request) override;
+
+ private:
+  Router& router_;
+  metrics::ServiceMetrics& metrics_;
 };
 
 }  // namespace gateway::services

@@ -1,16 +1,23 @@
-// JobsService: the gRPC service class for databricks.gateway.v1.JobsService.
+// JobsService: databricks.gateway.v1.JobsService on the Jobs API 2.2.
 //
-// Every method of the public API is registered. Methods that are not connected to
-// Databricks yet answer UNIMPLEMENTED with a message naming the method.
+// Thin: each method routes the call, maps the request (server/databricks/jobs.h), sends it
+// through the route and maps the answer back. WaitRun polls runs/get with back-off and
+// streams each state change. Thread-safe; methods never block a gRPC thread.
 #ifndef SERVER_SERVICES_JOBS_SERVICE_H_
 #define SERVER_SERVICES_JOBS_SERVICE_H_
 
 #include "proto/databricks/gateway/v1/jobs.grpc.pb.h"
+#include "server/metrics/service_metrics.h"
+#include "server/services/route.h"
 
 namespace gateway::services {
 
 class JobsService final : public databricks::gateway::v1::JobsService::CallbackService {
  public:
+  // Not owned; both outlive the service.
+  JobsService(Router* router, metrics::ServiceMetrics* metrics)
+      : router_(*router), metrics_(*metrics) {}
+
   grpc::ServerUnaryReactor* SubmitRun(
       grpc::CallbackServerContext* context,
       const databricks::gateway::v1::SubmitRunRequest* request,
@@ -53,6 +60,10 @@ class JobsService final : public databricks::gateway::v1::JobsService::CallbackS
       grpc::CallbackServerContext* context,
       const databricks::gateway::v1::SubmitStreamingRunRequest* request,
       databricks::gateway::v1::SubmitStreamingRunResponse* response) override;
+
+ private:
+  Router& router_;
+  metrics::ServiceMetrics& metrics_;
 };
 
 }  // namespace gateway::services

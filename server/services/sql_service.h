@@ -1,16 +1,25 @@
-// SqlService: the gRPC service class for databricks.gateway.v1.SqlService.
+// SqlService: databricks.gateway.v1.SqlService on the SQL Statement Execution API 2.0 and
+// the SQL Warehouses API.
 //
-// Every method of the public API is registered. Methods that are not connected to
-// Databricks yet answer UNIMPLEMENTED with a message naming the method.
+// ExecuteStatement, GetStatement and GetResultChunk return inline results (Databricks'
+// 25 MiB INLINE limit applies); StreamStatementResults fetches the result through
+// presigned links chunk by chunk, so its size is not limited by the gateway's memory.
+// Thread-safe; methods never block a gRPC thread.
 #ifndef SERVER_SERVICES_SQL_SERVICE_H_
 #define SERVER_SERVICES_SQL_SERVICE_H_
 
 #include "proto/databricks/gateway/v1/sql.grpc.pb.h"
+#include "server/metrics/service_metrics.h"
+#include "server/services/route.h"
 
 namespace gateway::services {
 
 class SqlService final : public databricks::gateway::v1::SqlService::CallbackService {
  public:
+  // Not owned; both outlive the service.
+  SqlService(Router* router, metrics::ServiceMetrics* metrics)
+      : router_(*router), metrics_(*metrics) {}
+
   grpc::ServerUnaryReactor* ExecuteStatement(
       grpc::CallbackServerContext* context,
       const databricks::gateway::v1::ExecuteStatementRequest* request,
@@ -43,6 +52,10 @@ class SqlService final : public databricks::gateway::v1::SqlService::CallbackSer
       grpc::CallbackServerContext* context,
       const databricks::gateway::v1::StartWarehouseRequest* request,
       databricks::gateway::v1::StartWarehouseResponse* response) override;
+
+ private:
+  Router& router_;
+  metrics::ServiceMetrics& metrics_;
 };
 
 }  // namespace gateway::services

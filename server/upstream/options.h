@@ -70,6 +70,9 @@ struct WorkspaceOptions {
   std::string default_warehouse_id;
   std::string default_catalog = "main";
   std::string default_schema = "default";
+  // Workspace path of the notebook SubmitStreamingRun runs (the gateway ships it as
+  // deploy/databricks/streaming_entry.py; import it there).
+  std::string streaming_notebook_path = "/Shared/databricks-gateway/streaming_entry";
 };
 
 }  // namespace gateway::upstream

@@ -145,7 +145,8 @@ void WorkspaceClient::Attempt(std::shared_ptr<Pending> pending) {
 void WorkspaceClient::Transmit(std::shared_ptr<Pending> pending) {
   HttpRequest request;
   request.method = pending->call.method;
-  request.url = absl::StrCat(base_url_, pending->call.path);
+  request.url = pending->call.url.empty() ? absl::StrCat(base_url_, pending->call.path)
+                                          : pending->call.url;
   request.headers = pending->call.headers;
   request.body = pending->call.body;
   request.deadline = pending->call.deadline;

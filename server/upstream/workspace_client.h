@@ -10,6 +10,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -26,6 +27,9 @@ struct Call {
   Method method = Method::kGet;
   // Path and query under the workspace host: "/api/2.2/jobs/runs/get?run_id=1".
   std::string path;
+  // An absolute URL to call instead of the workspace host + path: a result link on cloud
+  // storage, which Databricks presigns (it must not get the workspace credential).
+  std::string url;
   std::string body;
   Headers headers;  // the credential's Authorization, and anything else to send
   // The caller's deadline; capped at now + the workspace's timeout_seconds.
@@ -52,6 +56,11 @@ class WorkspaceClient {
 
   // `done` runs exactly once on one of the HTTP client's threads.
   void Send(Call call, CallCallback done);
+
+  // Runs `fn` on one of the HTTP client's threads after `delay` (callers' poll back-off).
+  void RunAfter(absl::Duration delay, std::function<void()> fn) {
+    http_->RunAfter(delay, std::move(fn));
+  }
 
   CircuitBreaker::State breaker_state() const { return breaker_.state(absl::Now()); }
   const WorkspaceOptions& options() const { return options_; }

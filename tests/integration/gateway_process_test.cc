@@ -14,6 +14,7 @@
 #include "google/protobuf/descriptor.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "proto/databricks/gateway/v1/delta.grpc.pb.h"
 #include "proto/databricks/gateway/v1/jobs.grpc.pb.h"
 #include "tests/harness/process.h"
 #include "tests/integration/proto/health.grpc.pb.h"
@@ -162,25 +163,25 @@ TEST(GatewayProcessTest, ReflectionListsTheFourServicesAndServesTheirDescriptors
 
 TEST(GatewayProcessTest, MethodsNotServedYetAnswerUnimplementedNamingTheMethod) {
   GatewayProcess gateway(Config(5), "unserved");
-  auto stub = databricks::gateway::v1::JobsService::NewStub(gateway.Channel());
+  auto stub = databricks::gateway::v1::DeltaService::NewStub(gateway.Channel());
   {
     grpc::ClientContext context;
-    databricks::gateway::v1::SubmitRunResponse response;
+    databricks::gateway::v1::WriteTableResponse response;
     const grpc::Status status =
-        stub->SubmitRun(&context, databricks::gateway::v1::SubmitRunRequest(), &response);
+        stub->WriteTable(&context, databricks::gateway::v1::WriteTableRequest(), &response);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
     EXPECT_EQ(status.error_message(),
-              "databricks.gateway.v1.JobsService/SubmitRun is part of the API but this gateway "
+              "databricks.gateway.v1.DeltaService/WriteTable is part of the API but this gateway "
               "build does not serve it yet");
   }
   {
     grpc::ClientContext context;
-    auto reader = stub->WaitRun(&context, databricks::gateway::v1::WaitRunRequest());
-    databricks::gateway::v1::WaitRunResponse response;
+    auto reader = stub->ReadTable(&context, databricks::gateway::v1::ReadTableRequest());
+    databricks::gateway::v1::ReadTableResponse response;
     EXPECT_FALSE(reader->Read(&response));
     const grpc::Status status = reader->Finish();
     EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
-    EXPECT_THAT(status.error_message(), HasSubstr("JobsService/WaitRun"));
+    EXPECT_THAT(status.error_message(), HasSubstr("DeltaService/ReadTable"));
   }
 }
 
@@ -246,9 +247,7 @@ TEST(GatewayProcessTest, SigtermDrainsACallInFlightThenExitsZero) {
   // The Check above is counted until the server finishes it, which can be just after the
   // client has its answer; then only the Watch is left.
   EXPECT_TRUE(PollUntil(
-      [&] {
-        return absl::StrContains(gateway.Get("/metrics").body, "gateway_inflight_calls 1\n");
-      },
+      [&] { return absl::StrContains(gateway.Get("/metrics").body, "gateway_inflight_calls 1\n"); },
       absl::Seconds(5)))
       << gateway.Get("/metrics").body;
   EXPECT_FALSE(gateway.process().Wait(absl::Milliseconds(300)).has_value())

@@ -1,0 +1,171 @@
+// gRPC callback reactors for calls answered asynchronously from upstream threads.
+//
+// Both kinds follow the same discipline: Finish exactly once (the first of the service's
+// answer and the caller's cancellation wins), and the reactor lives until gRPC is done with
+// it *and* no upstream callback holds it, so a late answer from Databricks finds a live
+// object that knows the call is over. Thread-safe.
+#ifndef SERVER_SERVICES_CALLS_H_
+#define SERVER_SERVICES_CALLS_H_
+
+#include <functional>
+#include <memory>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "server/common/error_details.h"
+
+namespace gateway::services {
+
+// The caller's deadline as absl::Time (InfiniteFuture when it set none).
+inline absl::Time CallDeadline(const grpc::CallbackServerContext& context) {
+  const auto deadline = context.deadline();
+  if (deadline == std::chrono::system_clock::time_point::max()) return absl::InfiniteFuture();
+  return absl::FromChrono(deadline);
+}
+
+// A unary call. The service method returns `reactor()`; the asynchronous work ends with
+// Finish(response or error).
+template <typename Response>
+class UnaryCall final : public grpc::ServerUnaryReactor {
+ public:
+  static std::shared_ptr<UnaryCall> Start(grpc::CallbackServerContext* context,
+                                          Response* response) {
+    std::shared_ptr<UnaryCall> call(new UnaryCall(context, response));
+    call->self_ = call;
+    return call;
+  }
+
+  grpc::ServerUnaryReactor* reactor() { return this; }
+  absl::Time deadline() const { return deadline_; }
+
+  // Answers the call unless it is already over (cancelled). Returns whether it answered.
+  bool Finish(absl::StatusOr<Response> result) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return false;
+    finished_ = true;
+    if (!result.ok()) {
+      grpc::ServerUnaryReactor::Finish(ToGrpcStatus(result.status()));
+    } else {
+      *response_ = *std::move(result);
+      grpc::ServerUnaryReactor::Finish(grpc::Status::OK);
+    }
+    return true;
+  }
+
+  bool finished() const ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return finished_;
+  }
+
+  void OnCancel() override {
+    Finish(absl::CancelledError("the call was cancelled before Databricks answered"));
+  }
+  void OnDone() override { self_.reset(); }
+
+ private:
+  UnaryCall(grpc::CallbackServerContext* context, Response* response)
+      : deadline_(CallDeadline(*context)), response_(response) {}
+
+  const absl::Time deadline_;
+  mutable absl::Mutex mu_;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  Response* const response_;  // owned by gRPC; valid until OnDone
+  std::shared_ptr<UnaryCall> self_;
+};
+
+// A server-streaming call that writes one message at a time: Write takes the message and
+// what to do once it was sent, so the producer makes the next message only after the
+// previous one left (memory stays bounded whatever the stream's length).
+template <typename Response>
+class StreamCall final : public grpc::ServerWriteReactor<Response> {
+ public:
+  static std::shared_ptr<StreamCall> Start(grpc::CallbackServerContext* context) {
+    std::shared_ptr<StreamCall> call(new StreamCall(context));
+    call->self_ = call;
+    return call;
+  }
+
+  grpc::ServerWriteReactor<Response>* reactor() { return this; }
+  absl::Time deadline() const { return deadline_; }
+
+  // Sends `message`; `then` runs (on a gRPC thread) once it was sent. Nothing runs if the
+  // call ended meanwhile. At most one Write may be outstanding.
+  void Write(Response message, std::function<void()> then) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    message_ = std::move(message);
+    then_ = std::move(then);
+    this->StartWrite(&message_);
+  }
+
+  // Ends the stream unless it already ended. Returns whether this call ended it.
+  bool Finish(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return false;
+      finished_ = true;
+      then_ = nullptr;
+      grpc::ServerWriteReactor<Response>::Finish(ToGrpcStatus(status));
+    }
+    return true;
+  }
+
+  bool finished() const ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return finished_;
+  }
+
+  // Runs once if the caller cancels (or the deadline passes) before the stream ended, e.g.
+  // to cancel a running statement.
+  void OnCancelled(std::function<void()> fn) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    on_cancel_ = std::move(fn);
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::function<void()> then;
+    {
+      absl::MutexLock lock(&mu_);
+      then = std::move(then_);
+      then_ = nullptr;
+      message_.Clear();  // sent: do not hold a large chunk until the next one
+    }
+    if (!ok) {
+      Finish(absl::CancelledError("the caller went away"));
+      return;
+    }
+    if (then) then();
+  }
+
+  void OnCancel() override {
+    std::function<void()> on_cancel;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!finished_) on_cancel = std::move(on_cancel_);
+    }
+    Finish(absl::CancelledError("the call was cancelled"));
+    if (on_cancel) on_cancel();
+  }
+
+  void OnDone() override { self_.reset(); }
+
+ private:
+  explicit StreamCall(grpc::CallbackServerContext* context) : deadline_(CallDeadline(*context)) {}
+
+  const absl::Time deadline_;
+  mutable absl::Mutex mu_;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  Response message_ ABSL_GUARDED_BY(mu_);
+  std::function<void()> then_ ABSL_GUARDED_BY(mu_);
+  std::function<void()> on_cancel_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<StreamCall> self_;
+};
+
+}  // namespace gateway::services
+
+#endif  // SERVER_SERVICES_CALLS_H_

@@ -1,0 +1,122 @@
+#include "tests/integration/stack.h"
+
+#include <signal.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace gateway::testing {
+
+Stack::Stack(const std::string& name, const std::string& emulator_yaml,
+             const std::string& workspace_yaml) {
+  const std::string dir = TempDir();
+  emulator_log_ = absl::StrCat(dir, "/", name, "-emulator.log");
+  gateway_log_ = absl::StrCat(dir, "/", name, "-gateway.log");
+  const std::string emulator_config = absl::StrCat(dir, "/", name, "-emulator.yaml");
+  WriteFile(emulator_config, absl::StrCat("auth:\n  tokens: [{token: ", kStackToken,
+                                          ", principal: integration}]\n", emulator_yaml));
+  absl::StatusOr<Subprocess> emulator = Subprocess::Start(
+      {Runfile("tests/emulator/databricks_emulator"), "--config=" + emulator_config, "--port=0"},
+      {}, emulator_log_);
+  if (!emulator.ok()) {
+    error_ = emulator.status().ToString();
+    return;
+  }
+  emulator_ = std::make_unique<Subprocess>(*std::move(emulator));
+  std::optional<std::string> line = emulator_->ReadLine(absl::Seconds(30));
+  // "emulator listening: http://127.0.0.1:PORT"
+  if (!line.has_value() || !absl::SimpleAtoi(line->substr(line->rfind(':') + 1), &emulator_port_)) {
+    error_ = absl::StrCat("the emulator did not start:\n", EmulatorLog());
+    return;
+  }
+
+  const std::string gateway_config = absl::StrCat(dir, "/", name, "-gateway.yaml");
+  WriteFile(gateway_config, absl::StrCat(R"yaml(server:
+  grpc_address: 127.0.0.1:0
+  admin_address: 127.0.0.1:0
+  drain_seconds: 5
+workspaces:
+  - name: default
+    host: http://127.0.0.1:)yaml",
+                                         emulator_port_, R"yaml(
+    allow_plaintext: true
+)yaml",
+                                         workspace_yaml));
+  absl::StatusOr<Subprocess> gateway =
+      Subprocess::Start({Runfile("server/gateway"), "--config=" + gateway_config},
+                        {{"DATABRICKS_TOKEN", kStackToken}}, gateway_log_);
+  if (!gateway.ok()) {
+    error_ = gateway.status().ToString();
+    return;
+  }
+  gateway_ = std::make_unique<Subprocess>(*std::move(gateway));
+  line = gateway_->ReadLine(absl::Seconds(30));
+  // "gateway listening: grpc=127.0.0.1:P admin=http://127.0.0.1:Q"
+  if (!line.has_value() || line->find("grpc=") == std::string::npos) {
+    error_ = absl::StrCat("the gateway did not start:\n", GatewayLog());
+    return;
+  }
+  std::string target = line->substr(line->find("grpc=") + 5);
+  target = target.substr(0, target.find(' '));
+  if (!absl::SimpleAtoi(line->substr(line->rfind(':') + 1), &admin_port_)) {
+    error_ = absl::StrCat("unexpected listening line: ", *line);
+    return;
+  }
+  channel_ = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+}
+
+Stack::~Stack() {
+  // Stop the gateway first so it never sees the emulator vanish mid-call.
+  if (gateway_ != nullptr) {
+    gateway_->Signal(SIGTERM);
+    gateway_->Wait(absl::Seconds(10));
+  }
+  if (emulator_ != nullptr) {
+    emulator_->Signal(SIGTERM);
+    emulator_->Wait(absl::Seconds(10));
+  }
+}
+
+json::Value Stack::Control(const std::string& method, const std::string& path,
+                           const std::string& body) const {
+  absl::StatusOr<HttpResponse> response = HttpRequest(emulator_port_, method, path, body);
+  if (!response.ok()) return json::Value();
+  absl::StatusOr<json::Value> parsed = json::Parse(response->body);
+  return parsed.ok() ? *std::move(parsed) : json::Value();
+}
+
+int64_t Stack::EmulatorRequests(const std::string& endpoint) const {
+  const json::Value counters = Control("GET", "/emulator/v1/counters");
+  const json::Value* requests = counters.Find("requests");
+  const json::Value* count = requests != nullptr ? requests->Find(endpoint) : nullptr;
+  return count != nullptr && count->is_int() ? count->as_int() : 0;
+}
+
+int64_t Stack::EmulatorApiRequests() const {
+  const json::Value counters = Control("GET", "/emulator/v1/counters");
+  const json::Value* requests = counters.Find("requests");
+  int64_t total = 0;
+  if (requests == nullptr || !requests->is_object()) return 0;
+  for (const auto& [endpoint, count] : requests->as_object()) {
+    if (endpoint.find(" /api/") != std::string::npos && count.is_int()) total += count.as_int();
+  }
+  return total;
+}
+
+void Stack::SetFaults(const std::string& faults_json) const {
+  Control("PUT", "/emulator/v1/faults", absl::StrCat(R"({"faults":)", faults_json, "}"));
+}
+
+std::string Stack::Metrics() const {
+  absl::StatusOr<HttpResponse> response = HttpRequest(admin_port_, "GET", "/metrics");
+  return response.ok() ? response->body : "";
+}
+
+std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  return context;
+}
+
+}  // namespace gateway::testing

@@ -1,0 +1,69 @@
+// The real emulator binary and the real gateway binary, started on free loopback ports for
+// a test and stopped with it. Tests talk gRPC to the gateway and use the emulator's control
+// API (/emulator/v1/…) to script faults and read its counters.
+#ifndef TESTS_INTEGRATION_STACK_H_
+#define TESTS_INTEGRATION_STACK_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "server/common/json.h"
+#include "tests/harness/process.h"
+
+namespace gateway::testing {
+
+// The PAT the emulator accepts and the gateway calls with (DATABRICKS_TOKEN).
+inline constexpr char kStackToken[] = "dapi-integration-0123456789abcdef";
+
+class Stack {
+ public:
+  // Starts the emulator with `emulator_yaml` (its auth section is added: the stack token)
+  // and the gateway against it with `gateway_yaml` appended to the default workspace's
+  // settings (indented keys such as "    default_warehouse_id: wh1\n"). `name` names the
+  // log files. Failures are fatal to the test (ASSERT in the caller via ok()).
+  Stack(const std::string& name, const std::string& emulator_yaml,
+        const std::string& workspace_yaml = "");
+  ~Stack();
+
+  // Whether both processes started; the reason is in error() otherwise.
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+
+  // An emulator control request; the parsed JSON answer (null when not JSON).
+  json::Value Control(const std::string& method, const std::string& path,
+                      const std::string& body = "") const;
+  // requests served by the emulator for `endpoint` ("POST /api/2.0/sql/statements"), and
+  // their sum over every /api/ endpoint.
+  int64_t EmulatorRequests(const std::string& endpoint) const;
+  int64_t EmulatorApiRequests() const;
+  void ResetCounters() const { Control("POST", "/emulator/v1/counters/reset"); }
+  // Replaces the emulator's fault rules with `faults_json` (a JSON array); "[]" clears them.
+  void SetFaults(const std::string& faults_json) const;
+
+  // The gateway's /metrics text.
+  std::string Metrics() const;
+  std::string GatewayLog() const { return ReadFile(gateway_log_); }
+  std::string EmulatorLog() const { return ReadFile(emulator_log_); }
+
+ private:
+  std::string error_;
+  std::string emulator_log_;
+  std::string gateway_log_;
+  std::unique_ptr<Subprocess> emulator_;
+  std::unique_ptr<Subprocess> gateway_;
+  int emulator_port_ = 0;
+  int admin_port_ = 0;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+// A ClientContext with a deadline `timeout` from now.
+std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout = absl::Seconds(30));
+
+}  // namespace gateway::testing
+
+#endif  // TESTS_INTEGRATION_STACK_H_
