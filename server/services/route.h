@@ -70,6 +70,10 @@ class Route {
   const std::string& caller() const { return caller_; }
   // The workspace's name, a metric label.
   const std::string& workspace() const { return client_->options().name; }
+  // The longest one upstream request may take (the workspace's timeout_seconds).
+  absl::Duration upstream_timeout() const {
+    return absl::Seconds(client_->options().timeout_seconds);
+  }
   // The workspace notebook SubmitStreamingRun runs.
   const std::string& streaming_notebook_path() const {
     return client_->options().streaming_notebook_path;

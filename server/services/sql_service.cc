@@ -35,17 +35,18 @@ StatementSpec SpecFrom(const v1::ExecuteStatementRequest& request, const Default
 }
 
 // The wait Databricks holds ExecuteStatement for: the caller's (default 10 s), shortened
-// to fit the caller's deadline; a wait that no longer fits becomes asynchronous (0 s).
+// to fit the caller's deadline and the upstream timeout; a wait that no longer fits becomes
+// asynchronous (0 s).
 absl::StatusOr<absl::Duration> ExecuteWait(const v1::ExecuteStatementRequest& request,
-                                           absl::Time deadline) {
+                                           absl::Time deadline, absl::Duration upstream_timeout) {
   const int requested =
       request.has_wait_timeout_seconds() ? request.wait_timeout_seconds() : kDefaultWaitSeconds;
   if (requested != 0 && (requested < 5 || requested > 50)) {
     return absl::InvalidArgumentError(
         absl::StrCat("wait_timeout_seconds: must be 0 or between 5 and 50, got ", requested));
   }
-  const absl::Duration fits =
-      absl::Floor(deadline - absl::Now() - absl::Seconds(1), absl::Seconds(1));
+  const absl::Duration fits = absl::Floor(
+      std::min(deadline - absl::Now(), upstream_timeout) - absl::Seconds(1), absl::Seconds(1));
   const absl::Duration wait = std::min(absl::Seconds(requested), fits);
   return wait >= absl::Seconds(5) ? wait : absl::ZeroDuration();
 }
@@ -173,7 +174,8 @@ grpc::ServerUnaryReactor* SqlService::ExecuteStatement(grpc::CallbackServerConte
     call->Finish(route.status());
     return call->reactor();
   }
-  absl::StatusOr<absl::Duration> wait = ExecuteWait(*request, call->deadline());
+  absl::StatusOr<absl::Duration> wait =
+      ExecuteWait(*request, call->deadline(), (*route)->upstream_timeout());
   absl::StatusOr<ApiRequest> api =
       wait.ok() ? databricks::BuildExecuteStatement(
                       SpecFrom(*request, (*route)->defaults()), *wait,

@@ -12,16 +12,20 @@ namespace {
 
 constexpr absl::Duration kFirstPoll = absl::Milliseconds(100);
 constexpr absl::Duration kMaxPoll = absl::Seconds(3);
-// Databricks holds an execute POST at most this long.
-constexpr absl::Duration kMaxWait = absl::Seconds(50);
+// How long an execute POST may be held. Databricks allows 50 s, but the statement id
+// arrives only with the answer, so a caller who cancels meanwhile has its statement
+// cancelled only then: 10 s bounds that delay (and is Databricks' own default).
+constexpr absl::Duration kMaxWait = absl::Seconds(10);
 // The shortest non-zero wait Databricks accepts.
 constexpr absl::Duration kMinWait = absl::Seconds(5);
 // Left between Databricks' answer and the caller's deadline.
 constexpr absl::Duration kWaitMargin = absl::Seconds(1);
 
-// How long the execute POST may be held: as long as the deadline allows, in whole seconds.
-absl::Duration LongPollWait(absl::Time deadline) {
-  const absl::Duration left = absl::Floor(deadline - absl::Now() - kWaitMargin, absl::Seconds(1));
+// How long the execute POST may be held: as long as the deadline and the upstream timeout
+// allow, in whole seconds, at most kMaxWait.
+absl::Duration LongPollWait(absl::Time deadline, absl::Duration upstream_timeout) {
+  const absl::Duration left = absl::Floor(
+      std::min(deadline - absl::Now(), upstream_timeout) - kWaitMargin, absl::Seconds(1));
   if (left >= kMaxWait) return kMaxWait;
   if (left >= kMinWait) return left;
   return absl::ZeroDuration();
@@ -52,8 +56,8 @@ std::shared_ptr<StatementRun> StatementRun::Execute(std::shared_ptr<const Route>
                                                     StatementCallback done) {
   std::shared_ptr<StatementRun> run(
       new StatementRun(std::move(route), deadline, metrics, std::move(done)));
-  absl::StatusOr<databricks::ApiRequest> request =
-      databricks::BuildExecuteStatement(spec, LongPollWait(deadline), /*cancel_on_timeout=*/false);
+  absl::StatusOr<databricks::ApiRequest> request = databricks::BuildExecuteStatement(
+      spec, LongPollWait(deadline, run->route_->upstream_timeout()), /*cancel_on_timeout=*/false);
   if (!request.ok()) {
     run->Complete(request.status());
     return run;

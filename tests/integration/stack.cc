@@ -5,6 +5,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "proto/google/rpc/error_details.pb.h"
+#include "proto/google/rpc/status.pb.h"
 
 namespace gateway::testing {
 
@@ -111,6 +113,21 @@ void Stack::SetFaults(const std::string& faults_json) const {
 std::string Stack::Metrics() const {
   absl::StatusOr<HttpResponse> response = HttpRequest(admin_port_, "GET", "/metrics");
   return response.ok() ? response->body : "";
+}
+
+StatusErrorInfo ErrorInfoOf(const grpc::Status& status) {
+  StatusErrorInfo out;
+  google::rpc::Status details;
+  if (!details.ParseFromString(status.error_details())) return out;
+  for (const google::protobuf::Any& any : details.details()) {
+    google::rpc::ErrorInfo info;
+    if (any.UnpackTo(&info)) {
+      out.reason = info.reason();
+      out.domain = info.domain();
+      out.metadata.insert(info.metadata().begin(), info.metadata().end());
+    }
+  }
+  return out;
 }
 
 std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout) {

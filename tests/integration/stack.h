@@ -4,6 +4,7 @@
 #ifndef TESTS_INTEGRATION_STACK_H_
 #define TESTS_INTEGRATION_STACK_H_
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -60,6 +61,14 @@ class Stack {
   int admin_port_ = 0;
   std::shared_ptr<grpc::Channel> channel_;
 };
+
+// The google.rpc.ErrorInfo in a status' details (empty when there is none).
+struct StatusErrorInfo {
+  std::string reason;
+  std::string domain;
+  std::map<std::string, std::string> metadata;
+};
+StatusErrorInfo ErrorInfoOf(const grpc::Status& status);
 
 // A ClientContext with a deadline `timeout` from now.
 std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout = absl::Seconds(30));
