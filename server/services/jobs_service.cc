@@ -24,7 +24,8 @@ using databricks::ApiRequest;
 // A fresh token for a call whose caller gave none: the gateway's own retries of this call
 // reuse it, so they can never start a second run. (A caller that retries the whole call
 // itself should send its own token.)
-std::string DerivedIdempotencyToken() {
+std::string IdempotencyToken(const std::string& given) {
+  if (!given.empty()) return given;
   thread_local std::mt19937_64 random{std::random_device{}()};
   return absl::StrFormat("gw-%016x%016x", random(), random());
 }
@@ -37,10 +38,13 @@ void ToHandles(const Route& route, v1::Run* run) {
   });
 }
 
-absl::StatusOr<int64_t> RunIdField(const json::Value& body, absl::string_view operation) {
+// Reads the new run's id from a submit or run-now answer into `handle`.
+absl::Status NewRunHandle(const Route& route, const json::Value& body, absl::string_view operation,
+                          std::string* handle) {
   const json::Value* id = body.Find("run_id");
   if (id == nullptr || !id->is_int()) return databricks::UnreadableResponse(operation, "no run_id");
-  return id->as_int();
+  *handle = route.RunHandle(id->as_int());
+  return absl::OkStatus();
 }
 
 using RunCallback = std::function<void(absl::StatusOr<v1::Run>)>;
@@ -183,31 +187,25 @@ grpc::ServerUnaryReactor* Fail(grpc::CallbackServerContext* context, Response* r
 grpc::ServerUnaryReactor* JobsService::SubmitRun(grpc::CallbackServerContext* context,
                                                  const v1::SubmitRunRequest* request,
                                                  v1::SubmitRunResponse* response) {
-  const std::string token = request->idempotency_token().empty() ? DerivedIdempotencyToken()
-                                                                 : request->idempotency_token();
+  const std::string token = IdempotencyToken(request->idempotency_token());
   return ProxyUnary<v1::SubmitRunResponse>(
       router_, context, response,
       [request, token](const Route&) { return databricks::BuildSubmitRun(*request, token); },
       [](const Route& route, const json::Value& body, v1::SubmitRunResponse* out) {
-        absl::StatusOr<int64_t> id = RunIdField(body, "jobs.runs.submit");
-        if (!id.ok()) return id.status();
-        out->set_run_id(route.RunHandle(*id));
-        return absl::OkStatus();
+        return NewRunHandle(route, body, "jobs.runs.submit", out->mutable_run_id());
       });
 }
 
 grpc::ServerUnaryReactor* JobsService::RunNow(grpc::CallbackServerContext* context,
                                               const v1::RunNowRequest* request,
                                               v1::RunNowResponse* response) {
-  const std::string token = request->idempotency_token().empty() ? DerivedIdempotencyToken()
-                                                                 : request->idempotency_token();
+  const std::string token = IdempotencyToken(request->idempotency_token());
   return ProxyUnary<v1::RunNowResponse>(
       router_, context, response,
       [request, token](const Route&) { return databricks::BuildRunNow(*request, token); },
       [](const Route& route, const json::Value& body, v1::RunNowResponse* out) {
-        absl::StatusOr<int64_t> id = RunIdField(body, "jobs.run_now");
-        if (!id.ok()) return id.status();
-        out->set_run_id(route.RunHandle(*id));
+        absl::Status read = NewRunHandle(route, body, "jobs.run_now", out->mutable_run_id());
+        if (!read.ok()) return read;
         if (const json::Value* n = body.Find("number_in_job"); n != nullptr && n->is_int()) {
           out->set_number_in_job(n->as_int());
         }
@@ -345,8 +343,7 @@ grpc::ServerUnaryReactor* JobsService::DeleteJob(grpc::CallbackServerContext* co
 grpc::ServerUnaryReactor* JobsService::SubmitStreamingRun(
     grpc::CallbackServerContext* context, const v1::SubmitStreamingRunRequest* request,
     v1::SubmitStreamingRunResponse* response) {
-  const std::string token = request->idempotency_token().empty() ? DerivedIdempotencyToken()
-                                                                 : request->idempotency_token();
+  const std::string token = IdempotencyToken(request->idempotency_token());
   return ProxyUnary<v1::SubmitStreamingRunResponse>(
       router_, context, response,
       [request, token](const Route& route) {
@@ -363,10 +360,7 @@ grpc::ServerUnaryReactor* JobsService::SubmitStreamingRun(
                                                    route.streaming_notebook_path());
       },
       [](const Route& route, const json::Value& body, v1::SubmitStreamingRunResponse* out) {
-        absl::StatusOr<int64_t> id = RunIdField(body, "jobs.runs.submit");
-        if (!id.ok()) return id.status();
-        out->set_run_id(route.RunHandle(*id));
-        return absl::OkStatus();
+        return NewRunHandle(route, body, "jobs.runs.submit", out->mutable_run_id());
       });
 }
 

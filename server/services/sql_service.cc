@@ -51,6 +51,12 @@ absl::StatusOr<absl::Duration> ExecuteWait(const v1::ExecuteStatementRequest& re
   return wait >= absl::Seconds(5) ? wait : absl::ZeroDuration();
 }
 
+// The statement in an answer, or the error that replaced the answer.
+absl::StatusOr<databricks::Statement> StatementOf(const absl::StatusOr<json::Value>& body) {
+  if (!body.ok()) return body.status();
+  return databricks::ParseStatement(*body);
+}
+
 // Fills a statement response (ExecuteStatementResponse or GetStatementResponse), resolving
 // the first chunk when there is one.
 template <typename Response>
@@ -188,9 +194,7 @@ grpc::ServerUnaryReactor* SqlService::ExecuteStatement(grpc::CallbackServerConte
   const absl::Time started = absl::Now();
   SendApi(**route, *std::move(api), call->deadline(),
           [call, route = *route, started, metrics = &metrics_](absl::StatusOr<json::Value> body) {
-            absl::StatusOr<databricks::Statement> statement =
-                body.ok() ? databricks::ParseStatement(*body)
-                          : absl::StatusOr<databricks::Statement>(body.status());
+            absl::StatusOr<databricks::Statement> statement = StatementOf(body);
             if (!statement.ok()) {
               call->Finish(statement.status());
               return;
@@ -215,9 +219,7 @@ grpc::ServerUnaryReactor* SqlService::GetStatement(grpc::CallbackServerContext* 
   }
   SendApi(*route, databricks::BuildGetStatement(id), call->deadline(),
           [call, route](absl::StatusOr<json::Value> body) {
-            absl::StatusOr<databricks::Statement> statement =
-                body.ok() ? databricks::ParseStatement(*body)
-                          : absl::StatusOr<databricks::Statement>(body.status());
+            absl::StatusOr<databricks::Statement> statement = StatementOf(body);
             if (!statement.ok()) {
               call->Finish(statement.status());
               return;
@@ -259,9 +261,7 @@ grpc::ServerUnaryReactor* SqlService::GetResultChunk(grpc::CallbackServerContext
   // The chunk endpoint does not repeat the schema; the statement has it.
   SendApi(*route, databricks::BuildGetStatement(id), call->deadline(),
           [call, route, id, index = request->chunk_index()](absl::StatusOr<json::Value> body) {
-            absl::StatusOr<databricks::Statement> statement =
-                body.ok() ? databricks::ParseStatement(*body)
-                          : absl::StatusOr<databricks::Statement>(body.status());
+            absl::StatusOr<databricks::Statement> statement = StatementOf(body);
             if (!statement.ok()) {
               call->Finish(statement.status());
               return;
