@@ -174,12 +174,18 @@ class RunWatch : public std::enable_shared_from_this<RunWatch> {
   absl::Duration delay_ = kFirstDelay;
 };
 
-template <typename Response>
-grpc::ServerUnaryReactor* Fail(grpc::CallbackServerContext* context, Response* response,
-                               const absl::Status& status) {
-  auto call = UnaryCall<Response>::Start(context, response);
-  call->Finish(status);
-  return call->reactor();
+// The call's route and the Databricks run id its handle stands for.
+struct RoutedRun {
+  std::shared_ptr<const Route> route;
+  int64_t run_id;
+};
+absl::StatusOr<RoutedRun> RouteRun(Router& router, const grpc::CallbackServerContext& context,
+                                   const std::string& handle) {
+  absl::StatusOr<std::shared_ptr<const Route>> route = router.RouteCall(context);
+  if (!route.ok()) return route.status();
+  absl::StatusOr<int64_t> run_id = (*route)->RunId(handle);
+  if (!run_id.ok()) return run_id.status();
+  return RoutedRun{*std::move(route), *run_id};
 }
 
 }  // namespace
@@ -217,22 +223,21 @@ grpc::ServerUnaryReactor* JobsService::GetRun(grpc::CallbackServerContext* conte
                                               const v1::GetRunRequest* request,
                                               v1::GetRunResponse* response) {
   auto call = UnaryCall<v1::GetRunResponse>::Start(context, response);
-  absl::StatusOr<std::shared_ptr<const Route>> route = router_.RouteCall(*context);
-  absl::StatusOr<int64_t> run_id =
-      route.ok() ? (*route)->RunId(request->run_id()) : absl::StatusOr<int64_t>(route.status());
-  if (!run_id.ok()) {
-    call->Finish(run_id.status());
+  absl::StatusOr<RoutedRun> routed = RouteRun(router_, *context, request->run_id());
+  if (!routed.ok()) {
+    call->Finish(routed.status());
     return call->reactor();
   }
-  RunFetch::Start(*route, *run_id, call->deadline(), [call](absl::StatusOr<v1::Run> run) {
-    if (!run.ok()) {
-      call->Finish(run.status());
-      return;
-    }
-    v1::GetRunResponse out;
-    *out.mutable_run() = *std::move(run);
-    call->Finish(std::move(out));
-  });
+  RunFetch::Start(routed->route, routed->run_id, call->deadline(),
+                  [call](absl::StatusOr<v1::Run> run) {
+                    if (!run.ok()) {
+                      call->Finish(run.status());
+                      return;
+                    }
+                    v1::GetRunResponse out;
+                    *out.mutable_run() = *std::move(run);
+                    call->Finish(std::move(out));
+                  });
   return call->reactor();
 }
 
@@ -282,14 +287,12 @@ grpc::ServerUnaryReactor* JobsService::GetRunOutput(grpc::CallbackServerContext*
 grpc::ServerWriteReactor<v1::WaitRunResponse>* JobsService::WaitRun(
     grpc::CallbackServerContext* context, const v1::WaitRunRequest* request) {
   auto call = StreamCall<v1::WaitRunResponse>::Start(context);
-  absl::StatusOr<std::shared_ptr<const Route>> route = router_.RouteCall(*context);
-  absl::StatusOr<int64_t> run_id =
-      route.ok() ? (*route)->RunId(request->run_id()) : absl::StatusOr<int64_t>(route.status());
-  if (!run_id.ok()) {
-    call->Finish(run_id.status());
+  absl::StatusOr<RoutedRun> routed = RouteRun(router_, *context, request->run_id());
+  if (!routed.ok()) {
+    call->Finish(routed.status());
     return call->reactor();
   }
-  std::make_shared<RunWatch>(call, *route, *run_id, metrics_)->Poll();
+  std::make_shared<RunWatch>(call, routed->route, routed->run_id, metrics_)->Poll();
   return call->reactor();
 }
 
