@@ -1,7 +1,8 @@
-// DeltaService: the gRPC service class for databricks.gateway.v1.DeltaService.
-//
-// Every method of the public API is registered. Methods that are not connected to
-// Databricks yet answer UNIMPLEMENTED with a message naming the method.
+// DeltaService: Delta Lake operations as SQL statements the gateway builds
+// (server/databricks/delta.h) and runs through the Statement Execution API
+// (statements.h). ReadTable streams like StreamStatementResults; LoadTables runs a planned
+// set of CREATE TABLE … AS statements in waves (load_plan.h). Every operation that reaches
+// Databricks counts in databricks_delta_operations_total.
 #ifndef SERVER_SERVICES_DELTA_SERVICE_H_
 #define SERVER_SERVICES_DELTA_SERVICE_H_
 

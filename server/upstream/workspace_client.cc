@@ -145,8 +145,8 @@ void WorkspaceClient::Attempt(std::shared_ptr<Pending> pending) {
 void WorkspaceClient::Transmit(std::shared_ptr<Pending> pending) {
   HttpRequest request;
   request.method = pending->call.method;
-  request.url = pending->call.url.empty() ? absl::StrCat(base_url_, pending->call.path)
-                                          : pending->call.url;
+  request.url =
+      pending->call.url.empty() ? absl::StrCat(base_url_, pending->call.path) : pending->call.url;
   request.headers = pending->call.headers;
   request.body = pending->call.body;
   request.deadline = pending->call.deadline;
@@ -178,7 +178,10 @@ void WorkspaceClient::OnResult(std::shared_ptr<Pending> pending, absl::Time sent
   RecordBreaker(failure.breaker_failure, pending->probe);
 
   const Call& call = pending->call;
-  if (failure.retryable && call.idempotent && pending->retries < options_.retry.max_retries) {
+  // A throttled request was refused before Databricks acted on it, so even a request that
+  // is not safe to repeat may be sent again (the Databricks SDKs do the same).
+  const bool repeatable = call.idempotent || failure.throttled;
+  if (failure.retryable && repeatable && pending->retries < options_.retry.max_retries) {
     absl::optional<absl::Duration> wait;
     {
       absl::MutexLock lock(&random_mu_);

@@ -146,6 +146,21 @@ faults:
   EXPECT_EQ(Counter("requests", kSubmitRoute), 1);
 }
 
+TEST_F(UpstreamTest, ThrottledPostIsRetriedEvenWithoutIdempotency) {
+  // A 429 means Databricks refused the request before acting on it.
+  StartEmulator(R"(
+faults:
+  - {endpoint: "POST /api/2.2/jobs/runs/submit", kind: status, status: 429, count: 1,
+     retry_after_seconds: 1, error_code: REQUEST_LIMIT_EXCEEDED}
+)");
+  std::unique_ptr<WorkspaceClient> client = MakeClient(Workspace());
+  absl::StatusOr<HttpResponse> response =
+      Send(*client, Post("/api/2.2/jobs/runs/submit", SubmitBody(""), /*idempotent=*/false));
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 200) << response->body;
+  EXPECT_EQ(Counter("requests", kSubmitRoute), 2);
+}
+
 TEST_F(UpstreamTest, PostWithIdempotencyTokenIsRetriedAndCreatesOneRun) {
   // The first answer is lost after the run was created: the connection is reset.
   StartEmulator(R"(
