@@ -153,8 +153,13 @@ TEST(StatementTest, FailureMapsTheErrorCodeAndKeepsTheSqlState) {
   status.mutable_error()->set_error_code("BAD_REQUEST");
   status.mutable_error()->set_message("[TABLE_OR_VIEW_NOT_FOUND] nope");
   const absl::Status failure = StatementFailure(status, "s-1");
-  EXPECT_EQ(failure.code(), absl::StatusCode::kInvalidArgument);
+  // BAD_REQUEST says little; the Spark error class in the message decides the code.
+  EXPECT_EQ(failure.code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(failure.message(), "[TABLE_OR_VIEW_NOT_FOUND] nope");
+  status.mutable_error()->set_message("[PARSE_SYNTAX_ERROR] Syntax error at or near 'x'");
+  EXPECT_EQ(StatementFailure(status, "s-1").code(), absl::StatusCode::kInvalidArgument);
+  status.mutable_error()->set_message("[TABLE_OR_VIEW_ALREADY_EXISTS] there");
+  EXPECT_EQ(StatementFailure(status, "s-1").code(), absl::StatusCode::kAlreadyExists);
   status.set_state(v1::StatementStatus::CANCELED);
   EXPECT_EQ(StatementFailure(status, "s-1").code(), absl::StatusCode::kCancelled);
 }

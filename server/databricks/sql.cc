@@ -9,6 +9,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -279,9 +280,21 @@ absl::Status StatementFailure(const v1::StatementStatus& status, absl::string_vi
   error.message = status.error().message().empty()
                       ? absl::StrCat("statement ", handle, " ended ", status.state_text())
                       : status.error().message();
-  absl::Status out = ToStatus(error);
+  // Databricks reports most SQL errors as BAD_REQUEST and names the Spark error class at
+  // the start of the message ("[TABLE_OR_VIEW_NOT_FOUND] …"); the class says more.
+  std::string error_class;
+  if (absl::StartsWith(error.message, "[")) {
+    const size_t close = error.message.find(']');
+    if (close != std::string::npos && close < 128) error_class = error.message.substr(1, close - 1);
+  }
+  ApiError classified = error;
+  if (!error_class.empty() && (error.error_code.empty() || error.error_code == "BAD_REQUEST")) {
+    classified.error_code = error_class.substr(0, error_class.find('.'));
+  }
+  absl::Status out = ToStatus(classified);
   std::map<std::string, std::string> metadata = {{"statement_id", std::string(handle)}};
   if (!status.sql_state().empty()) metadata["sql_state"] = status.sql_state();
+  if (!error_class.empty()) metadata["error_class"] = error_class;
   SetErrorInfo(out, error.error_code.empty() ? "STATEMENT_FAILED" : error.error_code,
                kDatabricksDomain, metadata);
   return out;
