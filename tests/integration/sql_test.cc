@@ -200,12 +200,14 @@ TEST_F(SqlTest, FailedStatementCarriesDatabricksErrorCodeAndSqlState) {
   v1::StreamStatementResultsRequest request;
   *request.mutable_execute() = Statement("SELECT * FROM main.default.nope");
   const Streamed streamed = Stream(request);
-  EXPECT_EQ(streamed.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // The Spark error class decides the code when Databricks' error code is generic.
+  EXPECT_EQ(streamed.status.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_THAT(streamed.status.error_message(), HasSubstr("TABLE_OR_VIEW_NOT_FOUND"));
   const testing::StatusErrorInfo info = ErrorInfoOf(streamed.status);
   EXPECT_EQ(info.domain, "databricks.com");
   EXPECT_EQ(info.reason, response.status().error().error_code());
   EXPECT_EQ(info.metadata.at("sql_state"), "42P01");
+  EXPECT_EQ(info.metadata.at("error_class"), "TABLE_OR_VIEW_NOT_FOUND");
 }
 
 TEST_F(SqlTest, WaitTimeoutWithCancelEndsASlowStatementCanceled) {
