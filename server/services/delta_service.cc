@@ -194,6 +194,26 @@ void RunInOrder(const DeltaCall<Response>& delta, std::vector<DeltaStatement> st
             });
 }
 
+// Reads the table's current schema (DESCRIBE TABLE) once `checked` is OK and hands it to
+// `then`; a refused request, a failed statement or an unreadable answer finishes the call.
+template <typename Response>
+void WithCurrentSchema(const DeltaCall<Response>& delta, const absl::Status& checked,
+                       const v1::TableName& table, std::function<void(v1::Schema)> then) {
+  absl::StatusOr<DeltaStatement> describe =
+      checked.ok() ? databricks::BuildDescribeTable(table, nullptr, "table", NamesOf(*delta.route))
+                   : absl::StatusOr<DeltaStatement>(checked);
+  if (!describe.ok()) {
+    delta.call->Finish(describe.status());  // refused before Databricks: not counted
+    return;
+  }
+  delta.Run(*std::move(describe), [delta, then = std::move(then)](absl::StatusOr<ResultRows> rows) {
+    if (delta.Failed(rows.status())) return;
+    v1::Schema schema;
+    if (delta.Failed(databricks::ParseTableSchema(*rows, &schema))) return;
+    then(std::move(schema));
+  });
+}
+
 // LoadTables: runs a plan wave by wave, at most max_concurrency statements at a time,
 // streaming progress. Events are queued and written one at a time.
 class TableLoad : public std::enable_shared_from_this<TableLoad> {
@@ -447,32 +467,24 @@ grpc::ServerUnaryReactor* DeltaService::WriteTable(grpc::CallbackServerContext* 
       StartDelta(router_, &metrics_, context, response, "write", request->warehouse_id());
   if (delta.route == nullptr) return delta.call->reactor();
   const NameDefaults names = NamesOf(*delta.route);
-  absl::Status checked = databricks::CheckWriteTable(*request, names);
-  absl::StatusOr<DeltaStatement> describe =
-      checked.ok() ? databricks::BuildDescribeTable(request->table(), nullptr, "table", names)
-                   : absl::StatusOr<DeltaStatement>(checked);
-  if (!describe.ok()) {
-    delta.call->Finish(describe.status());
-    return delta.call->reactor();
-  }
-  delta.Run(*std::move(describe), [delta, request, names](absl::StatusOr<ResultRows> rows) {
-    if (delta.Failed(rows.status())) return;
-    v1::Schema schema;
-    if (delta.Failed(databricks::ParseTableSchema(*rows, &schema))) return;
-    std::vector<std::string> columns;
-    for (const v1::ColumnSchema& c : schema.columns()) columns.push_back(c.name());
-    absl::StatusOr<DeltaStatement> write = databricks::BuildWriteTable(*request, names, columns);
-    if (!write.ok()) {
-      delta.call->Finish(write.status());
-      return;
-    }
-    delta.Run(*std::move(write), [delta](absl::StatusOr<ResultRows> written) {
-      if (delta.Failed(written.status())) return;
-      v1::WriteTableResponse out;
-      if (delta.Failed(databricks::ParseDmlMetrics(*written, out.mutable_metrics()))) return;
-      delta.Finish(std::move(out));
-    });
-  });
+  WithCurrentSchema(
+      delta, databricks::CheckWriteTable(*request, names), request->table(),
+      [delta, request, names](v1::Schema schema) {
+        std::vector<std::string> columns;
+        for (const v1::ColumnSchema& c : schema.columns()) columns.push_back(c.name());
+        absl::StatusOr<DeltaStatement> write =
+            databricks::BuildWriteTable(*request, names, columns);
+        if (!write.ok()) {
+          delta.call->Finish(write.status());
+          return;
+        }
+        delta.Run(*std::move(write), [delta](absl::StatusOr<ResultRows> written) {
+          if (delta.Failed(written.status())) return;
+          v1::WriteTableResponse out;
+          if (delta.Failed(databricks::ParseDmlMetrics(*written, out.mutable_metrics()))) return;
+          delta.Finish(std::move(out));
+        });
+      });
   return delta.call->reactor();
 }
 
@@ -606,38 +618,28 @@ grpc::ServerUnaryReactor* DeltaService::EvolveSchema(grpc::CallbackServerContext
       StartDelta(router_, &metrics_, context, response, "evolve_schema", request->warehouse_id());
   if (delta.route == nullptr) return delta.call->reactor();
   const NameDefaults names = NamesOf(*delta.route);
-  absl::Status checked = databricks::CheckEvolveSchema(*request, names);
-  absl::StatusOr<DeltaStatement> describe =
-      checked.ok() ? databricks::BuildDescribeTable(request->table(), nullptr, "table", names)
-                   : absl::StatusOr<DeltaStatement>(checked);
-  if (!describe.ok()) {
-    delta.call->Finish(describe.status());
-    return delta.call->reactor();
-  }
   // Compatibility first, against the table as it is now; then the changes, in order.
-  delta.Run(*std::move(describe), [delta, request, names](absl::StatusOr<ResultRows> rows) {
-    if (delta.Failed(rows.status())) return;
-    v1::Schema current;
-    if (delta.Failed(databricks::ParseTableSchema(*rows, &current))) return;
-    absl::StatusOr<databricks::SchemaEvolution> plan =
-        databricks::PlanSchemaEvolution(*request, current, names);
-    if (delta.Failed(plan.status())) return;
-    v1::EvolveSchemaResponse out;
-    out.set_compatible(plan->incompatibilities.empty());
-    for (v1::SchemaIncompatibility& i : plan->incompatibilities) {
-      *out.add_incompatibilities() = std::move(i);
-    }
-    *out.mutable_schema() = out.compatible() ? plan->after : current;
-    if (!out.compatible() || request->check_only()) {
-      delta.Finish(std::move(out));
-      return;
-    }
-    RunInOrder(delta, std::move(plan->statements), 0,
-               [delta, out = std::move(out)](absl::Status status) mutable {
-                 if (delta.Failed(status)) return;
-                 delta.Finish(std::move(out));
-               });
-  });
+  WithCurrentSchema(delta, databricks::CheckEvolveSchema(*request, names), request->table(),
+                    [delta, request, names](v1::Schema current) {
+                      absl::StatusOr<databricks::SchemaEvolution> plan =
+                          databricks::PlanSchemaEvolution(*request, current, names);
+                      if (delta.Failed(plan.status())) return;
+                      v1::EvolveSchemaResponse out;
+                      out.set_compatible(plan->incompatibilities.empty());
+                      for (v1::SchemaIncompatibility& i : plan->incompatibilities) {
+                        *out.add_incompatibilities() = std::move(i);
+                      }
+                      *out.mutable_schema() = out.compatible() ? plan->after : current;
+                      if (!out.compatible() || request->check_only()) {
+                        delta.Finish(std::move(out));
+                        return;
+                      }
+                      RunInOrder(delta, std::move(plan->statements), 0,
+                                 [delta, out = std::move(out)](absl::Status status) mutable {
+                                   if (delta.Failed(status)) return;
+                                   delta.Finish(std::move(out));
+                                 });
+                    });
   return delta.call->reactor();
 }
 
