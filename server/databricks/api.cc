@@ -49,4 +49,8 @@ absl::StatusOr<json::Value> ParseResponseBody(absl::string_view operation, absl:
   return parsed;
 }
 
+absl::Status InvalidField(absl::string_view field, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
+}
+
 }  // namespace gateway::databricks

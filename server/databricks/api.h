@@ -38,6 +38,9 @@ std::string UrlEncode(absl::string_view text);
 // else is INTERNAL naming the operation, since Databricks broke its own contract.
 absl::StatusOr<json::Value> ParseResponseBody(absl::string_view operation, absl::string_view body);
 
+// INVALID_ARGUMENT "<field>: <what>", the shape of every request the mappers refuse.
+absl::Status InvalidField(absl::string_view field, absl::string_view what);
+
 // INTERNAL "Databricks answered <operation> with a response the gateway cannot read: <why>".
 absl::Status UnreadableResponse(absl::string_view operation, absl::string_view why);
 

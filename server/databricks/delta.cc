@@ -19,10 +19,6 @@
 namespace gateway::databricks {
 namespace {
 
-absl::Status Invalid(absl::string_view field, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
-}
-
 absl::StatusOr<std::string> Table(const v1::TableName& table, absl::string_view field,
                                   const NameDefaults& defaults) {
   return QuotedTableName(table, field, defaults.catalog, defaults.schema);
@@ -36,14 +32,14 @@ absl::StatusOr<std::string> Column(absl::string_view name, absl::string_view fie
 // "`a`, `b`" from validated column names; at least one.
 absl::StatusOr<std::string> ColumnList(const google::protobuf::RepeatedPtrField<std::string>& names,
                                        absl::string_view field) {
-  if (names.empty()) return Invalid(field, "at least one column is required");
+  if (names.empty()) return InvalidField(field, "at least one column is required");
   std::vector<std::string> quoted;
   std::set<std::string> seen;
   for (int i = 0; i < names.size(); ++i) {
     const std::string at = absl::StrCat(field, "[", i, "]");
     GW_ASSIGN_OR_RETURN(std::string column, Column(names[i], at));
     if (!seen.insert(absl::AsciiStrToLower(names[i])).second) {
-      return Invalid(at, absl::StrCat("'", names[i], "' is listed twice"));
+      return InvalidField(at, absl::StrCat("'", names[i], "' is listed twice"));
     }
     quoted.push_back(std::move(column));
   }
@@ -56,15 +52,15 @@ absl::StatusOr<std::string> VersionClause(const v1::TableVersionSpec& spec,
   switch (spec.spec_case()) {
     case v1::TableVersionSpec::kVersion:
       if (spec.version() < 0) {
-        return Invalid(absl::StrCat(field, ".version"),
-                       absl::StrCat("must be >= 0, got ", spec.version()));
+        return InvalidField(absl::StrCat(field, ".version"),
+                            absl::StrCat("must be >= 0, got ", spec.version()));
       }
       return absl::StrCat("VERSION AS OF ", spec.version());
     case v1::TableVersionSpec::kTimestamp: {
       const google::protobuf::Timestamp& ts = spec.timestamp();
       if (ts.nanos() < 0 || ts.nanos() > 999999999 || ts.seconds() < 0 ||
           ts.seconds() > 253402300799) {
-        return Invalid(absl::StrCat(field, ".timestamp"), "not a valid time");
+        return InvalidField(absl::StrCat(field, ".timestamp"), "not a valid time");
       }
       const absl::Time t = absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
       return absl::StrCat("TIMESTAMP AS OF '",
@@ -73,7 +69,7 @@ absl::StatusOr<std::string> VersionClause(const v1::TableVersionSpec& spec,
     case v1::TableVersionSpec::SPEC_NOT_SET:
       break;
   }
-  return Invalid(field, "set version or timestamp");
+  return InvalidField(field, "set version or timestamp");
 }
 
 // Adds a caller's filter parameters, refusing the gateway's reserved names and a name
@@ -82,13 +78,13 @@ absl::Status AddParameters(const v1::Filter& filter, absl::string_view field,
                            std::vector<v1::SqlParameter>* out) {
   for (const v1::SqlParameter& parameter : filter.parameters()) {
     if (absl::StartsWith(parameter.name(), kReservedParameterPrefix)) {
-      return Invalid(absl::StrCat(field, ".parameters"),
-                     absl::StrCat("names starting with '", kReservedParameterPrefix,
-                                  "' are reserved for the gateway"));
+      return InvalidField(absl::StrCat(field, ".parameters"),
+                          absl::StrCat("names starting with '", kReservedParameterPrefix,
+                                       "' are reserved for the gateway"));
     }
     for (const v1::SqlParameter& bound : *out) {
       if (bound.name() == parameter.name()) {
-        return Invalid(
+        return InvalidField(
             absl::StrCat(field, ".parameters"),
             absl::StrCat("':", parameter.name(),
                          "' is also bound elsewhere in the request; use distinct names"));
@@ -121,26 +117,26 @@ std::string Bind(const v1::Value& value, DeltaStatement* statement) {
 
 absl::Status CheckRows(const google::protobuf::RepeatedPtrField<v1::Row>& rows, int width,
                        int max_rows, absl::string_view field) {
-  if (rows.empty()) return Invalid(field, "at least one row is required");
+  if (rows.empty()) return InvalidField(field, "at least one row is required");
   if (rows.size() > max_rows) {
-    return Invalid(field, absl::StrCat("at most ", max_rows, " rows in one request, got ",
-                                       rows.size(), "; split the write"));
+    return InvalidField(field, absl::StrCat("at most ", max_rows, " rows in one request, got ",
+                                            rows.size(), "; split the write"));
   }
   if (static_cast<int64_t>(rows.size()) * width > kMaxWriteValues) {
-    return Invalid(field,
-                   absl::StrCat("at most ", kMaxWriteValues, " values in one request, got ",
-                                static_cast<int64_t>(rows.size()) * width, "; split the write"));
+    return InvalidField(
+        field, absl::StrCat("at most ", kMaxWriteValues, " values in one request, got ",
+                            static_cast<int64_t>(rows.size()) * width, "; split the write"));
   }
   for (int r = 0; r < rows.size(); ++r) {
     if (rows[r].values_size() != width) {
-      return Invalid(
+      return InvalidField(
           absl::StrCat(field, "[", r, "]"),
           absl::StrCat("has ", rows[r].values_size(), " values for ", width, " columns"));
     }
     for (int c = 0; c < width; ++c) {
       if (rows[r].values(c).kind_case() == v1::Value::kBytesValue) {
-        return Invalid(absl::StrCat(field, "[", r, "].values[", c, "]"),
-                       "BINARY values cannot be sent as statement parameters");
+        return InvalidField(absl::StrCat(field, "[", r, "].values[", c, "]"),
+                            "BINARY values cannot be sent as statement parameters");
       }
     }
   }
@@ -148,10 +144,10 @@ absl::Status CheckRows(const google::protobuf::RepeatedPtrField<v1::Row>& rows, 
 }
 
 absl::Status CheckNotBoth(bool where, bool all_rows, absl::string_view what) {
-  if (where && all_rows) return Invalid("all_rows", "set either where or all_rows, not both");
+  if (where && all_rows) return InvalidField("all_rows", "set either where or all_rows, not both");
   if (!where && !all_rows) {
-    return Invalid("where",
-                   absl::StrCat("required; to ", what, " every row, set all_rows explicitly"));
+    return InvalidField("where",
+                        absl::StrCat("required; to ", what, " every row, set all_rows explicitly"));
   }
   return absl::OkStatus();
 }
@@ -164,28 +160,29 @@ absl::StatusOr<std::string> AssignedValue(const v1::Assignment& a, const std::st
   switch (a.source_case()) {
     case v1::Assignment::kValue:
       if (a.value().kind_case() == v1::Value::kBytesValue) {
-        return Invalid(absl::StrCat(field, ".value"),
-                       "BINARY values cannot be sent as statement parameters");
+        return InvalidField(absl::StrCat(field, ".value"),
+                            "BINARY values cannot be sent as statement parameters");
       }
       return Bind(a.value(), statement);
     case v1::Assignment::kSourceColumn:
       if (source_columns == nullptr) {
-        return Invalid(absl::StrCat(field, ".source_column"),
-                       "there is no source row here; set a value or default_value");
+        return InvalidField(absl::StrCat(field, ".source_column"),
+                            "there is no source row here; set a value or default_value");
       }
       if (source_columns->count(absl::AsciiStrToLower(a.source_column())) == 0) {
-        return Invalid(
+        return InvalidField(
             absl::StrCat(field, ".source_column"),
             absl::StrCat("'", a.source_column().substr(0, 64), "' is not one of source_columns"));
       }
       return absl::StrCat("`s`.", Quote(a.source_column()));
     case v1::Assignment::kDefaultValue:
-      if (!a.default_value()) return Invalid(absl::StrCat(field, ".default_value"), "must be true");
+      if (!a.default_value())
+        return InvalidField(absl::StrCat(field, ".default_value"), "must be true");
       return std::string("DEFAULT");
     case v1::Assignment::SOURCE_NOT_SET:
       break;
   }
-  return Invalid(field, "set value, source_column or default_value");
+  return InvalidField(field, "set value, source_column or default_value");
 }
 
 // Checked assignments as parallel lists of quoted columns and value SQL.
@@ -197,7 +194,7 @@ struct AssignmentList {
 absl::StatusOr<AssignmentList> Assignments(
     const google::protobuf::RepeatedPtrField<v1::Assignment>& assignments, absl::string_view field,
     const std::set<std::string>* source_columns, DeltaStatement* statement) {
-  if (assignments.empty()) return Invalid(field, "at least one assignment is required");
+  if (assignments.empty()) return InvalidField(field, "at least one assignment is required");
   AssignmentList out;
   std::set<std::string> seen;
   for (int i = 0; i < assignments.size(); ++i) {
@@ -205,7 +202,7 @@ absl::StatusOr<AssignmentList> Assignments(
     const std::string at = absl::StrCat(field, "[", i, "]");
     GW_ASSIGN_OR_RETURN(std::string column, Column(a.column(), absl::StrCat(at, ".column")));
     if (!seen.insert(absl::AsciiStrToLower(a.column())).second) {
-      return Invalid(at, absl::StrCat("column '", a.column(), "' is set twice"));
+      return InvalidField(at, absl::StrCat("column '", a.column(), "' is set twice"));
     }
     GW_ASSIGN_OR_RETURN(std::string value, AssignedValue(a, at, source_columns, statement));
     out.columns.push_back(std::move(column));
@@ -363,19 +360,19 @@ void Flatten(const json::Value& object, const std::string& prefix,
 
 absl::Status ValidateLiteral(absl::string_view text, absl::string_view field) {
   if (text.size() > kMaxLiteralLength) {
-    return Invalid(field,
-                   absl::StrCat("at most ", kMaxLiteralLength, " characters, got ", text.size()));
+    return InvalidField(
+        field, absl::StrCat("at most ", kMaxLiteralLength, " characters, got ", text.size()));
   }
   for (size_t i = 0; i < text.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
     if (c == '\'' || c == '"' || c == '\\' || c < 0x20 || c == 0x7F) {
-      return Invalid(field,
-                     absl::StrCat("character ",
-                                  c < 0x20 || c == 0x7F ? absl::StrCat("0x", absl::Hex(c))
-                                                        : absl::StrCat("'", text.substr(i, 1), "'"),
-                                  " at position ", i,
-                                  " is not allowed (no quotes, backslashes or control "
-                                  "characters)"));
+      return InvalidField(
+          field, absl::StrCat("character ",
+                              c < 0x20 || c == 0x7F ? absl::StrCat("0x", absl::Hex(c))
+                                                    : absl::StrCat("'", text.substr(i, 1), "'"),
+                              " at position ", i,
+                              " is not allowed (no quotes, backslashes or control "
+                              "characters)"));
     }
   }
   return absl::OkStatus();
@@ -432,9 +429,9 @@ absl::StatusOr<SqlType> ParseSqlType(absl::string_view text, absl::string_view f
       }
     }
     if (out.precision < 1 || out.precision > 38 || out.scale < 0 || out.scale > out.precision) {
-      return Invalid(field, absl::StrCat("DECIMAL(", out.precision, ",", out.scale,
-                                         ") needs 1 <= precision <= 38 and 0 <= scale <= "
-                                         "precision"));
+      return InvalidField(field, absl::StrCat("DECIMAL(", out.precision, ",", out.scale,
+                                              ") needs 1 <= precision <= 38 and 0 <= scale <= "
+                                              "precision"));
     }
     out.text = absl::StrCat("DECIMAL(", out.precision, ",", out.scale, ")");
     return out;
@@ -443,8 +440,8 @@ absl::StatusOr<SqlType> ParseSqlType(absl::string_view text, absl::string_view f
            {"ARRAY<", T::ARRAY}, {"MAP<", T::MAP}, {"STRUCT<", T::STRUCT}}) {
     if (absl::StartsWith(t, prefix)) {
       if (!allow_complex) {
-        return Invalid(field, absl::StrCat("complex types are not accepted here, got ",
-                                           std::string(text.substr(0, 64))));
+        return InvalidField(field, absl::StrCat("complex types are not accepted here, got ",
+                                                std::string(text.substr(0, 64))));
       }
       out.name = name;
       out.text = std::string(absl::StripAsciiWhitespace(text));
@@ -456,10 +453,11 @@ absl::StatusOr<SqlType> ParseSqlType(absl::string_view text, absl::string_view f
     out.text = std::string(absl::StripAsciiWhitespace(text));
     return out;
   }
-  return Invalid(field, absl::StrCat("'", std::string(text.substr(0, 64)),
-                                     "' is not a SQL type the gateway accepts (BOOLEAN, TINYINT, "
-                                     "SMALLINT, INT, BIGINT, FLOAT, DOUBLE, DECIMAL(p,s), STRING, "
-                                     "BINARY, DATE, TIMESTAMP, TIMESTAMP_NTZ)"));
+  return InvalidField(field,
+                      absl::StrCat("'", std::string(text.substr(0, 64)),
+                                   "' is not a SQL type the gateway accepts (BOOLEAN, TINYINT, "
+                                   "SMALLINT, INT, BIGINT, FLOAT, DOUBLE, DECIMAL(p,s), STRING, "
+                                   "BINARY, DATE, TIMESTAMP, TIMESTAMP_NTZ)"));
 }
 
 std::string WideningRefusal(const SqlType& from, const SqlType& to) {
@@ -509,7 +507,7 @@ absl::StatusOr<DeltaStatement> BuildReadTable(const v1::ReadTableRequest& reques
     GW_ASSIGN_OR_RETURN(std::string order, ColumnList(request.order_by(), "order_by"));
     absl::StrAppend(&out.sql, " ORDER BY ", order);
   }
-  if (request.limit() < 0) return Invalid("limit", "must be >= 0");
+  if (request.limit() < 0) return InvalidField("limit", "must be >= 0");
   if (request.limit() > 0) absl::StrAppend(&out.sql, " LIMIT ", request.limit());
   return out;
 }
@@ -522,18 +520,18 @@ absl::Status CheckWriteTable(const v1::WriteTableRequest& request, const NameDef
     case v1::WRITE_MODE_APPEND:
     case v1::WRITE_MODE_OVERWRITE:
       if (request.has_replace_where()) {
-        return Invalid("replace_where", "only for WRITE_MODE_REPLACE_WHERE");
+        return InvalidField("replace_where", "only for WRITE_MODE_REPLACE_WHERE");
       }
       return absl::OkStatus();
     case v1::WRITE_MODE_REPLACE_WHERE: {
       if (!request.has_replace_where()) {
-        return Invalid("replace_where", "required for WRITE_MODE_REPLACE_WHERE");
+        return InvalidField("replace_where", "required for WRITE_MODE_REPLACE_WHERE");
       }
       DeltaStatement scratch;
       return Predicate(request.replace_where(), "replace_where", &scratch).status();
     }
     default:
-      return Invalid("mode", "required: APPEND, OVERWRITE or REPLACE_WHERE");
+      return InvalidField("mode", "required: APPEND, OVERWRITE or REPLACE_WHERE");
   }
 }
 
@@ -559,8 +557,8 @@ absl::StatusOr<DeltaStatement> BuildWriteTable(const v1::WriteTableRequest& requ
       if (it != given.end()) given.erase(it);
     }
     if (!given.empty()) {
-      return Invalid("columns", absl::StrCat("'", request.columns(given.begin()->second),
-                                             "' is not a column of the table"));
+      return InvalidField("columns", absl::StrCat("'", request.columns(given.begin()->second),
+                                                  "' is not a column of the table"));
     }
     GW_ASSIGN_OR_RETURN(std::string where,
                         Predicate(request.replace_where(), "replace_where", &out));
@@ -591,20 +589,21 @@ absl::StatusOr<DeltaStatement> BuildMergeInto(const v1::MergeIntoRequest& reques
                                "source_rows"));
   std::set<std::string> source;
   for (const std::string& c : request.source_columns()) source.insert(absl::AsciiStrToLower(c));
-  if (request.merge_keys().empty()) return Invalid("merge_keys", "at least one key is required");
+  if (request.merge_keys().empty())
+    return InvalidField("merge_keys", "at least one key is required");
   std::vector<std::string> on;
   for (int i = 0; i < request.merge_keys_size(); ++i) {
     const std::string& key = request.merge_keys(i);
     GW_ASSIGN_OR_RETURN(std::string column, Column(key, absl::StrCat("merge_keys[", i, "]")));
     if (source.count(absl::AsciiStrToLower(key)) == 0) {
-      return Invalid(absl::StrCat("merge_keys[", i, "]"),
-                     absl::StrCat("'", key, "' is not one of source_columns"));
+      return InvalidField(absl::StrCat("merge_keys[", i, "]"),
+                          absl::StrCat("'", key, "' is not one of source_columns"));
     }
     on.push_back(absl::StrCat("`t`.", column, " = `s`.", column));
   }
   if (request.when_matched().empty() && request.when_not_matched().empty() &&
       request.when_not_matched_by_source().empty()) {
-    return Invalid("when_matched", "at least one WHEN clause is required");
+    return InvalidField("when_matched", "at least one WHEN clause is required");
   }
   // The source: one SELECT per row, naming the columns in the first.
   std::string rows;
@@ -645,7 +644,7 @@ absl::StatusOr<DeltaStatement> BuildMergeInto(const v1::MergeIntoRequest& reques
         action = "DELETE";
         break;
       case v1::MergeMatchedClause::ACTION_NOT_SET:
-        return Invalid(field, "set update_all, update or delete");
+        return InvalidField(field, "set update_all, update or delete");
     }
     absl::StrAppend(&clauses, " WHEN MATCHED", cond, " THEN ", action);
   }
@@ -668,7 +667,7 @@ absl::StatusOr<DeltaStatement> BuildMergeInto(const v1::MergeIntoRequest& reques
         break;
       }
       case v1::MergeNotMatchedClause::ACTION_NOT_SET:
-        return Invalid(field, "set insert_all or insert");
+        return InvalidField(field, "set insert_all or insert");
     }
     absl::StrAppend(&clauses, " WHEN NOT MATCHED", cond, " THEN ", action);
   }
@@ -690,7 +689,7 @@ absl::StatusOr<DeltaStatement> BuildMergeInto(const v1::MergeIntoRequest& reques
         action = "DELETE";
         break;
       case v1::MergeNotMatchedBySourceClause::ACTION_NOT_SET:
-        return Invalid(field, "set update or delete");
+        return InvalidField(field, "set update or delete");
     }
     absl::StrAppend(&clauses, " WHEN NOT MATCHED BY SOURCE", cond, " THEN ", action);
   }
@@ -749,7 +748,7 @@ absl::StatusOr<DeltaStatement> BuildVacuumTable(const v1::VacuumTableRequest& re
   GW_ASSIGN_OR_RETURN(std::string table, Table(request.table(), "table", defaults));
   out.sql = absl::StrCat("VACUUM ", table);
   if (request.has_retain_hours()) {
-    if (request.retain_hours() < 0) return Invalid("retain_hours", "must be >= 0");
+    if (request.retain_hours() < 0) return InvalidField("retain_hours", "must be >= 0");
     absl::StrAppend(&out.sql, " RETAIN ", request.retain_hours(), " HOURS");
   }
   if (request.dry_run()) absl::StrAppend(&out.sql, " DRY RUN");
@@ -760,7 +759,7 @@ absl::StatusOr<DeltaStatement> BuildDescribeHistory(const v1::DescribeHistoryReq
                                                     const NameDefaults& defaults) {
   DeltaStatement out;
   GW_ASSIGN_OR_RETURN(std::string table, Table(request.table(), "table", defaults));
-  if (request.limit() < 0) return Invalid("limit", "must be >= 0");
+  if (request.limit() < 0) return InvalidField("limit", "must be >= 0");
   out.sql = absl::StrCat("DESCRIBE HISTORY ", table);
   if (request.limit() > 0) absl::StrAppend(&out.sql, " LIMIT ", request.limit());
   return out;
@@ -770,7 +769,7 @@ absl::StatusOr<DeltaStatement> BuildRestoreTable(const v1::RestoreTableRequest& 
                                                  const NameDefaults& defaults) {
   DeltaStatement out;
   GW_ASSIGN_OR_RETURN(std::string table, Table(request.table(), "table", defaults));
-  if (!request.has_to()) return Invalid("to", "required: a version or a timestamp");
+  if (!request.has_to()) return InvalidField("to", "required: a version or a timestamp");
   GW_ASSIGN_OR_RETURN(std::string version, VersionClause(request.to(), "to"));
   out.sql = absl::StrCat("RESTORE TABLE ", table, " TO ", version);
   return out;
@@ -798,7 +797,7 @@ absl::StatusOr<DeltaStatement> BuildCloneTable(const v1::CloneTableRequest& requ
   GW_ASSIGN_OR_RETURN(std::string source, Table(request.source(), "source", defaults));
   GW_ASSIGN_OR_RETURN(std::string target, Table(request.target(), "target", defaults));
   if (request.replace() && request.if_not_exists()) {
-    return Invalid("if_not_exists", "set replace or if_not_exists, not both");
+    return InvalidField("if_not_exists", "set replace or if_not_exists, not both");
   }
   const char* kind = nullptr;
   switch (request.clone_type()) {
@@ -809,7 +808,7 @@ absl::StatusOr<DeltaStatement> BuildCloneTable(const v1::CloneTableRequest& requ
       kind = "DEEP";
       break;
     default:
-      return Invalid("clone_type", "required: SHALLOW or DEEP");
+      return InvalidField("clone_type", "required: SHALLOW or DEEP");
   }
   out.sql = absl::StrCat(request.replace() ? "CREATE OR REPLACE TABLE " : "CREATE TABLE ",
                          request.if_not_exists() ? "IF NOT EXISTS " : "", target, " ", kind,
@@ -836,22 +835,23 @@ absl::StatusOr<DeltaStatement> BuildConvertToDelta(const v1::ConvertToDeltaReque
       const std::string& path = request.parquet_path();
       const bool uri = path.find("://") != std::string::npos;
       if (path.empty() || path.size() > kMaxLiteralLength || (!uri && path[0] != '/')) {
-        return Invalid("parquet_path", "an absolute path or a URI such as s3://bucket/dir");
+        return InvalidField("parquet_path", "an absolute path or a URI such as s3://bucket/dir");
       }
       for (size_t i = 0; i < path.size(); ++i) {
         const char c = path[i];
         if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) &&
             std::string("/._-=:+@%~").find(c) == std::string::npos) {
-          return Invalid("parquet_path",
-                         absl::StrCat("character at position ", i,
-                                      " is not allowed (letters, digits and / . _ - = : + @ % ~)"));
+          return InvalidField(
+              "parquet_path",
+              absl::StrCat("character at position ", i,
+                           " is not allowed (letters, digits and / . _ - = : + @ % ~)"));
         }
       }
       source = absl::StrCat("parquet.`", path, "`");
       break;
     }
     case v1::ConvertToDeltaRequest::SOURCE_NOT_SET:
-      return Invalid("source", "set parquet_table or parquet_path");
+      return InvalidField("source", "set parquet_table or parquet_path");
   }
   out.sql = absl::StrCat("CONVERT TO DELTA ", source);
   if (request.no_statistics()) absl::StrAppend(&out.sql, " NO STATISTICS");
@@ -873,7 +873,7 @@ absl::Status CheckEvolveSchema(const v1::EvolveSchemaRequest& request,
                                const NameDefaults& defaults) {
   GW_RETURN_IF_ERROR(Table(request.table(), "table", defaults).status());
   if (request.add_columns().empty() && request.widen_columns().empty()) {
-    return Invalid("add_columns", "nothing to change: give add_columns or widen_columns");
+    return InvalidField("add_columns", "nothing to change: give add_columns or widen_columns");
   }
   for (int i = 0; i < request.add_columns_size(); ++i) {
     const v1::NewColumn& c = request.add_columns(i);

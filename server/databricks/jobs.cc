@@ -15,10 +15,6 @@ namespace {
 constexpr absl::string_view kJobs = "/api/2.2/jobs";
 constexpr size_t kMaxTokenLength = 64;
 
-absl::Status Invalid(absl::string_view field, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
-}
-
 // The public Library flattens Databricks' {"pypi": {"package"}} and {"maven":
 // {"coordinates"}}; these two move between the shapes, for every task in `tasks`.
 void LibrariesToRest(json::Value* tasks) {
@@ -65,34 +61,34 @@ bool ValidTaskKey(absl::string_view key) {
 
 absl::Status ValidateTasks(const google::protobuf::RepeatedPtrField<v1::Task>& tasks,
                            absl::string_view field) {
-  if (tasks.empty()) return Invalid(field, "at least one task is required");
+  if (tasks.empty()) return InvalidField(field, "at least one task is required");
   std::set<std::string> keys;
   for (int i = 0; i < tasks.size(); ++i) {
     const v1::Task& task = tasks[i];
     const std::string path = absl::StrCat(field, "[", i, "]");
     if (!ValidTaskKey(task.task_key())) {
-      return Invalid(absl::StrCat(path, ".task_key"),
-                     "required; 1-100 letters, digits, '_' or '-'");
+      return InvalidField(absl::StrCat(path, ".task_key"),
+                          "required; 1-100 letters, digits, '_' or '-'");
     }
     if (!keys.insert(task.task_key()).second) {
-      return Invalid(absl::StrCat(path, ".task_key"),
-                     absl::StrCat("'", task.task_key(), "' is used by two tasks"));
+      return InvalidField(absl::StrCat(path, ".task_key"),
+                          absl::StrCat("'", task.task_key(), "' is used by two tasks"));
     }
     if (task.task_case() == v1::Task::TASK_NOT_SET) {
-      return Invalid(path,
-                     "set one task type (notebook_task, spark_jar_task, spark_python_task, "
-                     "spark_submit_task, python_wheel_task or sql_task)");
+      return InvalidField(path,
+                          "set one task type (notebook_task, spark_jar_task, spark_python_task, "
+                          "spark_submit_task, python_wheel_task or sql_task)");
     }
     for (int d = 0; d < task.depends_on_size(); ++d) {
       if (task.depends_on(d).task_key().empty()) {
-        return Invalid(absl::StrCat(path, ".depends_on[", d, "].task_key"), "required");
+        return InvalidField(absl::StrCat(path, ".depends_on[", d, "].task_key"), "required");
       }
     }
     if (task.has_spark_jar_task() && task.spark_jar_task().main_class_name().empty()) {
-      return Invalid(absl::StrCat(path, ".spark_jar_task.main_class_name"), "required");
+      return InvalidField(absl::StrCat(path, ".spark_jar_task.main_class_name"), "required");
     }
     if (task.has_notebook_task() && task.notebook_task().notebook_path().empty()) {
-      return Invalid(absl::StrCat(path, ".notebook_task.notebook_path"), "required");
+      return InvalidField(absl::StrCat(path, ".notebook_task.notebook_path"), "required");
     }
   }
   return absl::OkStatus();
@@ -100,21 +96,22 @@ absl::Status ValidateTasks(const google::protobuf::RepeatedPtrField<v1::Task>& t
 
 absl::Status ValidateToken(absl::string_view token) {
   if (token.size() > kMaxTokenLength) {
-    return Invalid("idempotency_token",
-                   absl::StrCat("at most ", kMaxTokenLength, " characters, got ", token.size()));
+    return InvalidField("idempotency_token", absl::StrCat("at most ", kMaxTokenLength,
+                                                          " characters, got ", token.size()));
   }
   return absl::OkStatus();
 }
 
 absl::Status ValidatePageSize(int page_size, int max) {
   if (page_size < 0 || page_size > max) {
-    return Invalid("page_size", absl::StrCat("must be between 0 and ", max, ", got ", page_size));
+    return InvalidField("page_size",
+                        absl::StrCat("must be between 0 and ", max, ", got ", page_size));
   }
   return absl::OkStatus();
 }
 
 absl::Status ValidateJobId(int64_t job_id) {
-  if (job_id <= 0) return Invalid("job_id", "required (a positive job id)");
+  if (job_id <= 0) return InvalidField("job_id", "required (a positive job id)");
   return absl::OkStatus();
 }
 
@@ -137,7 +134,7 @@ json::Value PublicRunJson(const json::Value& run) {
 }
 
 absl::Status ValidateTableName(const v1::TableName& name, absl::string_view field) {
-  if (name.table().empty()) return Invalid(absl::StrCat(field, ".table"), "required");
+  if (name.table().empty()) return InvalidField(absl::StrCat(field, ".table"), "required");
   return absl::OkStatus();
 }
 
@@ -159,9 +156,9 @@ absl::Status ValidateOptions(const google::protobuf::Map<std::string, std::strin
                              absl::string_view field) {
   for (const auto& [key, value] : options) {
     if (SecretOption(key) && !SecretReference(value)) {
-      return Invalid(absl::StrCat(field, ".", key),
-                     "looks like a credential; give a Databricks secret reference "
-                     "{{secrets/<scope>/<key>}}, never the value");
+      return InvalidField(absl::StrCat(field, ".", key),
+                          "looks like a credential; give a Databricks secret reference "
+                          "{{secrets/<scope>/<key>}}, never the value");
     }
   }
   return absl::OkStatus();
@@ -173,7 +170,7 @@ absl::StatusOr<ApiRequest> BuildSubmitRun(const v1::SubmitRunRequest& request,
                                           absl::string_view idempotency_token) {
   GW_RETURN_IF_ERROR(ValidateTasks(request.tasks(), "tasks"));
   GW_RETURN_IF_ERROR(ValidateToken(idempotency_token));
-  if (request.timeout_seconds() < 0) return Invalid("timeout_seconds", "must be >= 0");
+  if (request.timeout_seconds() < 0) return InvalidField("timeout_seconds", "must be >= 0");
   ApiRequest api;
   api.method = upstream::Method::kPost;
   api.path = absl::StrCat(kJobs, "/runs/submit");
@@ -212,13 +209,13 @@ ApiRequest BuildGetRun(int64_t run_id, absl::string_view page_token) {
 absl::StatusOr<ApiRequest> BuildListRuns(const v1::ListRunsRequest& request) {
   GW_RETURN_IF_ERROR(ValidatePageSize(request.page_size(), 24));
   if (request.active_only() && request.completed_only()) {
-    return Invalid("active_only", "cannot be combined with completed_only");
+    return InvalidField("active_only", "cannot be combined with completed_only");
   }
-  if (request.job_id() < 0) return Invalid("job_id", "must be positive");
+  if (request.job_id() < 0) return InvalidField("job_id", "must be positive");
   const std::string& type = request.run_type();
   if (!type.empty() && type != "JOB_RUN" && type != "WORKFLOW_RUN" && type != "SUBMIT_RUN") {
-    return Invalid("run_type",
-                   absl::StrCat("must be JOB_RUN, WORKFLOW_RUN or SUBMIT_RUN, got '", type, "'"));
+    return InvalidField(
+        "run_type", absl::StrCat("must be JOB_RUN, WORKFLOW_RUN or SUBMIT_RUN, got '", type, "'"));
   }
   ApiRequest api;
   api.path = PathWithQuery(absl::StrCat(kJobs, "/runs/list"),
@@ -257,10 +254,10 @@ ApiRequest BuildGetRunOutput(int64_t run_id) {
 
 absl::StatusOr<ApiRequest> BuildCreateJob(const v1::CreateJobRequest& request) {
   const v1::JobSettings& settings = request.settings();
-  if (settings.name().empty()) return Invalid("settings.name", "required");
+  if (settings.name().empty()) return InvalidField("settings.name", "required");
   GW_RETURN_IF_ERROR(ValidateTasks(settings.tasks(), "settings.tasks"));
   if (settings.max_concurrent_runs() < 0) {
-    return Invalid("settings.max_concurrent_runs", "must be >= 0");
+    return InvalidField("settings.max_concurrent_runs", "must be >= 0");
   }
   ApiRequest api;
   api.method = upstream::Method::kPost;
@@ -315,27 +312,27 @@ absl::StatusOr<ApiRequest> BuildSubmitStreamingRun(const v1::SubmitStreamingRunR
       break;
     case v1::StreamSource::kKafka:
       if (source.kafka().bootstrap_servers().empty()) {
-        return Invalid("source.kafka.bootstrap_servers", "required");
+        return InvalidField("source.kafka.bootstrap_servers", "required");
       }
       if (source.kafka().topics().empty()) {
-        return Invalid("source.kafka.topics", "at least one topic is required");
+        return InvalidField("source.kafka.topics", "at least one topic is required");
       }
       GW_RETURN_IF_ERROR(ValidateOptions(source.kafka().options(), "source.kafka.options"));
       kind = "kafka";
       break;
     case v1::StreamSource::kFiles:
-      if (source.files().path().empty()) return Invalid("source.files.path", "required");
-      if (source.files().format().empty()) return Invalid("source.files.format", "required");
+      if (source.files().path().empty()) return InvalidField("source.files.path", "required");
+      if (source.files().format().empty()) return InvalidField("source.files.format", "required");
       GW_RETURN_IF_ERROR(ValidateOptions(source.files().options(), "source.files.options"));
       kind = "files";
       break;
     case v1::StreamSource::SOURCE_NOT_SET:
-      return Invalid("source", "required: delta_table, kafka or files");
+      return InvalidField("source", "required: delta_table, kafka or files");
   }
   GW_RETURN_IF_ERROR(ValidateTableName(request.sink().delta_table(), "sink.delta_table"));
-  if (request.checkpoint_location().empty()) return Invalid("checkpoint_location", "required");
+  if (request.checkpoint_location().empty()) return InvalidField("checkpoint_location", "required");
   GW_RETURN_IF_ERROR(ValidateToken(idempotency_token));
-  if (request.timeout_seconds() < 0) return Invalid("timeout_seconds", "must be >= 0");
+  if (request.timeout_seconds() < 0) return InvalidField("timeout_seconds", "must be >= 0");
 
   json::Value parameters = json::Value::EmptyObject();
   parameters.Set("source_kind", kind)

@@ -10,15 +10,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "server/common/status_macros.h"
+#include "server/databricks/api.h"
 #include "server/databricks/delta_sql.h"
 #include "server/databricks/sql.h"
 
 namespace gateway::databricks {
 namespace {
-
-absl::Status Invalid(absl::string_view field, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
-}
 
 struct Token {
   enum class Kind { kWord, kQuoted, kString, kSymbol, kOther } kind;
@@ -37,11 +34,11 @@ absl::StatusOr<std::vector<Token>> Lex(absl::string_view q, absl::string_view fi
     if (absl::ascii_isspace(static_cast<unsigned char>(c))) {
       ++i;
     } else if (c == ';') {
-      return Invalid(
+      return InvalidField(
           field, absl::StrCat("';' at position ", i, " is not allowed: a query is one statement"));
     } else if ((c == '-' && i + 1 < q.size() && q[i + 1] == '-') ||
                (c == '/' && i + 1 < q.size() && q[i + 1] == '*')) {
-      return Invalid(field, absl::StrCat("comments are not allowed (at position ", i, ")"));
+      return InvalidField(field, absl::StrCat("comments are not allowed (at position ", i, ")"));
     } else if (c == '\'' || c == '"' || c == '`') {
       // A string ('…', "…", backslash escapes) or a back-quoted identifier (`` doubles).
       std::string text;
@@ -65,7 +62,7 @@ absl::StatusOr<std::vector<Token>> Lex(absl::string_view q, absl::string_view fi
         }
       }
       if (!closed) {
-        return Invalid(field, absl::StrCat("the quote at position ", i, " is never closed"));
+        return InvalidField(field, absl::StrCat("the quote at position ", i, " is never closed"));
       }
       out.push_back({c == '`' ? Token::Kind::kQuoted : Token::Kind::kString, std::move(text)});
       i = j;
@@ -77,7 +74,7 @@ absl::StatusOr<std::vector<Token>> Lex(absl::string_view q, absl::string_view fi
     } else {
       if (c == '(') ++depth;
       if (c == ')' && --depth < 0) {
-        return Invalid(field, absl::StrCat("unbalanced ')' at position ", i));
+        return InvalidField(field, absl::StrCat("unbalanced ')' at position ", i));
       }
       out.push_back({std::string("(),.").find(c) != std::string::npos ? Token::Kind::kSymbol
                                                                       : Token::Kind::kOther,
@@ -85,7 +82,7 @@ absl::StatusOr<std::vector<Token>> Lex(absl::string_view q, absl::string_view fi
       ++i;
     }
   }
-  if (depth != 0) return Invalid(field, "unbalanced '('");
+  if (depth != 0) return InvalidField(field, "unbalanced '('");
   return out;
 }
 
@@ -147,7 +144,7 @@ absl::StatusOr<DeltaStatement> CreateTableAs(const v1::TableDefinition& table,
       if (key.empty() || key.size() > kMaxPropertyKeyLength ||
           !std::all_of(key.begin(), key.end(),
                        [](char c) { return WordChar(c) || c == '.' || c == '-'; })) {
-        return Invalid(at, "a property key is letters, digits, '_', '.' and '-'");
+        return InvalidField(at, "a property key is letters, digits, '_', '.' and '-'");
       }
       GW_RETURN_IF_ERROR(ValidateLiteral(value, at));
       pairs.push_back(absl::StrCat("'", key, "' = '", value, "'"));
@@ -161,16 +158,16 @@ absl::StatusOr<DeltaStatement> CreateTableAs(const v1::TableDefinition& table,
 }  // namespace
 
 absl::Status CheckQuery(absl::string_view query, absl::string_view field) {
-  if (absl::StripAsciiWhitespace(query).empty()) return Invalid(field, "required");
+  if (absl::StripAsciiWhitespace(query).empty()) return InvalidField(field, "required");
   if (query.size() > kMaxStatementBytes / 2) {
-    return Invalid(field, absl::StrCat("at most ", kMaxStatementBytes / 2, " bytes"));
+    return InvalidField(field, absl::StrCat("at most ", kMaxStatementBytes / 2, " bytes"));
   }
   GW_ASSIGN_OR_RETURN(std::vector<Token> tokens, Lex(query, field));
   size_t first = 0;
   while (first < tokens.size() && IsSymbol(tokens[first], "(")) ++first;
   if (first >= tokens.size() ||
       !(IsWord(tokens[first], "SELECT") || IsWord(tokens[first], "WITH"))) {
-    return Invalid(field, "must be a SELECT (or WITH … SELECT) query");
+    return InvalidField(field, "must be a SELECT (or WITH … SELECT) query");
   }
   return absl::OkStatus();
 }
@@ -222,12 +219,12 @@ absl::StatusOr<LoadPlanning> PlanLoad(const v1::LoadTablesRequest& request,
   LoadPlanning plan;
   const int n = request.tables_size();
   if (n > kMaxLoadTables) {
-    return Invalid("tables", absl::StrCat("at most ", kMaxLoadTables, " tables, got ", n));
+    return InvalidField("tables", absl::StrCat("at most ", kMaxLoadTables, " tables, got ", n));
   }
   if (request.max_concurrency() < 0 || request.max_concurrency() > kMaxLoadConcurrency) {
-    return Invalid("max_concurrency",
-                   absl::StrCat("must be between 0 (default ", kDefaultLoadConcurrency, ") and ",
-                                kMaxLoadConcurrency));
+    return InvalidField("max_concurrency",
+                        absl::StrCat("must be between 0 (default ", kDefaultLoadConcurrency,
+                                     ") and ", kMaxLoadConcurrency));
   }
   if (request.max_concurrency() > 0) plan.max_concurrency = request.max_concurrency();
   std::map<std::string, int> index;
@@ -238,8 +235,8 @@ absl::StatusOr<LoadPlanning> PlanLoad(const v1::LoadTablesRequest& request,
     plan.statements.push_back(std::move(statement));
     plan.names.push_back(NameOf(request.tables(i).name(), defaults));
     if (!index.emplace(plan.names.back(), i).second) {
-      return Invalid(absl::StrCat(field, ".name"),
-                     absl::StrCat(plan.names.back(), " is defined twice"));
+      return InvalidField(absl::StrCat(field, ".name"),
+                          absl::StrCat(plan.names.back(), " is defined twice"));
     }
   }
   plan.depends_on.resize(n);
@@ -250,8 +247,8 @@ absl::StatusOr<LoadPlanning> PlanLoad(const v1::LoadTablesRequest& request,
       const std::string name = NameOf(table.depends_on(d), defaults);
       auto it = index.find(name);
       if (it == index.end()) {
-        return Invalid(absl::StrCat("tables[", i, "].depends_on[", d, "]"),
-                       absl::StrCat(name, " is not a table of this request"));
+        return InvalidField(absl::StrCat("tables[", i, "].depends_on[", d, "]"),
+                            absl::StrCat(name, " is not a table of this request"));
       }
       deps.insert(it->second);
     }
@@ -260,8 +257,8 @@ absl::StatusOr<LoadPlanning> PlanLoad(const v1::LoadTablesRequest& request,
       if (it != index.end()) deps.insert(it->second);
     }
     if (deps.count(i) > 0) {
-      return Invalid(absl::StrCat("tables[", i, "]"),
-                     absl::StrCat(plan.names[i], " depends on itself"));
+      return InvalidField(absl::StrCat("tables[", i, "]"),
+                          absl::StrCat(plan.names[i], " depends on itself"));
     }
     plan.depends_on[i].assign(deps.begin(), deps.end());
   }
@@ -310,8 +307,8 @@ absl::StatusOr<LoadPlanning> PlanLoad(const v1::LoadTablesRequest& request,
     std::vector<std::string> cycle;
     for (size_t k = seen[at]; k < path.size(); ++k) cycle.push_back(plan.names[path[k]]);
     cycle.push_back(plan.names[at]);
-    return Invalid("tables", absl::StrCat("tables depend on each other in a cycle: ",
-                                          absl::StrJoin(cycle, " → ")));
+    return InvalidField("tables", absl::StrCat("tables depend on each other in a cycle: ",
+                                               absl::StrJoin(cycle, " → ")));
   }
   return plan;
 }

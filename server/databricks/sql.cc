@@ -26,10 +26,6 @@ namespace {
 constexpr absl::string_view kStatements = "/api/2.0/sql/statements";
 constexpr absl::string_view kWarehouses = "/api/2.0/sql/warehouses";
 
-absl::Status Invalid(absl::string_view field, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
-}
-
 bool ValidParameterName(absl::string_view name) {
   if (name.empty() || name.size() > 255) return false;
   if (!absl::ascii_isalpha(static_cast<unsigned char>(name[0])) && name[0] != '_') return false;
@@ -54,11 +50,11 @@ bool ValidTypeName(absl::string_view type) {
 
 // Warehouse ids go into URL paths: letters and digits only.
 absl::Status ValidateWarehouseId(absl::string_view id, absl::string_view field) {
-  if (id.empty()) return Invalid(field, "required");
+  if (id.empty()) return InvalidField(field, "required");
   if (id.size() > 64 || !std::all_of(id.begin(), id.end(), [](char c) {
         return absl::ascii_isalnum(static_cast<unsigned char>(c));
       })) {
-    return Invalid(field, "a warehouse id is letters and digits");
+    return InvalidField(field, "a warehouse id is letters and digits");
   }
   return absl::OkStatus();
 }
@@ -95,8 +91,8 @@ absl::optional<absl::Time> ParseTimestamp(absl::string_view text) {
 absl::StatusOr<ParameterText> ParameterToText(const v1::SqlParameter& parameter) {
   const std::string field = absl::StrCat("parameters.", parameter.name());
   if (!parameter.type().empty() && !ValidTypeName(parameter.type())) {
-    return Invalid(absl::StrCat(field, ".type"),
-                   absl::StrCat("'", parameter.type(), "' is not a SQL type name"));
+    return InvalidField(absl::StrCat(field, ".type"),
+                        absl::StrCat("'", parameter.type(), "' is not a SQL type name"));
   }
   ParameterText out;
   out.type = parameter.type();
@@ -137,14 +133,14 @@ absl::StatusOr<ParameterText> ParameterToText(const v1::SqlParameter& parameter)
       type_or("STRING");
       break;
     case v1::Value::kBytesValue:
-      return Invalid(field,
-                     "bytes values cannot be parameters (Databricks has no BINARY "
-                     "parameter type); send them as a base64 STRING and unbase64() it");
+      return InvalidField(field,
+                          "bytes values cannot be parameters (Databricks has no BINARY "
+                          "parameter type); send them as a base64 STRING and unbase64() it");
     case v1::Value::kDateValue: {
       const v1::Date& d = value.date_value();
       if (d.month() < 1 || d.month() > 12 || d.day() < 1 || d.day() > 31 || d.year() < 1 ||
           d.year() > 9999) {
-        return Invalid(field, "not a valid date");
+        return InvalidField(field, "not a valid date");
       }
       out.value = absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
       type_or("DATE");
@@ -163,15 +159,16 @@ absl::StatusOr<ParameterText> ParameterToText(const v1::SqlParameter& parameter)
 
 absl::StatusOr<ApiRequest> BuildExecuteStatement(const StatementSpec& spec, absl::Duration wait,
                                                  bool cancel_on_timeout) {
-  if (absl::StripAsciiWhitespace(spec.statement).empty()) return Invalid("statement", "required");
+  if (absl::StripAsciiWhitespace(spec.statement).empty())
+    return InvalidField("statement", "required");
   if (spec.statement.size() > kMaxStatementBytes) {
-    return Invalid("statement", absl::StrCat("at most ", kMaxStatementBytes, " bytes, got ",
-                                             spec.statement.size()));
+    return InvalidField("statement", absl::StrCat("at most ", kMaxStatementBytes, " bytes, got ",
+                                                  spec.statement.size()));
   }
   GW_RETURN_IF_ERROR(ValidateWarehouseId(
       spec.warehouse_id, "warehouse_id (none given and no default warehouse is configured)"));
-  if (spec.row_limit < 0) return Invalid("row_limit", "must be >= 0");
-  if (spec.byte_limit < 0) return Invalid("byte_limit", "must be >= 0");
+  if (spec.row_limit < 0) return InvalidField("row_limit", "must be >= 0");
+  if (spec.byte_limit < 0) return InvalidField("byte_limit", "must be >= 0");
   ApiRequest api;
   api.method = upstream::Method::kPost;
   api.path = std::string(kStatements);
@@ -185,12 +182,12 @@ absl::StatusOr<ApiRequest> BuildExecuteStatement(const StatementSpec& spec, absl
     std::set<std::string> names;
     for (const v1::SqlParameter& parameter : spec.parameters) {
       if (!ValidParameterName(parameter.name())) {
-        return Invalid("parameters", absl::StrCat("'", parameter.name().substr(0, 64),
-                                                  "' is not a parameter name (letters, digits "
-                                                  "and '_', not starting with a digit)"));
+        return InvalidField("parameters", absl::StrCat("'", parameter.name().substr(0, 64),
+                                                       "' is not a parameter name (letters, digits "
+                                                       "and '_', not starting with a digit)"));
       }
       if (!names.insert(parameter.name()).second) {
-        return Invalid("parameters", absl::StrCat("'", parameter.name(), "' is given twice"));
+        return InvalidField("parameters", absl::StrCat("'", parameter.name(), "' is given twice"));
       }
       GW_ASSIGN_OR_RETURN(ParameterText text, ParameterToText(parameter));
       json::Value item;
@@ -474,7 +471,7 @@ absl::Status ParseExternalRows(absl::string_view body, const v1::Schema& schema,
 }
 
 absl::StatusOr<ApiRequest> BuildListWarehouses(const v1::ListWarehousesRequest& request) {
-  if (request.page_size() < 0) return Invalid("page_size", "must be >= 0");
+  if (request.page_size() < 0) return InvalidField("page_size", "must be >= 0");
   ApiRequest api;
   api.path = PathWithQuery(
       kWarehouses, {{"page_size", request.page_size() > 0 ? absl::StrCat(request.page_size()) : ""},

@@ -83,25 +83,6 @@ struct Result {
   bool ok = false;
 };
 
-template <typename Reader, typename Message>
-Result Drain(const Stack& stack, Reader* reader, Message* message, int64_t rss_before) {
-  Result r;
-  r.rss_before_kb = rss_before;
-  const absl::Time start = absl::Now();
-  while ((*reader)->Read(message)) {
-    if (message->has_chunk()) {
-      r.rows += message->chunk().rows_size();
-      ++r.chunks;
-    }
-  }
-  const grpc::Status status = (*reader)->Finish();
-  r.seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  r.peak_kb = StatusKb(stack.gateway_pid(), "VmHWM");
-  r.ok = status.ok() && r.rows == kRows;
-  if (!status.ok()) std::cerr << "stream: " << status.error_message() << "\n";
-  return r;
-}
-
 void Print(const std::string& name, const Result& r) {
   std::cout << name << ": rows=" << r.rows << " chunks=" << r.chunks << " seconds=" << r.seconds
             << " rows_per_second=" << static_cast<int64_t>(r.rows / r.seconds)
@@ -109,6 +90,33 @@ void Print(const std::string& name, const Result& r) {
             << " gateway_peak_mb=" << r.peak_kb / 1024.0
             << " peak_growth_mb=" << (r.peak_kb - r.rss_before_kb) / 1024.0
             << (r.ok ? "" : " FAILED") << "\n";
+}
+
+// Opens a stream with `open`, reads it to the end and reports the gateway's memory: its
+// resident set before, and its peak while streaming. True when every row arrived.
+template <typename Message, typename Open>
+bool Measure(const std::string& name, const Stack& stack, Open open) {
+  const pid_t pid = stack.gateway_pid();
+  Result r;
+  r.rss_before_kb = StatusKb(pid, "VmRSS");
+  if (!ResetPeak(pid)) std::cerr << "cannot reset VmHWM; the peak includes earlier use\n";
+  auto context = Context(absl::Minutes(10));
+  const absl::Time start = absl::Now();
+  std::unique_ptr<grpc::ClientReader<Message>> reader = open(context.get());
+  Message message;
+  while (reader->Read(&message)) {
+    if (message.has_chunk()) {
+      r.rows += message.chunk().rows_size();
+      ++r.chunks;
+    }
+  }
+  const grpc::Status status = reader->Finish();
+  r.seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  r.peak_kb = StatusKb(pid, "VmHWM");
+  r.ok = status.ok() && r.rows == kRows;
+  if (!status.ok()) std::cerr << name << ": " << status.error_message() << "\n";
+  Print(name, r);
+  return r.ok;
 }
 
 int Main() {
@@ -135,33 +143,17 @@ int Main() {
   }
   std::cout << "loaded " << kRows << " rows x 10 columns into the emulator in "
             << absl::ToDoubleSeconds(absl::Now() - loading) << " s\n";
-  const pid_t pid = stack.gateway_pid();
-
-  bool ok = true;
-  {
-    const int64_t before = StatusKb(pid, "VmRSS");
-    if (!ResetPeak(pid)) std::cerr << "cannot reset VmHWM; the peak includes start-up\n";
-    v1::StreamStatementResultsRequest request;
-    request.mutable_execute()->set_statement("SELECT * FROM main.default.wide");
-    auto context = Context(absl::Minutes(10));
-    auto reader = sql->StreamStatementResults(context.get(), request);
-    v1::StreamStatementResultsResponse message;
-    const Result r = Drain(stack, &reader, &message, before);
-    Print("StreamStatementResults", r);
-    ok &= r.ok;
-  }
-  {
-    const int64_t before = StatusKb(pid, "VmRSS");
-    ResetPeak(pid);
-    v1::ReadTableRequest request;
-    request.mutable_table()->set_table("wide");
-    auto context = Context(absl::Minutes(10));
-    auto reader = delta->ReadTable(context.get(), request);
-    v1::ReadTableResponse message;
-    const Result r = Drain(stack, &reader, &message, before);
-    Print("ReadTable", r);
-    ok &= r.ok;
-  }
+  v1::StreamStatementResultsRequest statement;
+  statement.mutable_execute()->set_statement("SELECT * FROM main.default.wide");
+  v1::ReadTableRequest table;
+  table.mutable_table()->set_table("wide");
+  bool ok = Measure<v1::StreamStatementResultsResponse>(
+      "StreamStatementResults", stack, [&](grpc::ClientContext* context) {
+        return sql->StreamStatementResults(context, statement);
+      });
+  ok &= Measure<v1::ReadTableResponse>("ReadTable", stack, [&](grpc::ClientContext* context) {
+    return delta->ReadTable(context, table);
+  });
   return ok ? 0 : 1;
 }
 
