@@ -71,6 +71,12 @@ ErrorReason GetErrorReason(const absl::Status& status) {
   return {info->reason(), info->domain()};
 }
 
+std::string GetQuotaViolation(const absl::Status& status) {
+  absl::optional<google::rpc::QuotaFailure> quota = GetDetail<google::rpc::QuotaFailure>(status);
+  if (!quota.has_value() || quota->violations_size() == 0) return "";
+  return absl::StrCat(quota->violations(0).subject(), ": ", quota->violations(0).description());
+}
+
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   const auto code = static_cast<grpc::StatusCode>(status.code());

@@ -44,6 +44,10 @@ struct ErrorReason {
 };
 ErrorReason GetErrorReason(const absl::Status& status);
 
+// The first QuotaFailure violation attached to `status` as "subject: description", empty
+// when there is none.
+std::string GetQuotaViolation(const absl::Status& status);
+
 // The same code and message, with every google.rpc payload in the status details.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 

@@ -340,6 +340,39 @@ credentials::CredentialPoolOptions ParsePool(Parser& p, const YAML::Node& node,
   return out;
 }
 
+// The services a method pattern may name.
+constexpr absl::string_view kServices[] = {"JobsService", "SqlService", "DeltaService",
+                                           "CatalogService"};
+
+// "*", "Service/*", "Service/Method" or "Service/Prefix*" with a known service.
+void CheckMethodPattern(Parser& p, const std::string& pattern, const std::string& path) {
+  if (pattern == "*") return;
+  const size_t slash = pattern.find('/');
+  const std::string service = pattern.substr(0, slash);
+  if (slash == std::string::npos || slash + 1 == pattern.size() ||
+      std::find(std::begin(kServices), std::end(kServices), service) == std::end(kServices)) {
+    p.Error(path, absl::StrCat("must be \"*\" or \"Service/Method\" (a method name or a prefix "
+                               "ending in *) with a service among ",
+                               absl::StrJoin(kServices, ", "), ", not \"", pattern, "\""));
+  }
+}
+
+// The limits of one rate-limit rule, from the keys of `node`.
+void ParseRule(Parser& p, const YAML::Node& node, const std::string& path,
+               ratelimit::RuleOptions* out) {
+  p.Double(node, "requests_per_second", path, &out->requests_per_second, 0);
+  p.Integer(node, "burst", path, &out->burst, 0, 1'000'000);
+  p.Integer(node, "max_concurrent", path, &out->max_concurrent, 0, 1'000'000);
+  p.Bool(node, "global", path, &out->global);
+  p.Bool(node, "shadow", path, &out->shadow);
+  if (out->requests_per_second > 0 && out->burst == 0) {
+    p.Error(Join(path, "burst"), "must be > 0 when requests_per_second is set");
+  }
+  if (out->global && out->requests_per_second <= 0) {
+    p.Error(Join(path, "global"), "applies to a rate; set requests_per_second");
+  }
+}
+
 auth::TenantOptions ParseTenant(Parser& p, const YAML::Node& node, const std::string& path) {
   auth::TenantOptions out;
   if (!p.Map(node, path,
@@ -367,18 +400,31 @@ auth::TenantOptions ParseTenant(Parser& p, const YAML::Node& node, const std::st
   const std::string access_path = Join(path, "access");
   if (p.Map(access, access_path, {"methods", "warehouses", "schemas"})) {
     p.StringList(access, "methods", access_path, &out.access.methods);
+    for (size_t i = 0; i < out.access.methods.size(); ++i) {
+      CheckMethodPattern(p, out.access.methods[i], Index(Join(access_path, "methods"), i));
+    }
     p.StringList(access, "warehouses", access_path, &out.access.warehouses);
     p.StringList(access, "schemas", access_path, &out.access.schemas);
   }
   const YAML::Node quota = node["quota"];
   const std::string quota_path = Join(path, "quota");
-  if (p.Map(quota, quota_path, {"requests_per_second", "burst", "max_concurrent", "global"})) {
-    p.Double(quota, "requests_per_second", quota_path, &out.quota.requests_per_second, 0);
-    p.Integer(quota, "burst", quota_path, &out.quota.burst, 0, 1'000'000);
-    p.Integer(quota, "max_concurrent", quota_path, &out.quota.max_concurrent, 0, 1'000'000);
-    p.Bool(quota, "global", quota_path, &out.quota.global);
-    if (out.quota.requests_per_second > 0 && out.quota.burst == 0) {
-      p.Error(Join(quota_path, "burst"), "must be > 0 when requests_per_second is set");
+  if (p.Map(quota, quota_path,
+            {"requests_per_second", "burst", "max_concurrent", "global", "shadow", "methods"})) {
+    ParseRule(p, quota, quota_path, &out.quota.tenant);
+    size_t i = 0;
+    for (const YAML::Node& item : p.Seq(quota["methods"], Join(quota_path, "methods"))) {
+      const std::string method_path = Index(Join(quota_path, "methods"), i++);
+      ratelimit::MethodRuleOptions method;
+      if (!p.Map(
+              item, method_path,
+              {"method", "requests_per_second", "burst", "max_concurrent", "global", "shadow"})) {
+        p.Error(method_path, "must be a mapping with a method and its limits");
+        continue;
+      }
+      p.String(item, "method", method_path, &method.method);
+      CheckMethodPattern(p, method.method, Join(method_path, "method"));
+      ParseRule(p, item, method_path, &method.rule);
+      out.quota.methods.push_back(std::move(method));
     }
   }
   return out;
@@ -633,8 +679,13 @@ void Validate(Parser& p, const GatewayConfig& config, const EnvReader& env) {
                 "is already used by another tenant or entry");
       }
     }
-    if (t.quota.global && !config.redis.enabled) {
+    if (t.quota.tenant.global && !config.redis.enabled) {
       p.Error(Join(path, "quota.global"), "needs redis.enabled: true");
+    }
+    for (size_t j = 0; j < t.quota.methods.size(); ++j) {
+      if (t.quota.methods[j].rule.global && !config.redis.enabled) {
+        p.Error(Join(Index(Join(path, "quota.methods"), j), "global"), "needs redis.enabled: true");
+      }
     }
   }
 
@@ -733,6 +784,14 @@ void EmitSecret(YAML::Emitter& out, const char* key, const SecretRef& ref) {
 template <typename T>
 void Put(YAML::Emitter& out, const char* key, const T& value) {
   out << YAML::Key << key << YAML::Value << value;
+}
+
+void EmitRule(YAML::Emitter& out, const ratelimit::RuleOptions& rule) {
+  Put(out, "requests_per_second", rule.requests_per_second);
+  Put(out, "burst", rule.burst);
+  Put(out, "max_concurrent", rule.max_concurrent);
+  Put(out, "global", rule.global);
+  Put(out, "shadow", rule.shadow);
 }
 
 void EmitList(YAML::Emitter& out, const char* key, const std::vector<std::string>& items) {
@@ -845,10 +904,17 @@ std::string RedactedYaml(const GatewayConfig& config) {
     EmitList(out, "schemas", t.access.schemas);
     out << YAML::EndMap;
     out << YAML::Key << "quota" << YAML::Value << YAML::BeginMap;
-    Put(out, "requests_per_second", t.quota.requests_per_second);
-    Put(out, "burst", t.quota.burst);
-    Put(out, "max_concurrent", t.quota.max_concurrent);
-    Put(out, "global", t.quota.global);
+    EmitRule(out, t.quota.tenant);
+    if (!t.quota.methods.empty()) {
+      out << YAML::Key << "methods" << YAML::Value << YAML::BeginSeq;
+      for (const auto& m : t.quota.methods) {
+        out << YAML::BeginMap;
+        Put(out, "method", m.method);
+        EmitRule(out, m.rule);
+        out << YAML::EndMap;
+      }
+      out << YAML::EndSeq;
+    }
     out << YAML::EndMap << YAML::EndMap;
   }
   out << YAML::EndSeq;

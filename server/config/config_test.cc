@@ -58,7 +58,12 @@ tenants:
     access:
       methods: ["SqlService/*"]
       schemas: ["main.*"]
-    quota: {requests_per_second: 20, burst: 40, max_concurrent: 8}
+    quota:
+      requests_per_second: 20
+      burst: 40
+      max_concurrent: 8
+      methods:
+        - {method: "JobsService/WaitRun", max_concurrent: 4, shadow: true}
 security:
   handle_signing_key: {env: HANDLE_KEY}
 )yaml";
@@ -120,7 +125,13 @@ TEST(ParseConfigTest, GoodFileFillsEveryComponentsOptions) {
   EXPECT_EQ(t.api_key_sha256, std::vector<std::string>{kKeyHash});
   EXPECT_EQ(t.access.methods, std::vector<std::string>{"SqlService/*"});
   EXPECT_EQ(t.access.warehouses, std::vector<std::string>{"*"});
-  EXPECT_EQ(t.quota.burst, 40);
+  EXPECT_EQ(t.quota.tenant.burst, 40);
+  EXPECT_EQ(t.quota.tenant.max_concurrent, 8);
+  ASSERT_EQ(t.quota.methods.size(), 1u);
+  EXPECT_EQ(t.quota.methods[0].method, "JobsService/WaitRun");
+  EXPECT_EQ(t.quota.methods[0].rule.max_concurrent, 4);
+  EXPECT_TRUE(t.quota.methods[0].rule.shadow);
+  EXPECT_EQ(t.quota.methods[0].rule.requests_per_second, 0);
   EXPECT_TRUE(config->has_handle_signing_key);
 }
 
@@ -219,6 +230,36 @@ credential_pools:
   EXPECT_THAT(errors, HasSubstr("credential_pools[0].credentials[2].type: unknown type "
                                 "\"kerberos\" (expected pat, oauth_m2m or "
                                 "azure_service_principal)"));
+}
+
+TEST(ParseConfigTest, QuotaRulesAndMethodPatternsAreChecked) {
+  const std::string errors = Errors(std::string(kMinimal) + R"yaml(
+credential_pools: [{name: p, workspace: w, credentials: [{name: c, type: pat, token: {env: ETL_TOKEN}}]}]
+tenants:
+  - name: a
+    api_key_sha256: [9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08]
+    credential_pool: p
+    access: {methods: ["JobsService/*", "Jobs/SubmitRun", "SqlService/"]}
+    quota:
+      max_concurrent: 3
+      global: true
+      methods:
+        - {method: "DeltaService/*", requests_per_second: 5}
+        - {method: "*", burst: 2, global: true, requests_per_second: 1}
+        - {method: "SqlService/ExecuteStatement", rate: 3}
+)yaml");
+  EXPECT_THAT(errors, HasSubstr("tenants[0].access.methods[1]: must be \"*\" or "
+                                "\"Service/Method\" (a method name or a prefix ending in *) with "
+                                "a service among JobsService, SqlService, DeltaService, "
+                                "CatalogService, not \"Jobs/SubmitRun\""));
+  EXPECT_THAT(errors, HasSubstr("tenants[0].access.methods[2]: must be"));
+  EXPECT_THAT(errors, HasSubstr("tenants[0].quota.global: applies to a rate; set "
+                                "requests_per_second"));
+  EXPECT_THAT(errors, HasSubstr("tenants[0].quota.methods[0].burst: must be > 0 when "
+                                "requests_per_second is set"));
+  EXPECT_THAT(errors, HasSubstr("tenants[0].quota.methods[1].global: needs redis.enabled: true"));
+  EXPECT_THAT(errors, HasSubstr("tenants[0].quota.methods[2].rate: unknown key"));
+  EXPECT_THAT(errors, Not(HasSubstr("access.methods[0]")));
 }
 
 TEST(ParseConfigTest, ReferencesAndDuplicates) {
