@@ -35,6 +35,12 @@ struct CredentialOptions {
   std::string azure_login_host;
   // kOAuthM2M: the OAuth scope.
   std::string scopes = "all-apis";
+
+  bool operator==(const CredentialOptions& o) const {
+    return name == o.name && type == o.type && token == o.token && client_id == o.client_id &&
+           client_secret == o.client_secret && azure_tenant_id == o.azure_tenant_id &&
+           azure_login_host == o.azure_login_host && scopes == o.scopes;
+  }
 };
 
 struct CredentialPoolOptions {
@@ -44,6 +50,15 @@ struct CredentialPoolOptions {
   std::string workspace;
   // At least one.
   std::vector<CredentialOptions> credentials;
+  // A rejected credential (401, or 403 about its token) is ejected for
+  // eject_base_seconds × (its consecutive ejections), at most eject_max_seconds.
+  int eject_base_seconds = 30;
+  int eject_max_seconds = 300;
+
+  bool operator==(const CredentialPoolOptions& o) const {
+    return name == o.name && workspace == o.workspace && credentials == o.credentials &&
+           eject_base_seconds == o.eject_base_seconds && eject_max_seconds == o.eject_max_seconds;
+  }
 };
 
 }  // namespace gateway::credentials

@@ -7,20 +7,6 @@
 
 namespace gateway::databricks {
 
-std::string UrlEncode(absl::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (absl::ascii_isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(c);
-    } else {
-      absl::StrAppendFormat(&out, "%%%02X", u);
-    }
-  }
-  return out;
-}
-
 std::string PathWithQuery(absl::string_view path,
                           const std::vector<std::pair<absl::string_view, std::string>>& query) {
   std::string out(path);

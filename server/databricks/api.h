@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "server/common/json.h"
+#include "server/common/url.h"
 #include "server/upstream/http_client.h"
 
 namespace gateway::databricks {
@@ -30,9 +31,6 @@ struct ApiRequest {
 // Builds "path?k=v&…" from the pairs whose value is not empty, percent-encoding the values.
 std::string PathWithQuery(absl::string_view path,
                           const std::vector<std::pair<absl::string_view, std::string>>& query);
-
-// Percent-encodes everything but RFC 3986's unreserved characters.
-std::string UrlEncode(absl::string_view text);
 
 // Parses a 2xx response body: a JSON object (an empty body is an empty object). Anything
 // else is INTERNAL naming the operation, since Databricks broke its own contract.

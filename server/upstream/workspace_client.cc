@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "server/common/error_details.h"
@@ -13,9 +15,11 @@ namespace gateway::upstream {
 struct WorkspaceClient::Pending {
   Call call;
   CallCallback done;
-  int retries = 0;        // retries made so far
-  bool probe = false;     // the current attempt is a half-open probe
-  bool retrying = false;  // holds a retry-budget slot
+  int retries = 0;                          // retries made so far
+  int credential_retries = 0;               // attempts sent again after a credential was rejected
+  absl::optional<Authorizer::Grant> grant;  // the current attempt's credential
+  bool probe = false;                       // the current attempt is a half-open probe
+  bool retrying = false;                    // holds a retry-budget slot
 };
 
 namespace {
@@ -71,6 +75,19 @@ Failure FromResponse(const HttpResponse& response) {
   failure.breaker_failure = response.status >= 500 && !error_class.throttled;
   failure.retry_after = error.retry_after;
   return failure;
+}
+
+// Attempts sent again on another credential after Databricks rejected one.
+constexpr int kMaxCredentialRetries = 3;
+
+// Whether Databricks refused the credential itself rather than the request: 401, or a 403
+// about the token ("Invalid access token", "Token is expiring within 30 seconds"). A 403
+// about a resource ("User does not have USE SCHEMA…") says nothing about the credential.
+bool CredentialRejected(const HttpResponse& response) {
+  if (response.status == 401) return true;
+  if (response.status != 403) return false;
+  const std::string body = absl::AsciiStrToLower(response.body);
+  return absl::StrContains(body, "token") || absl::StrContains(body, "credential");
 }
 
 }  // namespace
@@ -143,11 +160,24 @@ void WorkspaceClient::Attempt(std::shared_ptr<Pending> pending) {
 }
 
 void WorkspaceClient::Transmit(std::shared_ptr<Pending> pending) {
+  pending->grant.reset();
+  if (pending->call.authorizer != nullptr) {
+    absl::StatusOr<Authorizer::Grant> grant = pending->call.authorizer->Acquire();
+    if (!grant.ok()) {
+      breaker_.Release(pending->probe);
+      Finish(pending, grant.status());
+      return;
+    }
+    pending->grant = *std::move(grant);
+  }
   HttpRequest request;
   request.method = pending->call.method;
   request.url =
       pending->call.url.empty() ? absl::StrCat(base_url_, pending->call.path) : pending->call.url;
   request.headers = pending->call.headers;
+  if (pending->grant.has_value()) {
+    request.headers.emplace_back("Authorization", pending->grant->authorization);
+  }
   request.body = pending->call.body;
   request.deadline = pending->call.deadline;
   request.safe_to_repeat = pending->call.idempotent;
@@ -169,6 +199,10 @@ void WorkspaceClient::OnResult(std::shared_ptr<Pending> pending, absl::Time sent
   }
   if (result.ok() && result->status >= 200 && result->status < 300) {
     RecordBreaker(false, pending->probe);
+    if (pending->grant.has_value()) {
+      pending->call.authorizer->Report(*pending->grant, Authorizer::Outcome::kSuccess,
+                                       absl::nullopt);
+    }
     Finish(pending, std::move(result));
     return;
   }
@@ -178,6 +212,22 @@ void WorkspaceClient::OnResult(std::shared_ptr<Pending> pending, absl::Time sent
   RecordBreaker(failure.breaker_failure, pending->probe);
 
   const Call& call = pending->call;
+  if (pending->grant.has_value()) {
+    const bool rejected = result.ok() && CredentialRejected(*result);
+    const Authorizer::Outcome outcome = rejected            ? Authorizer::Outcome::kRejected
+                                        : failure.throttled ? Authorizer::Outcome::kThrottled
+                                                            : Authorizer::Outcome::kOther;
+    const bool another = call.authorizer->Report(*pending->grant, outcome, failure.retry_after);
+    // Databricks refused the credential before acting, so the call goes again at once on
+    // another one, whatever the method; a few times at most.
+    if (rejected && another && pending->credential_retries < kMaxCredentialRetries &&
+        now < call.deadline) {
+      ++pending->credential_retries;
+      metrics_.Retries(failure.error_type).Increment();
+      Attempt(std::move(pending));
+      return;
+    }
+  }
   // A throttled request was refused before Databricks acted on it, so even a request that
   // is not safe to repeat may be sent again (the Databricks SDKs do the same).
   const bool repeatable = call.idempotent || failure.throttled;

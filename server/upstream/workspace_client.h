@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/metrics/upstream_metrics.h"
+#include "server/upstream/authorizer.h"
 #include "server/upstream/http_client.h"
 #include "server/upstream/options.h"
 #include "server/upstream/resilience.h"
@@ -31,7 +32,9 @@ struct Call {
   // storage, which Databricks presigns (it must not get the workspace credential).
   std::string url;
   std::string body;
-  Headers headers;  // the credential's Authorization, and anything else to send
+  Headers headers;  // anything to send besides the credential
+  // Grants each attempt its Authorization; null: send `headers` as they are (result links).
+  std::shared_ptr<Authorizer> authorizer;
   // The caller's deadline; capped at now + the workspace's timeout_seconds.
   absl::Time deadline = absl::InfiniteFuture();
   // Metric label naming the API method ("jobs.runs.get"); a fixed, bounded set.
@@ -63,6 +66,9 @@ class WorkspaceClient {
   }
 
   CircuitBreaker::State breaker_state() const { return breaker_.state(absl::Now()); }
+  // The HTTP client underneath, for requests that bypass the breaker, the limit and the
+  // retries (token endpoints, which have their own).
+  HttpClient& http() { return *http_; }
   const WorkspaceOptions& options() const { return options_; }
 
  private:

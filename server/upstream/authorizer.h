@@ -1,0 +1,50 @@
+// The seam between upstream calls and the credentials they are made with: each attempt of
+// a call asks for a grant (the Authorization header of one credential) and reports how the
+// attempt went, so a credential pool can spread load, cool a throttled credential down,
+// eject a rejected one, and have the call retried on another.
+#ifndef SERVER_UPSTREAM_AUTHORIZER_H_
+#define SERVER_UPSTREAM_AUTHORIZER_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/optional.h"
+
+namespace gateway::upstream {
+
+class Authorizer {
+ public:
+  struct Grant {
+    // The Authorization header value ("Bearer …").
+    std::string authorization;
+    // Which credential, for Report.
+    int credential = -1;
+  };
+
+  enum class Outcome {
+    kSuccess,
+    // Databricks refused the credential itself (401, or 403 about the token): it acted on
+    // nothing, so the call may be sent again with another credential.
+    kRejected,
+    // Databricks throttled the request (429 or a rate-limit code).
+    kThrottled,
+    // Anything else: a failure that says nothing about the credential.
+    kOther,
+  };
+
+  virtual ~Authorizer() = default;
+
+  // A grant for one attempt. Errors: UNAVAILABLE or RESOURCE_EXHAUSTED (with RetryInfo)
+  // when no credential is usable now.
+  virtual absl::StatusOr<Grant> Acquire() = 0;
+
+  // How the attempt made with `grant` ended; `retry_after` is Databricks' Retry-After.
+  // Returns whether another credential is usable now, so a rejected call may be retried.
+  virtual bool Report(const Grant& grant, Outcome outcome,
+                      absl::optional<absl::Duration> retry_after) = 0;
+};
+
+}  // namespace gateway::upstream
+
+#endif  // SERVER_UPSTREAM_AUTHORIZER_H_
