@@ -22,7 +22,10 @@ Gateway::Gateway(config::GatewayConfig config, std::string config_path, EnvReade
       upstream_metrics_(metrics_.registry()),
       service_metrics_(metrics_.registry()),
       grpc_metrics_(metrics_.registry()),
+      tenant_metrics_(metrics_.registry()),
+      credential_metrics_(metrics_.registry()),
       inflight_(&metrics_.inflight_calls, &grpc_metrics_),
+      limiter_(&tenant_metrics_, /*store=*/nullptr),
       config_(std::move(config)) {}
 
 absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(config::GatewayConfig config,
@@ -50,7 +53,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(config::GatewayConfig co
       clients[workspace.name] = client.get();
       g.clients_[workspace.name] = std::move(client);
     }
-    g.router_ = std::make_unique<StaticRouter>(std::move(clients));
+    g.router_ = std::make_unique<TenantRouter>(std::move(clients), &g.limiter_, &g.tenant_metrics_,
+                                               &g.credential_metrics_, logger);
     g.router_->Update(g.config_, g.env_);
   }
   g.jobs_ = std::make_unique<services::JobsService>(g.router_.get(), &g.service_metrics_);
@@ -118,8 +122,11 @@ void Gateway::RegisterSecrets(const config::GatewayConfig& config) {
 }
 
 std::string Gateway::NotReadyReason() const {
-  absl::MutexLock lock(&mu_);
-  return draining_ ? "draining" : "";
+  {
+    absl::MutexLock lock(&mu_);
+    if (draining_) return "draining";
+  }
+  return router_->NotReadyReason();
 }
 
 std::string Gateway::ConfigYaml() const {

@@ -19,10 +19,13 @@
 #include "server/common/log.h"
 #include "server/common/secret.h"
 #include "server/config/config.h"
+#include "server/metrics/credential_metrics.h"
 #include "server/metrics/grpc_metrics.h"
 #include "server/metrics/metrics.h"
 #include "server/metrics/service_metrics.h"
+#include "server/metrics/tenant_metrics.h"
 #include "server/metrics/upstream_metrics.h"
+#include "server/ratelimit/limiter.h"
 #include "server/services/catalog_service.h"
 #include "server/services/delta_service.h"
 #include "server/services/jobs_service.h"
@@ -69,7 +72,10 @@ class Gateway {
   metrics::UpstreamMetrics upstream_metrics_;
   metrics::ServiceMetrics service_metrics_;
   metrics::GrpcServerMetrics grpc_metrics_;
+  metrics::TenantMetrics tenant_metrics_;
+  metrics::CredentialMetrics credential_metrics_;
   InflightTracker inflight_;
+  ratelimit::Limiter limiter_;
 
   mutable absl::Mutex mu_;
   config::GatewayConfig config_ ABSL_GUARDED_BY(mu_);
@@ -78,7 +84,7 @@ class Gateway {
   // Declared before everything that calls them, so they are destroyed last: after the
   // gRPC server stopped and the services are gone.
   std::map<std::string, std::unique_ptr<upstream::WorkspaceClient>> clients_;
-  std::unique_ptr<StaticRouter> router_;
+  std::unique_ptr<TenantRouter> router_;
   std::unique_ptr<services::JobsService> jobs_;
   std::unique_ptr<services::SqlService> sql_;
   std::unique_ptr<services::DeltaService> delta_;

@@ -3,66 +3,192 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "server/common/error_details.h"
 
 namespace gateway::app {
 namespace {
 
-absl::StatusOr<std::shared_ptr<const services::Route>> BuildRoute(
-    const config::GatewayConfig& config, const EnvReader& env,
-    const std::map<std::string, upstream::WorkspaceClient*>& clients) {
-  if (config.workspaces.empty()) {
-    return absl::UnavailableError(
-        "no Databricks workspace is configured (set DATABRICKS_HOST or workspaces: in the file)");
-  }
-  const upstream::WorkspaceOptions* workspace = &config.workspaces.front();
-  for (const upstream::WorkspaceOptions& w : config.workspaces) {
-    if (w.name == "default") workspace = &w;
-  }
-  auto client = clients.find(workspace->name);
-  if (client == clients.end()) {
-    return absl::UnavailableError(absl::StrCat(
-        "workspace '", workspace->name, "' was added by a reload; it is used after a restart"));
-  }
-  for (const credentials::CredentialPoolOptions& pool : config.credential_pools) {
-    if (pool.workspace != workspace->name) continue;
-    for (const credentials::CredentialOptions& credential : pool.credentials) {
-      if (credential.type != credentials::CredentialType::kPat) continue;
-      absl::StatusOr<std::string> token = ReadSecret(credential.token, env);
-      if (!token.ok()) {
-        return absl::UnavailableError(absl::StrCat("credential '", credential.name, "' of pool '",
-                                                   pool.name, "': ", token.status().message()));
-      }
-      services::Defaults defaults{workspace->default_warehouse_id, workspace->default_catalog,
-                                  workspace->default_schema};
-      return std::make_shared<const services::Route>(
-          client->second, absl::StrCat("Bearer ", *token), std::move(defaults), "");
+constexpr char kDefault[] = "default";
+
+// The verified client-certificate identities of a TLS call: subject CN and SANs.
+std::vector<std::string> PeerIdentities(const grpc::CallbackServerContext& context) {
+  std::vector<std::string> identities;
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth == nullptr || !auth->IsPeerAuthenticated()) return identities;
+  for (const char* property : {"x509_common_name", "x509_subject_alternative_name"}) {
+    for (const grpc::string_ref& value : auth->FindPropertyValues(property)) {
+      identities.emplace_back(value.data(), value.size());
     }
   }
-  return absl::UnavailableError(absl::StrCat(
-      "workspace '", workspace->name,
-      "' has no personal access token in a credential pool; this gateway version calls "
-      "Databricks with a PAT (DATABRICKS_TOKEN)"));
+  return identities;
+}
+
+std::optional<std::string> Metadata(const grpc::CallbackServerContext& context, const char* name) {
+  const auto& metadata = context.client_metadata();
+  auto found = metadata.find(name);
+  if (found == metadata.end()) return std::nullopt;
+  return std::string(found->second.data(), found->second.size());
 }
 
 }  // namespace
 
-void StaticRouter::Update(const config::GatewayConfig& config, const EnvReader& env) {
-  absl::StatusOr<std::shared_ptr<const services::Route>> route = BuildRoute(config, env, clients_);
-  absl::MutexLock lock(&mu_);
-  if (route.ok()) {
-    route_ = *std::move(route);
-    error_ = absl::OkStatus();
-  } else {
-    route_ = nullptr;
-    error_ = route.status();
+std::shared_ptr<credentials::CredentialPool> TenantRouter::Pool(
+    const credentials::CredentialPoolOptions& options, const EnvReader& env) {
+  if (table_ != nullptr) {
+    auto kept = table_->pools.find(options.name);
+    if (kept != table_->pools.end() && kept->second->options() == options) return kept->second;
   }
+  auto client = clients_.find(options.workspace);
+  if (client == clients_.end()) return nullptr;  // added by a reload: used after a restart
+  credentials::CredentialPool::Environment environment;
+  environment.http = &client->second->http();
+  environment.workspace_host = client->second->options().host;
+  environment.env = env;
+  environment.logger = logger_;
+  environment.metrics = credential_metrics_;
+  return credentials::CredentialPool::Start(options, std::move(environment));
 }
 
-absl::StatusOr<std::shared_ptr<const services::Route>> StaticRouter::RouteCall(
-    const grpc::CallbackServerContext&) {
+TenantRouter::Tenant TenantRouter::MakeTenant(const std::string& name, const std::string& pool_name,
+                                              const Table& table,
+                                              const config::GatewayConfig& config) const {
+  Tenant tenant;
+  tenant.caller.tenant = name;
+  auto pool = table.pools.find(pool_name);
+  if (pool == table.pools.end() || pool->second == nullptr) {
+    tenant.unavailable = absl::UnavailableError(absl::StrCat(
+        "credential pool '", pool_name,
+        "' cannot be used: its workspace was added by a reload and is used after a restart"));
+    return tenant;
+  }
+  tenant.pool = pool->second;
+  const std::string& workspace = tenant.pool->options().workspace;
+  tenant.client = clients_.at(workspace);
+  for (const upstream::WorkspaceOptions& w : config.workspaces) {
+    if (w.name == workspace) {
+      tenant.defaults = {w.default_warehouse_id, w.default_catalog, w.default_schema};
+    }
+  }
+  return tenant;
+}
+
+void TenantRouter::Update(const config::GatewayConfig& config, const EnvReader& env) {
+  auto table = std::make_shared<Table>(config.tenants);
   absl::MutexLock lock(&mu_);
-  if (route_ == nullptr) return error_;
-  return route_;
+  for (const credentials::CredentialPoolOptions& options : config.credential_pools) {
+    table->pools[options.name] = Pool(options, env);
+  }
+  std::shared_ptr<const auth::HandleSigner> signer;
+  absl::Status no_signer;
+  if (config.has_handle_signing_key) {
+    absl::StatusOr<std::string> key = ReadSecret(config.handle_signing_key, env);
+    if (key.ok()) {
+      signer = std::make_shared<auth::HandleSigner>(*std::move(key));
+    } else {
+      no_signer = absl::UnavailableError(
+          absl::StrCat("security.handle_signing_key: ", key.status().message()));
+    }
+  }
+  if (config.tenants.empty()) {
+    table->anonymous = true;
+    std::string pool = config.credential_pools.empty() ? "" : config.credential_pools[0].name;
+    if (table->pools.count(kDefault) != 0) pool = kDefault;
+    table->tenants.push_back(MakeTenant("", pool, *table, config));
+    if (logger_ != nullptr) {
+      logger_->Warn(
+          "no tenants are configured: every caller is served without an API key, limits or "
+          "signed handles, with credential pool '" +
+          pool + "'");
+    }
+  }
+  for (const auth::TenantOptions& options : config.tenants) {
+    Tenant tenant = MakeTenant(options.name, options.credential_pool, *table, config);
+    tenant.caller.access = std::make_shared<auth::AccessPolicy>(options.name, options.access);
+    tenant.caller.signer = signer;
+    if (signer == nullptr && tenant.unavailable.ok()) {
+      tenant.unavailable = no_signer.ok()
+                               ? absl::UnavailableError("security.handle_signing_key is not set")
+                               : no_signer;
+    }
+    tenant.quota = limiter_->Build(options.name, options.quota, config.redis.replica_count);
+    table->tenants.push_back(std::move(tenant));
+  }
+  table_ = std::move(table);
+}
+
+void TenantRouter::RouteCall(const grpc::CallbackServerContext& context, absl::string_view method,
+                             services::RouteCallback done) {
+  std::shared_ptr<const Table> table;
+  {
+    absl::MutexLock lock(&mu_);
+    table = table_;
+  }
+  if (table == nullptr) {
+    done(absl::UnavailableError("the gateway has no configuration yet"));
+    return;
+  }
+  size_t index = 0;
+  if (!table->anonymous) {
+    auth::Credentials credentials;
+    credentials.authorization = Metadata(context, "authorization");
+    credentials.api_key = Metadata(context, "x-api-key");
+    credentials.peer_identities = PeerIdentities(context);
+    std::string reason;
+    absl::StatusOr<size_t> identified = table->authenticator.Identify(credentials, &reason);
+    if (!identified.ok()) {
+      tenant_metrics_->AuthRefused(reason).Increment();
+      done(identified.status());
+      return;
+    }
+    index = *identified;
+  }
+  const Tenant& tenant = table->tenants[index];
+  if (tenant.caller.access != nullptr) {
+    absl::Status allowed = tenant.caller.access->CheckMethod(method);
+    if (!allowed.ok()) {
+      tenant_metrics_->AccessDenied(tenant.caller.tenant, "methods").Increment();
+      done(allowed);
+      return;
+    }
+  }
+  if (!tenant.unavailable.ok()) {
+    done(tenant.unavailable);
+    return;
+  }
+  auto route = [table, &tenant](ratelimit::Permit permit) {
+    return std::make_shared<const services::Route>(tenant.client, tenant.pool, tenant.defaults,
+                                                   tenant.caller, std::move(permit));
+  };
+  if (tenant.quota == nullptr) {
+    done(route(ratelimit::Permit()));
+    return;
+  }
+  // `table` keeps `tenant` alive until the decision.
+  tenant.quota->Admit(method, [table, route = std::move(route),
+                               done = std::move(done)](absl::StatusOr<ratelimit::Permit> permit) {
+    if (!permit.ok()) {
+      done(permit.status());
+      return;
+    }
+    done(route(*std::move(permit)));
+  });
+}
+
+std::string TenantRouter::NotReadyReason() const {
+  std::shared_ptr<const Table> table;
+  {
+    absl::MutexLock lock(&mu_);
+    table = table_;
+  }
+  if (table == nullptr) return "no configuration";
+  std::vector<std::string> reasons;
+  for (const auto& [name, pool] : table->pools) {
+    if (pool == nullptr) continue;
+    const std::string reason = pool->NotUsableReason();
+    if (!reason.empty()) reasons.push_back(absl::StrCat("credential pool '", name, "': ", reason));
+  }
+  return absl::StrJoin(reasons, "; ");
 }
 
 }  // namespace gateway::app

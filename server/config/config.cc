@@ -697,6 +697,10 @@ void Validate(Parser& p, const GatewayConfig& config, const EnvReader& env) {
   }
   if (config.has_handle_signing_key) {
     CheckSecret(p, config, config.handle_signing_key, "security.handle_signing_key", env);
+  } else if (!config.tenants.empty()) {
+    p.Error("security.handle_signing_key",
+            "is required with tenants: run and statement handles are signed with it, so that "
+            "every replica can tell a tenant's handles from another's");
   }
 }
 

@@ -319,7 +319,10 @@ TEST(ParseConfigTest, EveryErrorIsReportedAtOnce) {
             "server.drain_seconds: must be between 0 and 3600, not -1\n"
             "tenants[0]: needs at least one api_key_sha256 or mtls_identities entry\n"
             "workspaces: at least one workspace is required (or set DATABRICKS_HOST)\n"
-            "tenants[0].credential_pool: is required");
+            "tenants[0].credential_pool: is required\n"
+            "security.handle_signing_key: is required with tenants: run and statement handles "
+            "are signed with it, so that every replica can tell a tenant's handles from "
+            "another's");
 }
 
 TEST(ParseConfigTest, YamlSyntaxErrorNamesLineAndColumn) {

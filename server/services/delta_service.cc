@@ -11,11 +11,13 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "server/databricks/delta.h"
 #include "server/databricks/load_plan.h"
 #include "server/services/calls.h"
+#include "server/services/rest.h"
 #include "server/services/statements.h"
 
 namespace gateway::services {
@@ -133,45 +135,108 @@ struct DeltaCall {
   }
 };
 
-// Starts a Delta call and routes it; when routing fails the call is finished and the
-// result's route is null.
-template <typename Response>
-DeltaCall<Response> StartDelta(Router& router, metrics::ServiceMetrics* metrics,
-                               grpc::CallbackServerContext* context, Response* response,
-                               const char* operation, const std::string& warehouse_id) {
-  DeltaCall<Response> delta{UnaryCall<Response>::Start(context, response), nullptr, warehouse_id,
-                            metrics, operation};
-  absl::StatusOr<std::shared_ptr<const Route>> route = router.RouteCall(*context);
-  if (!route.ok()) {
-    delta.call->Finish(route.status());
-  } else {
-    delta.route = *std::move(route);
+// The tables a Delta request touches, for the tenant's access rules.
+template <typename Request>
+std::vector<v1::TableName> TablesOf(const Request& request) {
+  return {request.table()};
+}
+std::vector<v1::TableName> TablesOf(const v1::MergeIntoRequest& request) {
+  return {request.target()};
+}
+std::vector<v1::TableName> TablesOf(const v1::CloneTableRequest& request) {
+  return {request.source(), request.target()};
+}
+std::vector<v1::TableName> TablesOf(const v1::ConvertToDeltaRequest& request) {
+  // A Parquet directory is a storage path, outside the catalog's access rules.
+  if (request.has_parquet_table()) return {request.parquet_table()};
+  return {};
+}
+
+// The tenant's access to the call's warehouse and to the schema of each table.
+absl::Status CheckAccess(const Route& route, const std::string& warehouse_id,
+                         const std::vector<v1::TableName>& tables) {
+  absl::Status allowed =
+      route.CheckWarehouse(warehouse_id.empty() ? route.defaults().warehouse_id : warehouse_id);
+  for (const v1::TableName& table : tables) {
+    if (!allowed.ok()) break;
+    allowed =
+        route.CheckSchema(table.catalog().empty() ? route.defaults().catalog : table.catalog(),
+                          table.schema().empty() ? route.defaults().schema : table.schema());
   }
-  return delta;
+  return allowed;
+}
+
+// LoadTables touches every table it creates and every table its queries read.
+absl::Status CheckLoadAccess(const Route& route, const v1::LoadTablesRequest& request,
+                             const databricks::LoadPlanning& plan) {
+  std::vector<v1::TableName> tables;
+  auto add = [&tables](absl::string_view dotted) {
+    const std::vector<std::string> parts = absl::StrSplit(dotted, '.');
+    if (parts.size() != 3) return;
+    v1::TableName name;
+    name.set_catalog(parts[0]);
+    name.set_schema(parts[1]);
+    name.set_table(parts[2]);
+    tables.push_back(std::move(name));
+  };
+  const NameDefaults names = NamesOf(route);
+  for (const std::string& target : plan.names) add(target);
+  for (const v1::TableDefinition& definition : request.tables()) {
+    for (const std::string& read : databricks::ReferencedTables(definition.query(), names)) {
+      add(read);
+    }
+  }
+  return CheckAccess(route, request.warehouse_id(), tables);
+}
+
+// Starts a Delta call: routes it and checks the tenant's access to its warehouse and
+// tables, then runs `then(delta, request)`; a refusal finishes the call.
+template <typename Request, typename Response, typename Then>
+grpc::ServerUnaryReactor* StartDelta(Router& router, metrics::ServiceMetrics* metrics,
+                                     grpc::CallbackServerContext* context, absl::string_view method,
+                                     const Request* request, Response* response,
+                                     const char* operation, Then then) {
+  std::shared_ptr<UnaryCall<Response>> call = UnaryCall<Response>::Start(context, response);
+  Routed(router, *context, method, call, *request,
+         [call, metrics, operation, then = std::move(then)](std::shared_ptr<const Route> route,
+                                                            const Request& request) {
+           absl::Status allowed = CheckAccess(*route, request.warehouse_id(), TablesOf(request));
+           if (!allowed.ok()) {
+             call->Finish(allowed);
+             return;
+           }
+           const DeltaCall<Response> delta{call, std::move(route), request.warehouse_id(), metrics,
+                                           operation};
+           then(delta, request);
+         });
+  return call->reactor();
 }
 
 // The common shape: build one statement, run it, parse its rows.
-template <typename Response>
-grpc::ServerUnaryReactor* OneStatement(
-    Router& router, metrics::ServiceMetrics* metrics, grpc::CallbackServerContext* context,
-    Response* response, const char* operation, const std::string& warehouse_id,
-    std::function<absl::StatusOr<DeltaStatement>(const NameDefaults&)> build,
-    std::function<absl::Status(const ResultRows&, Response*)> parse) {
-  DeltaCall<Response> delta =
-      StartDelta(router, metrics, context, response, operation, warehouse_id);
-  if (delta.route == nullptr) return delta.call->reactor();
-  absl::StatusOr<DeltaStatement> statement = build(NamesOf(*delta.route));
-  if (!statement.ok()) {
-    delta.call->Finish(statement.status());  // refused before Databricks: not counted
-    return delta.call->reactor();
-  }
-  delta.Run(*std::move(statement), [delta, parse](absl::StatusOr<ResultRows> rows) {
-    if (delta.Failed(rows.status())) return;
-    Response out;
-    if (delta.Failed(parse(*rows, &out))) return;
-    delta.Finish(std::move(out));
-  });
-  return delta.call->reactor();
+//   build: (const NameDefaults&, const Request&) -> absl::StatusOr<DeltaStatement>
+//   parse: (const ResultRows&, Response*) -> absl::Status
+template <typename Request, typename Response, typename Build, typename Parse>
+grpc::ServerUnaryReactor* OneStatement(Router& router, metrics::ServiceMetrics* metrics,
+                                       grpc::CallbackServerContext* context,
+                                       absl::string_view method, const Request* request,
+                                       Response* response, const char* operation, Build build,
+                                       Parse parse) {
+  return StartDelta(
+      router, metrics, context, method, request, response, operation,
+      [build = std::move(build), parse = std::move(parse)](const DeltaCall<Response>& delta,
+                                                           const Request& request) {
+        absl::StatusOr<DeltaStatement> statement = build(NamesOf(*delta.route), request);
+        if (!statement.ok()) {
+          delta.call->Finish(statement.status());  // refused before Databricks: not counted
+          return;
+        }
+        delta.Run(*std::move(statement), [delta, parse](absl::StatusOr<ResultRows> rows) {
+          if (delta.Failed(rows.status())) return;
+          Response out;
+          if (delta.Failed(parse(*rows, &out))) return;
+          delta.Finish(std::move(out));
+        });
+      });
 }
 
 // Runs `statements` one after another; `done` gets the first error or OK.
@@ -431,21 +496,23 @@ class TableLoad : public std::enable_shared_from_this<TableLoad> {
 grpc::ServerWriteReactor<v1::ReadTableResponse>* DeltaService::ReadTable(
     grpc::CallbackServerContext* context, const v1::ReadTableRequest* request) {
   auto call = StreamCall<v1::ReadTableResponse>::Start(context);
-  absl::StatusOr<std::shared_ptr<const Route>> route = router_.RouteCall(*context);
-  if (!route.ok()) {
-    call->Finish(route.status());
-    return call->reactor();
-  }
-  absl::StatusOr<DeltaStatement> statement = databricks::BuildReadTable(*request, NamesOf(**route));
-  if (!statement.ok()) {
-    call->Finish(statement.status());
-    return call->reactor();
-  }
-  auto stream = std::make_shared<ResultStream<v1::ReadTableResponse>>(
-      call, *route, [metrics = &metrics_, workspace = (*route)->workspace()](bool ok) {
-        metrics->CountDeltaOperation(workspace, "read", ok);
-      });
-  stream->Execute(SpecOf(**route, *std::move(statement), request->warehouse_id()), &metrics_);
+  Routed(router_, *context, "DeltaService/ReadTable", call, *request,
+         [call, metrics = &metrics_](std::shared_ptr<const Route> route,
+                                     const v1::ReadTableRequest& request) {
+           absl::Status allowed = CheckAccess(*route, request.warehouse_id(), TablesOf(request));
+           absl::StatusOr<DeltaStatement> statement =
+               allowed.ok() ? databricks::BuildReadTable(request, NamesOf(*route))
+                            : absl::StatusOr<DeltaStatement>(allowed);
+           if (!statement.ok()) {
+             call->Finish(statement.status());
+             return;
+           }
+           auto stream = std::make_shared<ResultStream<v1::ReadTableResponse>>(
+               call, route, [metrics, workspace = route->workspace()](bool ok) {
+                 metrics->CountDeltaOperation(workspace, "read", ok);
+               });
+           stream->Execute(SpecOf(*route, *std::move(statement), request.warehouse_id()), metrics);
+         });
   return call->reactor();
 }
 
@@ -453,47 +520,51 @@ grpc::ServerUnaryReactor* DeltaService::WriteTable(grpc::CallbackServerContext* 
                                                    const v1::WriteTableRequest* request,
                                                    v1::WriteTableResponse* response) {
   if (request->mode() != v1::WRITE_MODE_REPLACE_WHERE) {
-    return OneStatement<v1::WriteTableResponse>(
-        router_, &metrics_, context, response, "write", request->warehouse_id(),
-        [request](const NameDefaults& names) {
-          return databricks::BuildWriteTable(*request, names, {});
+    return OneStatement(
+        router_, &metrics_, context, "DeltaService/WriteTable", request, response, "write",
+        [](const NameDefaults& names, const v1::WriteTableRequest& request) {
+          return databricks::BuildWriteTable(request, names, {});
         },
         [](const ResultRows& rows, v1::WriteTableResponse* out) {
           return databricks::ParseDmlMetrics(rows, out->mutable_metrics());
         });
   }
   // REPLACE WHERE writes rows in table order: read the table's columns first.
-  DeltaCall<v1::WriteTableResponse> delta =
-      StartDelta(router_, &metrics_, context, response, "write", request->warehouse_id());
-  if (delta.route == nullptr) return delta.call->reactor();
-  const NameDefaults names = NamesOf(*delta.route);
-  WithCurrentSchema(
-      delta, databricks::CheckWriteTable(*request, names), request->table(),
-      [delta, request, names](v1::Schema schema) {
-        std::vector<std::string> columns;
-        for (const v1::ColumnSchema& c : schema.columns()) columns.push_back(c.name());
-        absl::StatusOr<DeltaStatement> write =
-            databricks::BuildWriteTable(*request, names, columns);
-        if (!write.ok()) {
-          delta.call->Finish(write.status());
-          return;
-        }
-        delta.Run(*std::move(write), [delta](absl::StatusOr<ResultRows> written) {
-          if (delta.Failed(written.status())) return;
-          v1::WriteTableResponse out;
-          if (delta.Failed(databricks::ParseDmlMetrics(*written, out.mutable_metrics()))) return;
-          delta.Finish(std::move(out));
-        });
+  return StartDelta(
+      router_, &metrics_, context, "DeltaService/WriteTable", request, response, "write",
+      [](const DeltaCall<v1::WriteTableResponse>& delta, const v1::WriteTableRequest& request) {
+        const NameDefaults names = NamesOf(*delta.route);
+        WithCurrentSchema(
+            delta, databricks::CheckWriteTable(request, names), request.table(),
+            [delta, request, names](v1::Schema schema) {
+              std::vector<std::string> columns;
+              for (const v1::ColumnSchema& c : schema.columns()) columns.push_back(c.name());
+              absl::StatusOr<DeltaStatement> write =
+                  databricks::BuildWriteTable(request, names, columns);
+              if (!write.ok()) {
+                delta.call->Finish(write.status());
+                return;
+              }
+              delta.Run(*std::move(write), [delta](absl::StatusOr<ResultRows> written) {
+                if (delta.Failed(written.status())) return;
+                v1::WriteTableResponse out;
+                if (delta.Failed(databricks::ParseDmlMetrics(*written, out.mutable_metrics()))) {
+                  return;
+                }
+                delta.Finish(std::move(out));
+              });
+            });
       });
-  return delta.call->reactor();
 }
 
 grpc::ServerUnaryReactor* DeltaService::MergeInto(grpc::CallbackServerContext* context,
                                                   const v1::MergeIntoRequest* request,
                                                   v1::MergeIntoResponse* response) {
-  return OneStatement<v1::MergeIntoResponse>(
-      router_, &metrics_, context, response, "merge", request->warehouse_id(),
-      [request](const NameDefaults& names) { return databricks::BuildMergeInto(*request, names); },
+  return OneStatement(
+      router_, &metrics_, context, "DeltaService/MergeInto", request, response, "merge",
+      [](const NameDefaults& names, const v1::MergeIntoRequest& request) {
+        return databricks::BuildMergeInto(request, names);
+      },
       [](const ResultRows& rows, v1::MergeIntoResponse* out) {
         return databricks::ParseDmlMetrics(rows, out->mutable_metrics());
       });
@@ -502,9 +573,11 @@ grpc::ServerUnaryReactor* DeltaService::MergeInto(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* DeltaService::DeleteRows(grpc::CallbackServerContext* context,
                                                    const v1::DeleteRowsRequest* request,
                                                    v1::DeleteRowsResponse* response) {
-  return OneStatement<v1::DeleteRowsResponse>(
-      router_, &metrics_, context, response, "delete", request->warehouse_id(),
-      [request](const NameDefaults& names) { return databricks::BuildDeleteRows(*request, names); },
+  return OneStatement(
+      router_, &metrics_, context, "DeltaService/DeleteRows", request, response, "delete",
+      [](const NameDefaults& names, const v1::DeleteRowsRequest& request) {
+        return databricks::BuildDeleteRows(request, names);
+      },
       [](const ResultRows& rows, v1::DeleteRowsResponse* out) {
         return databricks::ParseDmlMetrics(rows, out->mutable_metrics());
       });
@@ -513,9 +586,11 @@ grpc::ServerUnaryReactor* DeltaService::DeleteRows(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* DeltaService::UpdateRows(grpc::CallbackServerContext* context,
                                                    const v1::UpdateRowsRequest* request,
                                                    v1::UpdateRowsResponse* response) {
-  return OneStatement<v1::UpdateRowsResponse>(
-      router_, &metrics_, context, response, "update", request->warehouse_id(),
-      [request](const NameDefaults& names) { return databricks::BuildUpdateRows(*request, names); },
+  return OneStatement(
+      router_, &metrics_, context, "DeltaService/UpdateRows", request, response, "update",
+      [](const NameDefaults& names, const v1::UpdateRowsRequest& request) {
+        return databricks::BuildUpdateRows(request, names);
+      },
       [](const ResultRows& rows, v1::UpdateRowsResponse* out) {
         return databricks::ParseDmlMetrics(rows, out->mutable_metrics());
       });
@@ -524,10 +599,10 @@ grpc::ServerUnaryReactor* DeltaService::UpdateRows(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* DeltaService::OptimizeTable(grpc::CallbackServerContext* context,
                                                       const v1::OptimizeTableRequest* request,
                                                       v1::OptimizeTableResponse* response) {
-  return OneStatement<v1::OptimizeTableResponse>(
-      router_, &metrics_, context, response, "optimize", request->warehouse_id(),
-      [request](const NameDefaults& names) {
-        return databricks::BuildOptimizeTable(*request, names);
+  return OneStatement(
+      router_, &metrics_, context, "DeltaService/OptimizeTable", request, response, "optimize",
+      [](const NameDefaults& names, const v1::OptimizeTableRequest& request) {
+        return databricks::BuildOptimizeTable(request, names);
       },
       databricks::ParseOptimize);
 }
@@ -536,46 +611,47 @@ grpc::ServerUnaryReactor* DeltaService::VacuumTable(grpc::CallbackServerContext*
                                                     const v1::VacuumTableRequest* request,
                                                     v1::VacuumTableResponse* response) {
   if (request->dry_run()) {
-    return OneStatement<v1::VacuumTableResponse>(
-        router_, &metrics_, context, response, "vacuum", request->warehouse_id(),
-        [request](const NameDefaults& names) {
-          return databricks::BuildVacuumTable(*request, names);
+    return OneStatement(
+        router_, &metrics_, context, "DeltaService/VacuumTable", request, response, "vacuum",
+        [](const NameDefaults& names, const v1::VacuumTableRequest& request) {
+          return databricks::BuildVacuumTable(request, names);
         },
         databricks::ParseVacuumDryRun);
   }
   // VACUUM answers with the table's path only; its history entry has the count.
-  DeltaCall<v1::VacuumTableResponse> delta =
-      StartDelta(router_, &metrics_, context, response, "vacuum", request->warehouse_id());
-  if (delta.route == nullptr) return delta.call->reactor();
-  const NameDefaults names = NamesOf(*delta.route);
-  absl::StatusOr<DeltaStatement> vacuum = databricks::BuildVacuumTable(*request, names);
-  if (!vacuum.ok()) {
-    delta.call->Finish(vacuum.status());
-    return delta.call->reactor();
-  }
-  v1::DescribeHistoryRequest history_request;
-  *history_request.mutable_table() = request->table();
-  history_request.set_limit(5);
-  DeltaStatement history = *databricks::BuildDescribeHistory(history_request, names);
-  delta.Run(*std::move(vacuum), [delta, history](absl::StatusOr<ResultRows> rows) {
-    if (delta.Failed(rows.status())) return;
-    delta.Run(history, [delta](absl::StatusOr<ResultRows> entries) {
-      v1::VacuumTableResponse out;
-      // The vacuum happened; a history that cannot be read leaves the count unset.
-      if (entries.ok()) databricks::ParseVacuumHistory(*entries, &out).IgnoreError();
-      delta.Finish(std::move(out));
-    });
-  });
-  return delta.call->reactor();
+  return StartDelta(
+      router_, &metrics_, context, "DeltaService/VacuumTable", request, response, "vacuum",
+      [](const DeltaCall<v1::VacuumTableResponse>& delta, const v1::VacuumTableRequest& request) {
+        const NameDefaults names = NamesOf(*delta.route);
+        absl::StatusOr<DeltaStatement> vacuum = databricks::BuildVacuumTable(request, names);
+        if (!vacuum.ok()) {
+          delta.call->Finish(vacuum.status());
+          return;
+        }
+        v1::DescribeHistoryRequest history_request;
+        *history_request.mutable_table() = request.table();
+        history_request.set_limit(5);
+        DeltaStatement history = *databricks::BuildDescribeHistory(history_request, names);
+        delta.Run(*std::move(vacuum), [delta, history](absl::StatusOr<ResultRows> rows) {
+          if (delta.Failed(rows.status())) return;
+          delta.Run(history, [delta](absl::StatusOr<ResultRows> entries) {
+            v1::VacuumTableResponse out;
+            // The vacuum happened; a history that cannot be read leaves the count unset.
+            if (entries.ok()) databricks::ParseVacuumHistory(*entries, &out).IgnoreError();
+            delta.Finish(std::move(out));
+          });
+        });
+      });
 }
 
 grpc::ServerUnaryReactor* DeltaService::DescribeHistory(grpc::CallbackServerContext* context,
                                                         const v1::DescribeHistoryRequest* request,
                                                         v1::DescribeHistoryResponse* response) {
-  return OneStatement<v1::DescribeHistoryResponse>(
-      router_, &metrics_, context, response, "describe_history", request->warehouse_id(),
-      [request](const NameDefaults& names) {
-        return databricks::BuildDescribeHistory(*request, names);
+  return OneStatement(
+      router_, &metrics_, context, "DeltaService/DescribeHistory", request, response,
+      "describe_history",
+      [](const NameDefaults& names, const v1::DescribeHistoryRequest& request) {
+        return databricks::BuildDescribeHistory(request, names);
       },
       databricks::ParseHistory);
 }
@@ -583,10 +659,10 @@ grpc::ServerUnaryReactor* DeltaService::DescribeHistory(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* DeltaService::RestoreTable(grpc::CallbackServerContext* context,
                                                      const v1::RestoreTableRequest* request,
                                                      v1::RestoreTableResponse* response) {
-  return OneStatement<v1::RestoreTableResponse>(
-      router_, &metrics_, context, response, "restore", request->warehouse_id(),
-      [request](const NameDefaults& names) {
-        return databricks::BuildRestoreTable(*request, names);
+  return OneStatement(
+      router_, &metrics_, context, "DeltaService/RestoreTable", request, response, "restore",
+      [](const NameDefaults& names, const v1::RestoreTableRequest& request) {
+        return databricks::BuildRestoreTable(request, names);
       },
       databricks::ParseRestore);
 }
@@ -595,10 +671,10 @@ grpc::ServerUnaryReactor* DeltaService::GetTableSchema(grpc::CallbackServerConte
                                                        const v1::GetTableSchemaRequest* request,
                                                        v1::GetTableSchemaResponse* response) {
   const bool as_of = request->has_as_of();
-  return OneStatement<v1::GetTableSchemaResponse>(
-      router_, &metrics_, context, response, "get_schema", request->warehouse_id(),
-      [request, as_of](const NameDefaults& names) {
-        return databricks::BuildDescribeTable(request->table(), as_of ? &request->as_of() : nullptr,
+  return OneStatement(
+      router_, &metrics_, context, "DeltaService/GetTableSchema", request, response, "get_schema",
+      [as_of](const NameDefaults& names, const v1::GetTableSchemaRequest& request) {
+        return databricks::BuildDescribeTable(request.table(), as_of ? &request.as_of() : nullptr,
                                               "table", names);
       },
       [as_of](const ResultRows& rows, v1::GetTableSchemaResponse* out) {
@@ -614,51 +690,53 @@ grpc::ServerUnaryReactor* DeltaService::GetTableSchema(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* DeltaService::EvolveSchema(grpc::CallbackServerContext* context,
                                                      const v1::EvolveSchemaRequest* request,
                                                      v1::EvolveSchemaResponse* response) {
-  DeltaCall<v1::EvolveSchemaResponse> delta =
-      StartDelta(router_, &metrics_, context, response, "evolve_schema", request->warehouse_id());
-  if (delta.route == nullptr) return delta.call->reactor();
-  const NameDefaults names = NamesOf(*delta.route);
-  // Compatibility first, against the table as it is now; then the changes, in order.
-  WithCurrentSchema(delta, databricks::CheckEvolveSchema(*request, names), request->table(),
-                    [delta, request, names](v1::Schema current) {
-                      absl::StatusOr<databricks::SchemaEvolution> plan =
-                          databricks::PlanSchemaEvolution(*request, current, names);
-                      if (delta.Failed(plan.status())) return;
-                      v1::EvolveSchemaResponse out;
-                      out.set_compatible(plan->incompatibilities.empty());
-                      for (v1::SchemaIncompatibility& i : plan->incompatibilities) {
-                        *out.add_incompatibilities() = std::move(i);
-                      }
-                      *out.mutable_schema() = out.compatible() ? plan->after : current;
-                      if (!out.compatible() || request->check_only()) {
-                        delta.Finish(std::move(out));
-                        return;
-                      }
-                      RunInOrder(delta, std::move(plan->statements), 0,
-                                 [delta, out = std::move(out)](absl::Status status) mutable {
-                                   if (delta.Failed(status)) return;
-                                   delta.Finish(std::move(out));
-                                 });
-                    });
-  return delta.call->reactor();
+  return StartDelta(
+      router_, &metrics_, context, "DeltaService/EvolveSchema", request, response, "evolve_schema",
+      [](const DeltaCall<v1::EvolveSchemaResponse>& delta, const v1::EvolveSchemaRequest& request) {
+        const NameDefaults names = NamesOf(*delta.route);
+        // Compatibility first, against the table as it is now; then the changes, in order.
+        WithCurrentSchema(delta, databricks::CheckEvolveSchema(request, names), request.table(),
+                          [delta, request, names](v1::Schema current) {
+                            absl::StatusOr<databricks::SchemaEvolution> plan =
+                                databricks::PlanSchemaEvolution(request, current, names);
+                            if (delta.Failed(plan.status())) return;
+                            v1::EvolveSchemaResponse out;
+                            out.set_compatible(plan->incompatibilities.empty());
+                            for (v1::SchemaIncompatibility& i : plan->incompatibilities) {
+                              *out.add_incompatibilities() = std::move(i);
+                            }
+                            *out.mutable_schema() = out.compatible() ? plan->after : current;
+                            if (!out.compatible() || request.check_only()) {
+                              delta.Finish(std::move(out));
+                              return;
+                            }
+                            RunInOrder(delta, std::move(plan->statements), 0,
+                                       [delta, out = std::move(out)](absl::Status status) mutable {
+                                         if (delta.Failed(status)) return;
+                                         delta.Finish(std::move(out));
+                                       });
+                          });
+      });
 }
 
 grpc::ServerUnaryReactor* DeltaService::CloneTable(grpc::CallbackServerContext* context,
                                                    const v1::CloneTableRequest* request,
                                                    v1::CloneTableResponse* response) {
-  return OneStatement<v1::CloneTableResponse>(
-      router_, &metrics_, context, response, "clone", request->warehouse_id(),
-      [request](const NameDefaults& names) { return databricks::BuildCloneTable(*request, names); },
+  return OneStatement(
+      router_, &metrics_, context, "DeltaService/CloneTable", request, response, "clone",
+      [](const NameDefaults& names, const v1::CloneTableRequest& request) {
+        return databricks::BuildCloneTable(request, names);
+      },
       databricks::ParseClone);
 }
 
 grpc::ServerUnaryReactor* DeltaService::ConvertToDelta(grpc::CallbackServerContext* context,
                                                        const v1::ConvertToDeltaRequest* request,
                                                        v1::ConvertToDeltaResponse* response) {
-  return OneStatement<v1::ConvertToDeltaResponse>(
-      router_, &metrics_, context, response, "convert", request->warehouse_id(),
-      [request](const NameDefaults& names) {
-        return databricks::BuildConvertToDelta(*request, names);
+  return OneStatement(
+      router_, &metrics_, context, "DeltaService/ConvertToDelta", request, response, "convert",
+      [](const NameDefaults& names, const v1::ConvertToDeltaRequest& request) {
+        return databricks::BuildConvertToDelta(request, names);
       },
       [](const ResultRows&, v1::ConvertToDeltaResponse*) { return absl::OkStatus(); });
 }
@@ -666,19 +744,21 @@ grpc::ServerUnaryReactor* DeltaService::ConvertToDelta(grpc::CallbackServerConte
 grpc::ServerWriteReactor<v1::LoadTablesResponse>* DeltaService::LoadTables(
     grpc::CallbackServerContext* context, const v1::LoadTablesRequest* request) {
   auto call = StreamCall<v1::LoadTablesResponse>::Start(context);
-  absl::StatusOr<std::shared_ptr<const Route>> route = router_.RouteCall(*context);
-  if (!route.ok()) {
-    call->Finish(route.status());
-    return call->reactor();
-  }
-  // Everything that can be refused is refused here, before any statement runs.
-  absl::StatusOr<databricks::LoadPlanning> plan = databricks::PlanLoad(*request, NamesOf(**route));
-  if (!plan.ok()) {
-    call->Finish(plan.status());
-    return call->reactor();
-  }
-  std::make_shared<TableLoad>(call, *route, *std::move(plan), request->warehouse_id(), &metrics_)
-      ->Start();
+  Routed(
+      router_, *context, "DeltaService/LoadTables", call, *request,
+      [call, metrics = &metrics_](std::shared_ptr<const Route> route,
+                                  const v1::LoadTablesRequest& request) {
+        // Everything that can be refused is refused here, before any statement runs.
+        const NameDefaults names = NamesOf(*route);
+        absl::StatusOr<databricks::LoadPlanning> plan = databricks::PlanLoad(request, names);
+        absl::Status allowed = plan.ok() ? CheckLoadAccess(*route, request, *plan) : plan.status();
+        if (!allowed.ok()) {
+          call->Finish(allowed);
+          return;
+        }
+        std::make_shared<TableLoad>(call, route, *std::move(plan), request.warehouse_id(), metrics)
+            ->Start();
+      });
   return call->reactor();
 }
 

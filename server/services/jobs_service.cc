@@ -21,11 +21,12 @@ namespace {
 namespace v1 = ::databricks::gateway::v1;
 using databricks::ApiRequest;
 
-// A fresh token for a call whose caller gave none: the gateway's own retries of this call
-// reuse it, so they can never start a second run. (A caller that retries the whole call
-// itself should send its own token.)
-std::string IdempotencyToken(const std::string& given) {
-  if (!given.empty()) return given;
+// The idempotency token sent to Databricks. A caller's own token is made the tenant's
+// (two tenants' equal tokens must not meet in one workspace). A call without one gets a
+// fresh token that the gateway's own retries reuse, so they can never start a second run.
+// (A caller that retries the whole call itself should send its own token.)
+std::string IdempotencyToken(const Route& route, const std::string& given) {
+  if (!given.empty()) return route.IdempotencyToken(given);
   thread_local std::mt19937_64 random{std::random_device{}()};
   return absl::StrFormat("gw-%016x%016x", random(), random());
 }
@@ -174,18 +175,21 @@ class RunWatch : public std::enable_shared_from_this<RunWatch> {
   absl::Duration delay_ = kFirstDelay;
 };
 
-// The call's route and the Databricks run id its handle stands for.
-struct RoutedRun {
-  std::shared_ptr<const Route> route;
-  int64_t run_id;
-};
-absl::StatusOr<RoutedRun> RouteRun(Router& router, const grpc::CallbackServerContext& context,
-                                   const std::string& handle) {
-  absl::StatusOr<std::shared_ptr<const Route>> route = router.RouteCall(context);
-  if (!route.ok()) return route.status();
-  absl::StatusOr<int64_t> run_id = (*route)->RunId(handle);
-  if (!run_id.ok()) return run_id.status();
-  return RoutedRun{*std::move(route), *run_id};
+// Routes the call and decodes its run handle, then runs `then(route, run_id)`; a refusal
+// or an unknown handle finishes `call`.
+template <typename CallPtr, typename Request, typename Then>
+void RoutedRun(Router& router, const grpc::CallbackServerContext& context, absl::string_view method,
+               CallPtr call, const Request& request, Then then) {
+  Routed(
+      router, context, method, call, request,
+      [call, then = std::move(then)](std::shared_ptr<const Route> route, const Request& request) {
+        absl::StatusOr<int64_t> run_id = route->RunId(request.run_id());
+        if (!run_id.ok()) {
+          call->Finish(run_id.status());
+          return;
+        }
+        then(std::move(route), *run_id);
+      });
 }
 
 }  // namespace
@@ -193,10 +197,12 @@ absl::StatusOr<RoutedRun> RouteRun(Router& router, const grpc::CallbackServerCon
 grpc::ServerUnaryReactor* JobsService::SubmitRun(grpc::CallbackServerContext* context,
                                                  const v1::SubmitRunRequest* request,
                                                  v1::SubmitRunResponse* response) {
-  const std::string token = IdempotencyToken(request->idempotency_token());
-  return ProxyUnary<v1::SubmitRunResponse>(
-      router_, context, response,
-      [request, token](const Route&) { return databricks::BuildSubmitRun(*request, token); },
+  return ProxyUnary(
+      router_, context, "JobsService/SubmitRun", request, response,
+      [](const Route& route, const v1::SubmitRunRequest& request) {
+        return databricks::BuildSubmitRun(request,
+                                          IdempotencyToken(route, request.idempotency_token()));
+      },
       [](const Route& route, const json::Value& body, v1::SubmitRunResponse* out) {
         return NewRunHandle(route, body, "jobs.runs.submit", out->mutable_run_id());
       });
@@ -205,10 +211,12 @@ grpc::ServerUnaryReactor* JobsService::SubmitRun(grpc::CallbackServerContext* co
 grpc::ServerUnaryReactor* JobsService::RunNow(grpc::CallbackServerContext* context,
                                               const v1::RunNowRequest* request,
                                               v1::RunNowResponse* response) {
-  const std::string token = IdempotencyToken(request->idempotency_token());
-  return ProxyUnary<v1::RunNowResponse>(
-      router_, context, response,
-      [request, token](const Route&) { return databricks::BuildRunNow(*request, token); },
+  return ProxyUnary(
+      router_, context, "JobsService/RunNow", request, response,
+      [](const Route& route, const v1::RunNowRequest& request) {
+        return databricks::BuildRunNow(request,
+                                       IdempotencyToken(route, request.idempotency_token()));
+      },
       [](const Route& route, const json::Value& body, v1::RunNowResponse* out) {
         absl::Status read = NewRunHandle(route, body, "jobs.run_now", out->mutable_run_id());
         if (!read.ok()) return read;
@@ -223,30 +231,30 @@ grpc::ServerUnaryReactor* JobsService::GetRun(grpc::CallbackServerContext* conte
                                               const v1::GetRunRequest* request,
                                               v1::GetRunResponse* response) {
   auto call = UnaryCall<v1::GetRunResponse>::Start(context, response);
-  absl::StatusOr<RoutedRun> routed = RouteRun(router_, *context, request->run_id());
-  if (!routed.ok()) {
-    call->Finish(routed.status());
-    return call->reactor();
-  }
-  RunFetch::Start(routed->route, routed->run_id, call->deadline(),
-                  [call](absl::StatusOr<v1::Run> run) {
-                    if (!run.ok()) {
-                      call->Finish(run.status());
-                      return;
-                    }
-                    v1::GetRunResponse out;
-                    *out.mutable_run() = *std::move(run);
-                    call->Finish(std::move(out));
-                  });
+  RoutedRun(router_, *context, "JobsService/GetRun", call, *request,
+            [call](std::shared_ptr<const Route> route, int64_t run_id) {
+              RunFetch::Start(std::move(route), run_id, call->deadline(),
+                              [call](absl::StatusOr<v1::Run> run) {
+                                if (!run.ok()) {
+                                  call->Finish(run.status());
+                                  return;
+                                }
+                                v1::GetRunResponse out;
+                                *out.mutable_run() = *std::move(run);
+                                call->Finish(std::move(out));
+                              });
+            });
   return call->reactor();
 }
 
 grpc::ServerUnaryReactor* JobsService::ListRuns(grpc::CallbackServerContext* context,
                                                 const v1::ListRunsRequest* request,
                                                 v1::ListRunsResponse* response) {
-  return ProxyUnary<v1::ListRunsResponse>(
-      router_, context, response,
-      [request](const Route&) { return databricks::BuildListRuns(*request); },
+  return ProxyUnary(
+      router_, context, "JobsService/ListRuns", request, response,
+      [](const Route&, const v1::ListRunsRequest& request) {
+        return databricks::BuildListRuns(request);
+      },
       [](const Route& route, const json::Value& body, v1::ListRunsResponse* out) {
         absl::Status parsed = databricks::ParseListRuns(body, out);
         for (v1::Run& run : *out->mutable_runs()) ToHandles(route, &run);
@@ -257,10 +265,10 @@ grpc::ServerUnaryReactor* JobsService::ListRuns(grpc::CallbackServerContext* con
 grpc::ServerUnaryReactor* JobsService::CancelRun(grpc::CallbackServerContext* context,
                                                  const v1::CancelRunRequest* request,
                                                  v1::CancelRunResponse* response) {
-  return ProxyUnary<v1::CancelRunResponse>(
-      router_, context, response,
-      [request](const Route& route) -> absl::StatusOr<ApiRequest> {
-        absl::StatusOr<int64_t> id = route.RunId(request->run_id());
+  return ProxyUnary(
+      router_, context, "JobsService/CancelRun", request, response,
+      [](const Route& route, const v1::CancelRunRequest& request) -> absl::StatusOr<ApiRequest> {
+        absl::StatusOr<int64_t> id = route.RunId(request.run_id());
         if (!id.ok()) return id.status();
         return databricks::BuildCancelRun(*id);
       },
@@ -270,10 +278,10 @@ grpc::ServerUnaryReactor* JobsService::CancelRun(grpc::CallbackServerContext* co
 grpc::ServerUnaryReactor* JobsService::GetRunOutput(grpc::CallbackServerContext* context,
                                                     const v1::GetRunOutputRequest* request,
                                                     v1::GetRunOutputResponse* response) {
-  return ProxyUnary<v1::GetRunOutputResponse>(
-      router_, context, response,
-      [request](const Route& route) -> absl::StatusOr<ApiRequest> {
-        absl::StatusOr<int64_t> id = route.RunId(request->run_id());
+  return ProxyUnary(
+      router_, context, "JobsService/GetRunOutput", request, response,
+      [](const Route& route, const v1::GetRunOutputRequest& request) -> absl::StatusOr<ApiRequest> {
+        absl::StatusOr<int64_t> id = route.RunId(request.run_id());
         if (!id.ok()) return id.status();
         return databricks::BuildGetRunOutput(*id);
       },
@@ -287,21 +295,21 @@ grpc::ServerUnaryReactor* JobsService::GetRunOutput(grpc::CallbackServerContext*
 grpc::ServerWriteReactor<v1::WaitRunResponse>* JobsService::WaitRun(
     grpc::CallbackServerContext* context, const v1::WaitRunRequest* request) {
   auto call = StreamCall<v1::WaitRunResponse>::Start(context);
-  absl::StatusOr<RoutedRun> routed = RouteRun(router_, *context, request->run_id());
-  if (!routed.ok()) {
-    call->Finish(routed.status());
-    return call->reactor();
-  }
-  std::make_shared<RunWatch>(call, routed->route, routed->run_id, metrics_)->Poll();
+  RoutedRun(router_, *context, "JobsService/WaitRun", call, *request,
+            [call, metrics = &metrics_](std::shared_ptr<const Route> route, int64_t run_id) {
+              std::make_shared<RunWatch>(call, std::move(route), run_id, *metrics)->Poll();
+            });
   return call->reactor();
 }
 
 grpc::ServerUnaryReactor* JobsService::CreateJob(grpc::CallbackServerContext* context,
                                                  const v1::CreateJobRequest* request,
                                                  v1::CreateJobResponse* response) {
-  return ProxyUnary<v1::CreateJobResponse>(
-      router_, context, response,
-      [request](const Route&) { return databricks::BuildCreateJob(*request); },
+  return ProxyUnary(
+      router_, context, "JobsService/CreateJob", request, response,
+      [](const Route&, const v1::CreateJobRequest& request) {
+        return databricks::BuildCreateJob(request);
+      },
       [](const Route&, const json::Value& body, v1::CreateJobResponse* out) {
         const json::Value* id = body.Find("job_id");
         if (id == nullptr || !id->is_int()) {
@@ -315,9 +323,11 @@ grpc::ServerUnaryReactor* JobsService::CreateJob(grpc::CallbackServerContext* co
 grpc::ServerUnaryReactor* JobsService::GetJob(grpc::CallbackServerContext* context,
                                               const v1::GetJobRequest* request,
                                               v1::GetJobResponse* response) {
-  return ProxyUnary<v1::GetJobResponse>(
-      router_, context, response,
-      [request](const Route&) { return databricks::BuildGetJob(request->job_id()); },
+  return ProxyUnary(
+      router_, context, "JobsService/GetJob", request, response,
+      [](const Route&, const v1::GetJobRequest& request) {
+        return databricks::BuildGetJob(request.job_id());
+      },
       [](const Route&, const json::Value& body, v1::GetJobResponse* out) {
         return databricks::ParseJob(body, out->mutable_job());
       });
@@ -326,9 +336,11 @@ grpc::ServerUnaryReactor* JobsService::GetJob(grpc::CallbackServerContext* conte
 grpc::ServerUnaryReactor* JobsService::ListJobs(grpc::CallbackServerContext* context,
                                                 const v1::ListJobsRequest* request,
                                                 v1::ListJobsResponse* response) {
-  return ProxyUnary<v1::ListJobsResponse>(
-      router_, context, response,
-      [request](const Route&) { return databricks::BuildListJobs(*request); },
+  return ProxyUnary(
+      router_, context, "JobsService/ListJobs", request, response,
+      [](const Route&, const v1::ListJobsRequest& request) {
+        return databricks::BuildListJobs(request);
+      },
       [](const Route&, const json::Value& body, v1::ListJobsResponse* out) {
         return databricks::ParseListJobs(body, out);
       });
@@ -337,20 +349,22 @@ grpc::ServerUnaryReactor* JobsService::ListJobs(grpc::CallbackServerContext* con
 grpc::ServerUnaryReactor* JobsService::DeleteJob(grpc::CallbackServerContext* context,
                                                  const v1::DeleteJobRequest* request,
                                                  v1::DeleteJobResponse* response) {
-  return ProxyUnary<v1::DeleteJobResponse>(
-      router_, context, response,
-      [request](const Route&) { return databricks::BuildDeleteJob(request->job_id()); },
+  return ProxyUnary(
+      router_, context, "JobsService/DeleteJob", request, response,
+      [](const Route&, const v1::DeleteJobRequest& request) {
+        return databricks::BuildDeleteJob(request.job_id());
+      },
       [](const Route&, const json::Value&, v1::DeleteJobResponse*) { return absl::OkStatus(); });
 }
 
 grpc::ServerUnaryReactor* JobsService::SubmitStreamingRun(
     grpc::CallbackServerContext* context, const v1::SubmitStreamingRunRequest* request,
     v1::SubmitStreamingRunResponse* response) {
-  const std::string token = IdempotencyToken(request->idempotency_token());
-  return ProxyUnary<v1::SubmitStreamingRunResponse>(
-      router_, context, response,
-      [request, token](const Route& route) {
-        v1::SubmitStreamingRunRequest complete = *request;
+  return ProxyUnary(
+      router_, context, "JobsService/SubmitStreamingRun", request, response,
+      [](const Route& route, const v1::SubmitStreamingRunRequest& request) {
+        const std::string token = IdempotencyToken(route, request.idempotency_token());
+        v1::SubmitStreamingRunRequest complete = request;
         for (v1::TableName* name : {complete.mutable_sink()->mutable_delta_table(),
                                     complete.mutable_source()->has_delta_table()
                                         ? complete.mutable_source()->mutable_delta_table()

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "server/common/json.h"
@@ -25,38 +26,59 @@ using BodyCallback = std::function<void(absl::StatusOr<json::Value>)>;
 void SendApi(const Route& route, databricks::ApiRequest request, absl::Time deadline,
              BodyCallback done);
 
+// Routes `context`'s call to `method` ("Service/Method"), then runs
+// `then(route, request)` with a copy of `request`: routing may end after gRPC has let go of
+// the original (a global rate limit answers from Redis' thread). A refusal, or a caller
+// that cancelled meanwhile, finishes `call` instead.
+template <typename CallPtr, typename Request, typename Then>
+void Routed(Router& router, const grpc::CallbackServerContext& context, absl::string_view method,
+            CallPtr call, const Request& request, Then then) {
+  auto copy = std::make_shared<const Request>(request);
+  router.RouteCall(context, method,
+                   [call, copy, then = std::move(then)](
+                       absl::StatusOr<std::shared_ptr<const Route>> route) mutable {
+                     if (!route.ok()) {
+                       call->Finish(route.status());
+                       return;
+                     }
+                     if (call->finished()) return;
+                     then(*std::move(route), *copy);
+                   });
+}
+
 // A unary method that is one REST request: route the call, build the request from the
-// route (handles decode against it), send it, parse the answer into the response.
-template <typename Response>
-grpc::ServerUnaryReactor* ProxyUnary(
-    Router& router, grpc::CallbackServerContext* context, Response* response,
-    std::function<absl::StatusOr<databricks::ApiRequest>(const Route&)> build,
-    std::function<absl::Status(const Route&, const json::Value&, Response*)> parse) {
+// route and the caller's request (handles decode against the route), send it, parse the
+// answer into the response.
+//   build: (const Route&, const Request&) -> absl::StatusOr<databricks::ApiRequest>
+//   parse: (const Route&, const json::Value&, Response*) -> absl::Status
+template <typename Request, typename Response, typename Build, typename Parse>
+grpc::ServerUnaryReactor* ProxyUnary(Router& router, grpc::CallbackServerContext* context,
+                                     absl::string_view method, const Request* request,
+                                     Response* response, Build build, Parse parse) {
   std::shared_ptr<UnaryCall<Response>> call = UnaryCall<Response>::Start(context, response);
-  absl::StatusOr<std::shared_ptr<const Route>> route = router.RouteCall(*context);
-  if (!route.ok()) {
-    call->Finish(route.status());
-    return call->reactor();
-  }
-  absl::StatusOr<databricks::ApiRequest> request = build(**route);
-  if (!request.ok()) {
-    call->Finish(request.status());
-    return call->reactor();
-  }
-  SendApi(**route, *std::move(request), call->deadline(),
-          [call, route = *route, parse = std::move(parse)](absl::StatusOr<json::Value> body) {
-            if (!body.ok()) {
-              call->Finish(body.status());
-              return;
-            }
-            Response out;
-            absl::Status parsed = parse(*route, *body, &out);
-            if (!parsed.ok()) {
-              call->Finish(parsed);
-              return;
-            }
-            call->Finish(std::move(out));
-          });
+  Routed(router, *context, method, call, *request,
+         [call, build = std::move(build), parse = std::move(parse)](
+             std::shared_ptr<const Route> route, const Request& request) {
+           absl::StatusOr<databricks::ApiRequest> api = build(*route, request);
+           if (!api.ok()) {
+             call->Finish(api.status());
+             return;
+           }
+           SendApi(*route, *std::move(api), call->deadline(),
+                   [call, route, parse](absl::StatusOr<json::Value> body) {
+                     if (!body.ok()) {
+                       call->Finish(body.status());
+                       return;
+                     }
+                     Response out;
+                     absl::Status parsed = parse(*route, *body, &out);
+                     if (!parsed.ok()) {
+                       call->Finish(parsed);
+                       return;
+                     }
+                     call->Finish(std::move(out));
+                   });
+         });
   return call->reactor();
 }
 

@@ -3,41 +3,88 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace gateway::services {
 namespace {
 
-absl::Status UnknownHandle(absl::string_view kind, absl::string_view handle) {
-  return absl::NotFoundError(absl::StrCat(kind, " '", handle.substr(0, 100), "' does not exist"));
+constexpr absl::string_view kRun = "run";
+constexpr absl::string_view kStatement = "statement";
+
+// Databricks statement ids are UUID-like: letters, digits and '-'. Anything else could not
+// be one, and must not reach a URL path.
+bool PlausibleStatementId(absl::string_view id) {
+  return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
+    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-';
+  });
 }
 
 }  // namespace
 
-std::string Route::RunHandle(int64_t run_id) const { return absl::StrCat(run_id); }
+absl::Status Route::CheckWarehouse(absl::string_view warehouse_id) const {
+  return caller_.access ? caller_.access->CheckWarehouse(warehouse_id) : absl::OkStatus();
+}
+
+absl::Status Route::CheckSchema(absl::string_view catalog, absl::string_view schema) const {
+  return caller_.access ? caller_.access->CheckSchema(catalog, schema) : absl::OkStatus();
+}
+
+absl::Status Route::CheckCatalog(absl::string_view catalog) const {
+  return caller_.access ? caller_.access->CheckCatalog(catalog) : absl::OkStatus();
+}
+
+bool Route::SchemaAllowed(absl::string_view catalog, absl::string_view schema) const {
+  return !caller_.access || caller_.access->SchemaAllowed(catalog, schema);
+}
+
+bool Route::CatalogAllowed(absl::string_view catalog) const {
+  return !caller_.access || caller_.access->CatalogAllowed(catalog);
+}
+
+std::string Route::IdempotencyToken(absl::string_view given) const {
+  if (caller_.tenant.empty()) return std::string(given);
+  // Databricks takes at most 64 characters: "gw-t-" and 40 hex digits of a digest.
+  const auth::Digest digest = auth::Sha256(absl::StrCat(caller_.tenant, "\n", given));
+  return absl::StrCat("gw-t-", absl::BytesToHexString(absl::string_view(
+                                   reinterpret_cast<const char*>(digest.data()), 20)));
+}
+
+std::string Route::RunHandle(int64_t run_id) const {
+  const std::string id = absl::StrCat(run_id);
+  return caller_.signer ? caller_.signer->Sign(caller_.tenant, kRun, id) : id;
+}
 
 absl::StatusOr<int64_t> Route::RunId(absl::string_view handle) const {
-  int64_t id;
-  if (handle.empty() || !absl::SimpleAtoi(handle, &id) || id <= 0) {
-    return UnknownHandle("run", handle);
+  std::string id(handle);
+  if (caller_.signer) {
+    absl::StatusOr<std::string> verified = caller_.signer->Verify(caller_.tenant, kRun, handle);
+    if (!verified.ok()) return verified.status();
+    id = *std::move(verified);
   }
-  return id;
+  int64_t run_id;
+  if (id.empty() || !absl::SimpleAtoi(id, &run_id) || run_id <= 0) {
+    return auth::UnknownHandle(kRun, handle);
+  }
+  return run_id;
 }
 
 std::string Route::StatementHandle(absl::string_view statement_id) const {
-  return std::string(statement_id);
+  return caller_.signer ? caller_.signer->Sign(caller_.tenant, kStatement, statement_id)
+                        : std::string(statement_id);
 }
 
 absl::StatusOr<std::string> Route::StatementId(absl::string_view handle) const {
-  // Databricks statement ids are UUID-like: letters, digits and '-'. Anything else could
-  // not be one, and must not reach a URL path.
-  const bool valid = !handle.empty() && handle.size() <= 128 &&
-                     std::all_of(handle.begin(), handle.end(), [](char c) {
-                       return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-';
-                     });
-  if (!valid) return UnknownHandle("statement", handle);
-  return std::string(handle);
+  std::string id(handle);
+  if (caller_.signer) {
+    absl::StatusOr<std::string> verified =
+        caller_.signer->Verify(caller_.tenant, kStatement, handle);
+    if (!verified.ok()) return verified.status();
+    id = *std::move(verified);
+  }
+  if (!PlausibleStatementId(id)) return auth::UnknownHandle(kStatement, handle);
+  return id;
 }
 
 }  // namespace gateway::services

@@ -1,10 +1,10 @@
-// Where one gRPC call goes: the workspace, the Databricks credential, the caller's defaults,
-// and the handles the caller may hold.
+// Where one gRPC call goes: the workspace, the credential pool, the caller's defaults, what
+// the caller may touch, and the handles it may hold.
 //
-// A Router turns an incoming call into a Route. Until tenancy (auth, access rules, rate
-// limits, credential pools) is in place, the app's router sends every call to one workspace
-// with one credential; the services only ever see a Route, so tenancy changes the router and
-// the route's internals, not the services.
+// A Router turns an incoming call into a Route: it identifies the tenant, checks its
+// access to the method and its rate limits. The services only ever see a Route; they ask
+// it about the warehouses and schemas a call touches, and turn Databricks ids into the
+// caller's handles and back.
 #ifndef SERVER_SERVICES_ROUTE_H_
 #define SERVER_SERVICES_ROUTE_H_
 
@@ -18,6 +18,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "server/auth/tenants.h"
+#include "server/ratelimit/limiter.h"
+#include "server/upstream/authorizer.h"
 #include "server/upstream/workspace_client.h"
 
 namespace gateway::services {
@@ -29,22 +32,32 @@ struct Defaults {
   std::string schema;
 };
 
-// Immutable after construction; thread-safe. Shared by the asynchronous steps of a call.
+// Who is calling. A gateway without tenants has an anonymous caller: empty name, no
+// access rules (everything allowed), no signer (handles are the raw ids).
+struct Caller {
+  std::string tenant;
+  std::shared_ptr<const auth::AccessPolicy> access;
+  std::shared_ptr<const auth::HandleSigner> signer;
+};
+
+// Immutable after construction; thread-safe. Shared by the asynchronous steps of a call;
+// the call's concurrency slot (`permit`) is held until the last step lets go of it.
 class Route {
  public:
   // `client` is not owned and outlives every call (the app destroys clients after the gRPC
-  // server stopped). `authorization` is the Authorization header value, e.g. "Bearer …".
-  // `caller` names the caller in derived idempotency tokens ("" for a single-tenant gateway).
-  Route(upstream::WorkspaceClient* client, std::string authorization, Defaults defaults,
-        std::string caller)
+  // server stopped). `credentials` grants each upstream attempt its Authorization.
+  Route(upstream::WorkspaceClient* client, std::shared_ptr<upstream::Authorizer> credentials,
+        Defaults defaults, Caller caller, ratelimit::Permit permit = {})
       : client_(client),
-        authorization_(std::move(authorization)),
+        credentials_(std::move(credentials)),
         defaults_(std::move(defaults)),
-        caller_(std::move(caller)) {}
+        caller_(std::move(caller)),
+        permit_(std::move(permit)) {}
 
-  // Sends `call` with the route's credential; `done` runs once on an upstream thread.
+  // Sends `call` with a credential of the route's pool; `done` runs once on an upstream
+  // thread.
   void Send(upstream::Call call, upstream::CallCallback done) const {
-    call.headers.emplace_back("Authorization", authorization_);
+    call.authorizer = credentials_;
     client_->Send(std::move(call), std::move(done));
   }
 
@@ -67,7 +80,20 @@ class Route {
   }
 
   const Defaults& defaults() const { return defaults_; }
-  const std::string& caller() const { return caller_; }
+  // The tenant's name; empty without tenants.
+  const std::string& tenant() const { return caller_.tenant; }
+
+  // The tenant's access rules (OK without tenants). Errors: PERMISSION_DENIED naming the
+  // rule.
+  absl::Status CheckWarehouse(absl::string_view warehouse_id) const;
+  absl::Status CheckSchema(absl::string_view catalog, absl::string_view schema) const;
+  absl::Status CheckCatalog(absl::string_view catalog) const;
+  bool SchemaAllowed(absl::string_view catalog, absl::string_view schema) const;
+  bool CatalogAllowed(absl::string_view catalog) const;
+
+  // A caller's idempotency token as sent to Databricks: the tenant's own, so equal tokens
+  // of two tenants never meet in one workspace (as given without tenants).
+  std::string IdempotencyToken(absl::string_view given) const;
   // The workspace's name, a metric label.
   const std::string& workspace() const { return client_->options().name; }
   // The longest one upstream request may take (the workspace's timeout_seconds).
@@ -79,8 +105,8 @@ class Route {
     return client_->options().streaming_notebook_path;
   }
 
-  // Handles given to the caller for Databricks run and statement ids, and back. A handle
-  // that is malformed (or, with tenancy, not the caller's) is NOT_FOUND naming it.
+  // Handles given to the caller for Databricks run and statement ids, and back: signed for
+  // the tenant. A handle that is malformed or another tenant's is NOT_FOUND naming it.
   std::string RunHandle(int64_t run_id) const;
   absl::StatusOr<int64_t> RunId(absl::string_view handle) const;
   std::string StatementHandle(absl::string_view statement_id) const;
@@ -88,18 +114,24 @@ class Route {
 
  private:
   upstream::WorkspaceClient* const client_;
-  const std::string authorization_;
+  const std::shared_ptr<upstream::Authorizer> credentials_;
   const Defaults defaults_;
-  const std::string caller_;
+  const Caller caller_;
+  ratelimit::Permit permit_;
 };
+
+using RouteCallback = std::function<void(absl::StatusOr<std::shared_ptr<const Route>>)>;
 
 class Router {
  public:
   virtual ~Router() = default;
-  // The route for `context`'s call. Errors are the call's status (UNAVAILABLE when no
-  // workspace is configured; with tenancy UNAUTHENTICATED, PERMISSION_DENIED, …).
-  virtual absl::StatusOr<std::shared_ptr<const Route>> RouteCall(
-      const grpc::CallbackServerContext& context) = 0;
+  // Routes `context`'s call to `method` ("Service/Method"): identifies the caller, checks
+  // its access to the method and its rate limits. `done` runs exactly once, inline or on
+  // another thread (a global limit's store); `context` is read before RouteCall returns.
+  // Errors are the call's status: UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED,
+  // UNAVAILABLE (nothing to route to).
+  virtual void RouteCall(const grpc::CallbackServerContext& context, absl::string_view method,
+                         RouteCallback done) = 0;
 };
 
 }  // namespace gateway::services

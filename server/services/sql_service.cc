@@ -83,24 +83,21 @@ void AnswerStatement(const std::shared_ptr<UnaryCall<Response>>& call,
                });
 }
 
-// Routes the call and decodes the statement handle; on failure the call is finished.
-template <typename Response>
-bool RouteStatement(Router& router, grpc::CallbackServerContext* context,
-                    const std::shared_ptr<UnaryCall<Response>>& call, const std::string& handle,
-                    std::shared_ptr<const Route>* route, std::string* statement_id) {
-  absl::StatusOr<std::shared_ptr<const Route>> routed = router.RouteCall(*context);
-  if (!routed.ok()) {
-    call->Finish(routed.status());
-    return false;
-  }
-  absl::StatusOr<std::string> id = (*routed)->StatementId(handle);
-  if (!id.ok()) {
-    call->Finish(id.status());
-    return false;
-  }
-  *route = *std::move(routed);
-  *statement_id = *std::move(id);
-  return true;
+// Routes the call and decodes its statement handle, then runs `then(route, request,
+// statement_id)`; a refusal or an unknown handle finishes `call`.
+template <typename CallPtr, typename Request, typename Then>
+void RoutedStatement(Router& router, const grpc::CallbackServerContext& context,
+                     absl::string_view method, CallPtr call, const Request& request, Then then) {
+  Routed(
+      router, context, method, call, request,
+      [call, then = std::move(then)](std::shared_ptr<const Route> route, const Request& request) {
+        absl::StatusOr<std::string> id = route->StatementId(request.statement_id());
+        if (!id.ok()) {
+          call->Finish(id.status());
+          return;
+        }
+        then(std::move(route), request, *std::move(id));
+      });
 }
 
 // After StartWarehouse's POST: reads the warehouse once or, with wait_until_running, polls
@@ -175,36 +172,40 @@ grpc::ServerUnaryReactor* SqlService::ExecuteStatement(grpc::CallbackServerConte
                                                        const v1::ExecuteStatementRequest* request,
                                                        v1::ExecuteStatementResponse* response) {
   auto call = UnaryCall<v1::ExecuteStatementResponse>::Start(context, response);
-  absl::StatusOr<std::shared_ptr<const Route>> route = router_.RouteCall(*context);
-  if (!route.ok()) {
-    call->Finish(route.status());
-    return call->reactor();
-  }
-  absl::StatusOr<absl::Duration> wait =
-      ExecuteWait(*request, call->deadline(), (*route)->upstream_timeout());
-  absl::StatusOr<ApiRequest> api =
-      wait.ok() ? databricks::BuildExecuteStatement(
-                      SpecFrom(*request, (*route)->defaults()), *wait,
-                      request->on_wait_timeout() == v1::ExecuteStatementRequest::CANCEL)
-                : absl::StatusOr<ApiRequest>(wait.status());
-  if (!api.ok()) {
-    call->Finish(api.status());
-    return call->reactor();
-  }
-  const absl::Time started = absl::Now();
-  SendApi(**route, *std::move(api), call->deadline(),
-          [call, route = *route, started, metrics = &metrics_](absl::StatusOr<json::Value> body) {
-            absl::StatusOr<databricks::Statement> statement = StatementOf(body);
-            if (!statement.ok()) {
-              call->Finish(statement.status());
-              return;
-            }
-            if (databricks::IsTerminal(statement->status)) {
-              metrics->ObserveStatement(route->workspace(), statement->status.state_text(),
-                                        absl::ToDoubleSeconds(absl::Now() - started));
-            }
-            AnswerStatement(call, route, *std::move(statement));
-          });
+  Routed(router_, *context, "SqlService/ExecuteStatement", call, *request,
+         [call, metrics = &metrics_](std::shared_ptr<const Route> route,
+                                     const v1::ExecuteStatementRequest& request) {
+           const databricks::StatementSpec spec = SpecFrom(request, route->defaults());
+           if (absl::Status allowed = route->CheckWarehouse(spec.warehouse_id); !allowed.ok()) {
+             call->Finish(allowed);
+             return;
+           }
+           absl::StatusOr<absl::Duration> wait =
+               ExecuteWait(request, call->deadline(), route->upstream_timeout());
+           absl::StatusOr<ApiRequest> api =
+               wait.ok() ? databricks::BuildExecuteStatement(
+                               spec, *wait,
+                               request.on_wait_timeout() == v1::ExecuteStatementRequest::CANCEL)
+                         : absl::StatusOr<ApiRequest>(wait.status());
+           if (!api.ok()) {
+             call->Finish(api.status());
+             return;
+           }
+           const absl::Time started = absl::Now();
+           SendApi(*route, *std::move(api), call->deadline(),
+                   [call, route, started, metrics](absl::StatusOr<json::Value> body) {
+                     absl::StatusOr<databricks::Statement> statement = StatementOf(body);
+                     if (!statement.ok()) {
+                       call->Finish(statement.status());
+                       return;
+                     }
+                     if (databricks::IsTerminal(statement->status)) {
+                       metrics->ObserveStatement(route->workspace(), statement->status.state_text(),
+                                                 absl::ToDoubleSeconds(absl::Now() - started));
+                     }
+                     AnswerStatement(call, route, *std::move(statement));
+                   });
+         });
   return call->reactor();
 }
 
@@ -212,30 +213,30 @@ grpc::ServerUnaryReactor* SqlService::GetStatement(grpc::CallbackServerContext* 
                                                    const v1::GetStatementRequest* request,
                                                    v1::GetStatementResponse* response) {
   auto call = UnaryCall<v1::GetStatementResponse>::Start(context, response);
-  std::shared_ptr<const Route> route;
-  std::string id;
-  if (!RouteStatement(router_, context, call, request->statement_id(), &route, &id)) {
-    return call->reactor();
-  }
-  SendApi(*route, databricks::BuildGetStatement(id), call->deadline(),
-          [call, route](absl::StatusOr<json::Value> body) {
-            absl::StatusOr<databricks::Statement> statement = StatementOf(body);
-            if (!statement.ok()) {
-              call->Finish(statement.status());
-              return;
-            }
-            AnswerStatement(call, route, *std::move(statement));
-          });
+  RoutedStatement(router_, *context, "SqlService/GetStatement", call, *request,
+                  [call](std::shared_ptr<const Route> route, const v1::GetStatementRequest&,
+                         const std::string& id) {
+                    SendApi(*route, databricks::BuildGetStatement(id), call->deadline(),
+                            [call, route](absl::StatusOr<json::Value> body) {
+                              absl::StatusOr<databricks::Statement> statement = StatementOf(body);
+                              if (!statement.ok()) {
+                                call->Finish(statement.status());
+                                return;
+                              }
+                              AnswerStatement(call, route, *std::move(statement));
+                            });
+                  });
   return call->reactor();
 }
 
 grpc::ServerUnaryReactor* SqlService::CancelStatement(grpc::CallbackServerContext* context,
                                                       const v1::CancelStatementRequest* request,
                                                       v1::CancelStatementResponse* response) {
-  return ProxyUnary<v1::CancelStatementResponse>(
-      router_, context, response,
-      [request](const Route& route) -> absl::StatusOr<ApiRequest> {
-        absl::StatusOr<std::string> id = route.StatementId(request->statement_id());
+  return ProxyUnary(
+      router_, context, "SqlService/CancelStatement", request, response,
+      [](const Route& route,
+         const v1::CancelStatementRequest& request) -> absl::StatusOr<ApiRequest> {
+        absl::StatusOr<std::string> id = route.StatementId(request.statement_id());
         if (!id.ok()) return id.status();
         return databricks::BuildCancelStatement(*id);
       },
@@ -248,101 +249,121 @@ grpc::ServerUnaryReactor* SqlService::GetResultChunk(grpc::CallbackServerContext
                                                      const v1::GetResultChunkRequest* request,
                                                      v1::GetResultChunkResponse* response) {
   auto call = UnaryCall<v1::GetResultChunkResponse>::Start(context, response);
-  std::shared_ptr<const Route> route;
-  std::string id;
-  if (!RouteStatement(router_, context, call, request->statement_id(), &route, &id)) {
-    return call->reactor();
-  }
   if (request->chunk_index() < 0) {
     call->Finish(absl::InvalidArgumentError(
         absl::StrCat("chunk_index: must be >= 0, got ", request->chunk_index())));
     return call->reactor();
   }
-  // The chunk endpoint does not repeat the schema; the statement has it.
-  SendApi(*route, databricks::BuildGetStatement(id), call->deadline(),
-          [call, route, id, index = request->chunk_index()](absl::StatusOr<json::Value> body) {
-            absl::StatusOr<databricks::Statement> statement = StatementOf(body);
-            if (!statement.ok()) {
-              call->Finish(statement.status());
-              return;
-            }
-            const std::string handle = route->StatementHandle(id);
-            if (statement->status.state() != v1::StatementStatus::SUCCEEDED) {
-              absl::Status status =
-                  databricks::IsTerminal(statement->status)
-                      ? databricks::StatementFailure(statement->status, handle)
-                      : absl::FailedPreconditionError(absl::StrCat(
-                            "statement ", handle, " is ", statement->status.state_text(),
-                            "; chunks exist once it SUCCEEDED"));
-              call->Finish(status);
-              return;
-            }
-            if (index >= statement->manifest.total_chunk_count()) {
-              call->Finish(absl::OutOfRangeError(absl::StrCat(
-                  "chunk_index: statement ", handle, " has ",
-                  statement->manifest.total_chunk_count(), " chunks, asked for ", index)));
-              return;
-            }
-            FetchChunk(route, id, index, statement->manifest.schema(), call->deadline(),
-                       [call](absl::StatusOr<v1::ResultChunk> chunk) {
-                         if (!chunk.ok()) {
-                           call->Finish(chunk.status());
-                           return;
-                         }
-                         v1::GetResultChunkResponse out;
-                         *out.mutable_chunk() = *std::move(chunk);
-                         call->Finish(std::move(out));
-                       });
-          });
+  RoutedStatement(
+      router_, *context, "SqlService/GetResultChunk", call, *request,
+      [call](std::shared_ptr<const Route> route, const v1::GetResultChunkRequest& request,
+             const std::string& id) {
+        // The chunk endpoint does not repeat the schema; the statement has it.
+        SendApi(*route, databricks::BuildGetStatement(id), call->deadline(),
+                [call, route, id, index = request.chunk_index()](absl::StatusOr<json::Value> body) {
+                  absl::StatusOr<databricks::Statement> statement = StatementOf(body);
+                  if (!statement.ok()) {
+                    call->Finish(statement.status());
+                    return;
+                  }
+                  const std::string handle = route->StatementHandle(id);
+                  if (statement->status.state() != v1::StatementStatus::SUCCEEDED) {
+                    absl::Status status =
+                        databricks::IsTerminal(statement->status)
+                            ? databricks::StatementFailure(statement->status, handle)
+                            : absl::FailedPreconditionError(absl::StrCat(
+                                  "statement ", handle, " is ", statement->status.state_text(),
+                                  "; chunks exist once it SUCCEEDED"));
+                    call->Finish(status);
+                    return;
+                  }
+                  if (index >= statement->manifest.total_chunk_count()) {
+                    call->Finish(absl::OutOfRangeError(absl::StrCat(
+                        "chunk_index: statement ", handle, " has ",
+                        statement->manifest.total_chunk_count(), " chunks, asked for ", index)));
+                    return;
+                  }
+                  FetchChunk(route, id, index, statement->manifest.schema(), call->deadline(),
+                             [call](absl::StatusOr<v1::ResultChunk> chunk) {
+                               if (!chunk.ok()) {
+                                 call->Finish(chunk.status());
+                                 return;
+                               }
+                               v1::GetResultChunkResponse out;
+                               *out.mutable_chunk() = *std::move(chunk);
+                               call->Finish(std::move(out));
+                             });
+                });
+      });
   return call->reactor();
 }
 
 grpc::ServerWriteReactor<v1::StreamStatementResultsResponse>* SqlService::StreamStatementResults(
     grpc::CallbackServerContext* context, const v1::StreamStatementResultsRequest* request) {
   auto call = StreamCall<v1::StreamStatementResultsResponse>::Start(context);
-  absl::StatusOr<std::shared_ptr<const Route>> route = router_.RouteCall(*context);
-  if (!route.ok()) {
-    call->Finish(route.status());
-    return call->reactor();
-  }
-  auto stream = std::make_shared<ResultStream<v1::StreamStatementResultsResponse>>(call, *route);
-  switch (request->source_case()) {
-    case v1::StreamStatementResultsRequest::kExecute:
-      stream->Execute(SpecFrom(request->execute(), (*route)->defaults()), &metrics_);
-      break;
-    case v1::StreamStatementResultsRequest::kStatementId: {
-      absl::StatusOr<std::string> id = (*route)->StatementId(request->statement_id());
-      if (!id.ok()) {
-        call->Finish(id.status());
-        break;
-      }
-      stream->Attach(*std::move(id));
-      break;
-    }
-    case v1::StreamStatementResultsRequest::SOURCE_NOT_SET:
-      call->Finish(absl::InvalidArgumentError("source: set execute or statement_id"));
-      break;
-  }
+  Routed(router_, *context, "SqlService/StreamStatementResults", call, *request,
+         [call, metrics = &metrics_](std::shared_ptr<const Route> route,
+                                     const v1::StreamStatementResultsRequest& request) {
+           auto stream =
+               std::make_shared<ResultStream<v1::StreamStatementResultsResponse>>(call, route);
+           switch (request.source_case()) {
+             case v1::StreamStatementResultsRequest::kExecute: {
+               databricks::StatementSpec spec = SpecFrom(request.execute(), route->defaults());
+               if (absl::Status allowed = route->CheckWarehouse(spec.warehouse_id); !allowed.ok()) {
+                 call->Finish(allowed);
+                 break;
+               }
+               stream->Execute(std::move(spec), metrics);
+               break;
+             }
+             case v1::StreamStatementResultsRequest::kStatementId: {
+               absl::StatusOr<std::string> id = route->StatementId(request.statement_id());
+               if (!id.ok()) {
+                 call->Finish(id.status());
+                 break;
+               }
+               stream->Attach(*std::move(id));
+               break;
+             }
+             case v1::StreamStatementResultsRequest::SOURCE_NOT_SET:
+               call->Finish(absl::InvalidArgumentError("source: set execute or statement_id"));
+               break;
+           }
+         });
   return call->reactor();
 }
 
 grpc::ServerUnaryReactor* SqlService::ListWarehouses(grpc::CallbackServerContext* context,
                                                      const v1::ListWarehousesRequest* request,
                                                      v1::ListWarehousesResponse* response) {
-  return ProxyUnary<v1::ListWarehousesResponse>(
-      router_, context, response,
-      [request](const Route&) { return databricks::BuildListWarehouses(*request); },
-      [](const Route&, const json::Value& body, v1::ListWarehousesResponse* out) {
-        return databricks::ParseListWarehouses(body, out);
+  return ProxyUnary(
+      router_, context, "SqlService/ListWarehouses", request, response,
+      [](const Route&, const v1::ListWarehousesRequest& request) {
+        return databricks::BuildListWarehouses(request);
+      },
+      [](const Route& route, const json::Value& body, v1::ListWarehousesResponse* out) {
+        absl::Status parsed = databricks::ParseListWarehouses(body, out);
+        // Only the warehouses the tenant may use.
+        auto* warehouses = out->mutable_warehouses();
+        warehouses->erase(std::remove_if(warehouses->begin(), warehouses->end(),
+                                         [&route](const v1::Warehouse& w) {
+                                           return !route.CheckWarehouse(w.id()).ok();
+                                         }),
+                          warehouses->end());
+        return parsed;
       });
 }
 
 grpc::ServerUnaryReactor* SqlService::GetWarehouse(grpc::CallbackServerContext* context,
                                                    const v1::GetWarehouseRequest* request,
                                                    v1::GetWarehouseResponse* response) {
-  return ProxyUnary<v1::GetWarehouseResponse>(
-      router_, context, response,
-      [request](const Route&) { return databricks::BuildGetWarehouse(request->id()); },
+  return ProxyUnary(
+      router_, context, "SqlService/GetWarehouse", request, response,
+      [](const Route& route, const v1::GetWarehouseRequest& request) -> absl::StatusOr<ApiRequest> {
+        absl::Status allowed = route.CheckWarehouse(request.id());
+        if (!allowed.ok()) return allowed;
+        return databricks::BuildGetWarehouse(request.id());
+      },
       [](const Route&, const json::Value& body, v1::GetWarehouseResponse* out) {
         return databricks::ParseWarehouse(body, out->mutable_warehouse());
       });
@@ -352,24 +373,29 @@ grpc::ServerUnaryReactor* SqlService::StartWarehouse(grpc::CallbackServerContext
                                                      const v1::StartWarehouseRequest* request,
                                                      v1::StartWarehouseResponse* response) {
   auto call = UnaryCall<v1::StartWarehouseResponse>::Start(context, response);
-  absl::StatusOr<std::shared_ptr<const Route>> route = router_.RouteCall(*context);
-  absl::StatusOr<ApiRequest> api = route.ok() ? databricks::BuildStartWarehouse(request->id())
-                                              : absl::StatusOr<ApiRequest>(route.status());
-  if (!api.ok()) {
-    call->Finish(api.status());
-    return call->reactor();
-  }
-  // The start answer is empty; the warehouse as it is afterwards is the answer.
-  auto wait =
-      std::make_shared<WarehouseWait>(call, *route, request->id(), request->wait_until_running());
-  SendApi(**route, *std::move(api), call->deadline(),
-          [call, wait](absl::StatusOr<json::Value> body) {
-            if (!body.ok()) {
-              call->Finish(body.status());
-              return;
-            }
-            wait->Poll();
-          });
+  Routed(router_, *context, "SqlService/StartWarehouse", call, *request,
+         [call](std::shared_ptr<const Route> route, const v1::StartWarehouseRequest& request) {
+           if (absl::Status allowed = route->CheckWarehouse(request.id()); !allowed.ok()) {
+             call->Finish(allowed);
+             return;
+           }
+           absl::StatusOr<ApiRequest> api = databricks::BuildStartWarehouse(request.id());
+           if (!api.ok()) {
+             call->Finish(api.status());
+             return;
+           }
+           // The start answer is empty; the warehouse as it is afterwards is the answer.
+           auto wait = std::make_shared<WarehouseWait>(call, route, request.id(),
+                                                       request.wait_until_running());
+           SendApi(*route, *std::move(api), call->deadline(),
+                   [call, wait](absl::StatusOr<json::Value> body) {
+                     if (!body.ok()) {
+                       call->Finish(body.status());
+                       return;
+                     }
+                     wait->Poll();
+                   });
+         });
   return call->reactor();
 }
 
