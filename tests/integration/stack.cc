@@ -4,20 +4,63 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "proto/google/rpc/error_details.pb.h"
 #include "proto/google/rpc/status.pb.h"
 
 namespace gateway::testing {
 
+namespace {
+
+// Adds `authorization: Bearer KEY` to every call of a channel.
+class ApiKeyInterceptor : public grpc::experimental::Interceptor {
+ public:
+  explicit ApiKeyInterceptor(std::string value) : value_(std::move(value)) {}
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      methods->GetSendInitialMetadata()->insert({"authorization", value_});
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const std::string value_;
+};
+
+class ApiKeyFactory : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  explicit ApiKeyFactory(std::string key) : value_("Bearer " + std::move(key)) {}
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo*) override {
+    return new ApiKeyInterceptor(value_);
+  }
+
+ private:
+  const std::string value_;
+};
+
+}  // namespace
+
 Stack::Stack(const std::string& name, const std::string& emulator_yaml,
              const std::string& workspace_yaml) {
+  StackOptions options;
+  options.emulator_yaml = emulator_yaml;
+  options.workspace_yaml = workspace_yaml;
+  Start(name, options);
+}
+
+Stack::Stack(const std::string& name, const StackOptions& options) { Start(name, options); }
+
+void Stack::Start(const std::string& name, const StackOptions& options) {
   const std::string dir = TempDir();
   emulator_log_ = absl::StrCat(dir, "/", name, "-emulator.log");
   gateway_log_ = absl::StrCat(dir, "/", name, "-gateway.log");
   const std::string emulator_config = absl::StrCat(dir, "/", name, "-emulator.yaml");
-  WriteFile(emulator_config, absl::StrCat("auth:\n  tokens: [{token: ", kStackToken,
-                                          ", principal: integration}]\n", emulator_yaml));
+  WriteFile(emulator_config,
+            absl::StrCat("auth:\n  tokens: [{token: ", kStackToken, ", principal: integration}]\n",
+                         options.emulator_auth_yaml, options.emulator_yaml));
   absl::StatusOr<Subprocess> emulator = Subprocess::Start(
       {Runfile("tests/emulator/databricks_emulator"), "--config=" + emulator_config, "--port=0"},
       {}, emulator_log_);
@@ -33,21 +76,24 @@ Stack::Stack(const std::string& name, const std::string& emulator_yaml,
     return;
   }
 
-  const std::string gateway_config = absl::StrCat(dir, "/", name, "-gateway.yaml");
-  WriteFile(gateway_config, absl::StrCat(R"yaml(server:
+  gateway_config_ = absl::StrCat(dir, "/", name, "-gateway.yaml");
+  WriteFile(gateway_config_, absl::StrCat(R"yaml(server:
   grpc_address: 127.0.0.1:0
   admin_address: 127.0.0.1:0
   drain_seconds: 5
 workspaces:
   - name: default
     host: http://127.0.0.1:)yaml",
-                                         emulator_port_, R"yaml(
+                                          emulator_port_, R"yaml(
     allow_plaintext: true
 )yaml",
-                                         workspace_yaml));
-  absl::StatusOr<Subprocess> gateway =
-      Subprocess::Start({Runfile("server/gateway"), "--config=" + gateway_config},
-                        {{"DATABRICKS_TOKEN", kStackToken}}, gateway_log_);
+                                          options.workspace_yaml,
+                                          absl::StrReplaceAll(options.gateway_yaml,
+                                                              {{"{emulator}", emulator_url()}})));
+  std::map<std::string, std::string> env = options.gateway_env;
+  env["DATABRICKS_TOKEN"] = kStackToken;
+  absl::StatusOr<Subprocess> gateway = Subprocess::Start(
+      {Runfile("server/gateway"), "--config=" + gateway_config_}, env, gateway_log_);
   if (!gateway.ok()) {
     error_ = gateway.status().ToString();
     return;
@@ -65,7 +111,30 @@ workspaces:
     error_ = absl::StrCat("unexpected listening line: ", *line);
     return;
   }
+  target_ = target;
   channel_ = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+}
+
+std::shared_ptr<grpc::Channel> Stack::ChannelWithKey(const std::string& api_key) const {
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> factories;
+  factories.push_back(std::make_unique<ApiKeyFactory>(api_key));
+  grpc::ChannelArguments args;
+  // A separate connection per key, so one tenant's flood shares no HTTP/2 stream limit.
+  args.SetString("gateway-test-api-key", api_key);
+  return grpc::experimental::CreateCustomChannelWithInterceptors(
+      target_, grpc::InsecureChannelCredentials(), args, std::move(factories));
+}
+
+std::string Stack::emulator_url() const {
+  return absl::StrCat("http://127.0.0.1:", emulator_port_);
+}
+
+void Stack::Reload() const { gateway_->Signal(SIGHUP); }
+
+std::pair<int, std::string> Stack::Readiness() const {
+  absl::StatusOr<HttpResponse> response = HttpRequest(admin_port_, "GET", "/readyz");
+  if (!response.ok()) return {0, std::string(response.status().message())};
+  return {response->status, response->body};
 }
 
 Stack::~Stack() {

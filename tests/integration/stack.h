@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -19,6 +20,21 @@ namespace gateway::testing {
 // The PAT the emulator accepts and the gateway calls with (DATABRICKS_TOKEN).
 inline constexpr char kStackToken[] = "dapi-integration-0123456789abcdef";
 
+struct StackOptions {
+  // Emulator config after its auth section (jobs:, sql:, …).
+  std::string emulator_yaml;
+  // More keys of the emulator's auth section, indented two spaces ("  oauth_clients: …").
+  // The stack token is always accepted.
+  std::string emulator_auth_yaml;
+  // Keys appended to the gateway's default workspace ("    default_warehouse_id: wh1\n").
+  std::string workspace_yaml;
+  // Top-level sections appended to the gateway config (tenants:, credential_pools:,
+  // security:, redis:). "{emulator}" is replaced by the emulator's URL.
+  std::string gateway_yaml;
+  // Environment of the gateway besides DATABRICKS_TOKEN (the stack token).
+  std::map<std::string, std::string> gateway_env;
+};
+
 class Stack {
  public:
   // Starts the emulator with `emulator_yaml` (its auth section is added: the stack token)
@@ -27,6 +43,7 @@ class Stack {
   // log files. Failures are fatal to the test (ASSERT in the caller via ok()).
   Stack(const std::string& name, const std::string& emulator_yaml,
         const std::string& workspace_yaml = "");
+  Stack(const std::string& name, const StackOptions& options);
   ~Stack();
 
   // Whether both processes started; the reason is in error() otherwise.
@@ -34,6 +51,16 @@ class Stack {
   const std::string& error() const { return error_; }
 
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+  // A channel whose calls carry `authorization: Bearer <api_key>`.
+  std::shared_ptr<grpc::Channel> ChannelWithKey(const std::string& api_key) const;
+  // The emulator's base URL ("http://127.0.0.1:PORT").
+  std::string emulator_url() const;
+  // The gateway config file (rewrite it and Reload to change the configuration).
+  const std::string& gateway_config() const { return gateway_config_; }
+  // Sends SIGHUP to the gateway.
+  void Reload() const;
+  // The gateway's /readyz: its status and body.
+  std::pair<int, std::string> Readiness() const;
 
   // An emulator control request; the parsed JSON answer (null when not JSON).
   json::Value Control(const std::string& method, const std::string& path,
@@ -55,8 +82,12 @@ class Stack {
 
  private:
   std::string error_;
+  void Start(const std::string& name, const StackOptions& options);
+
   std::string emulator_log_;
   std::string gateway_log_;
+  std::string gateway_config_;
+  std::string target_;
   std::unique_ptr<Subprocess> emulator_;
   std::unique_ptr<Subprocess> gateway_;
   int emulator_port_ = 0;
