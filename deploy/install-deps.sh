@@ -15,6 +15,8 @@ packages=(
   libgtest-dev libgmock-dev
   # the Databricks emulator (tests/emulator)
   libsqlite3-dev
+  # global rate limits: the Redis client library, and the server the tests start
+  libhiredis-dev redis-server
 )
 
 missing=()

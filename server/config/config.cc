@@ -326,12 +326,15 @@ credentials::CredentialOptions ParseCredential(Parser& p, const YAML::Node& node
 credentials::CredentialPoolOptions ParsePool(Parser& p, const YAML::Node& node,
                                              const std::string& path) {
   credentials::CredentialPoolOptions out;
-  if (!p.Map(node, path, {"name", "workspace", "credentials"})) {
+  if (!p.Map(node, path,
+             {"name", "workspace", "credentials", "eject_base_seconds", "eject_max_seconds"})) {
     p.Error(path, "must be a mapping with a name, a workspace and credentials");
     return out;
   }
   p.String(node, "name", path, &out.name);
   p.String(node, "workspace", path, &out.workspace);
+  p.Integer(node, "eject_base_seconds", path, &out.eject_base_seconds, 1, 86'400);
+  p.Integer(node, "eject_max_seconds", path, &out.eject_max_seconds, 1, 86'400);
   const std::string creds_path = Join(path, "credentials");
   size_t i = 0;
   for (const YAML::Node& item : p.Seq(node["credentials"], creds_path)) {
@@ -432,7 +435,8 @@ auth::TenantOptions ParseTenant(Parser& p, const YAML::Node& node, const std::st
 
 void ParseRedis(Parser& p, const YAML::Node& node, ratelimit::RedisOptions& out) {
   const std::string path = "redis";
-  if (!p.Map(node, path, {"enabled", "address", "password", "timeout_ms", "replica_count"})) {
+  if (!p.Map(node, path,
+             {"enabled", "address", "password", "timeout_ms", "replica_count", "key_prefix"})) {
     return;
   }
   p.Bool(node, "enabled", path, &out.enabled);
@@ -440,6 +444,7 @@ void ParseRedis(Parser& p, const YAML::Node& node, ratelimit::RedisOptions& out)
   out.has_password = p.Secret(node, "password", path, &out.password);
   p.Integer(node, "timeout_ms", path, &out.timeout_ms, 1, 10'000);
   p.Integer(node, "replica_count", path, &out.replica_count, 1, 10'000);
+  p.String(node, "key_prefix", path, &out.key_prefix);
 }
 
 void ParseSecurity(Parser& p, const YAML::Node& node, GatewayConfig& out) {
@@ -869,6 +874,8 @@ std::string RedactedYaml(const GatewayConfig& config) {
     out << YAML::BeginMap;
     Put(out, "name", pool.name);
     Put(out, "workspace", pool.workspace);
+    Put(out, "eject_base_seconds", pool.eject_base_seconds);
+    Put(out, "eject_max_seconds", pool.eject_max_seconds);
     out << YAML::Key << "credentials" << YAML::Value << YAML::BeginSeq;
     for (const auto& c : pool.credentials) {
       out << YAML::BeginMap;
@@ -930,6 +937,7 @@ std::string RedactedYaml(const GatewayConfig& config) {
   if (r.has_password) EmitSecret(out, "password", r.password);
   Put(out, "timeout_ms", r.timeout_ms);
   Put(out, "replica_count", r.replica_count);
+  Put(out, "key_prefix", r.key_prefix);
   out << YAML::EndMap;
 
   out << YAML::Key << "security" << YAML::Value << YAML::BeginMap;

@@ -355,8 +355,10 @@ TEST_F(TenancyTest, TwoTenantsHammeredConcurrentlyEachGetTheirOwnLimit) {
   EXPECT_EQ(slow.other + fast.other, 0);
   EXPECT_GT(slow.limited, 0);
   EXPECT_GT(fast.limited, 0);
-  EXPECT_NEAR(slow.admitted, slow_bound, 1.0);
-  EXPECT_NEAR(fast.admitted, fast_bound, 1.0);
+  // Within one call, plus what the client cannot see: the window is measured on the
+  // client, which sends up to ~2 ms before the gateway decides (rate × 2 ms of slack).
+  EXPECT_NEAR(slow.admitted, slow_bound, 1.0 + 20 * 0.002);
+  EXPECT_NEAR(fast.admitted, fast_bound, 1.0 + 60 * 0.002);
 }
 
 TEST_F(TenancyTest, OneTenantsFloodDoesNotDelayAnother) {
