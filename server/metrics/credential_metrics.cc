@@ -1,29 +1,21 @@
 #include "server/metrics/credential_metrics.h"
 
+#include "server/metrics/families.h"
+
 namespace gateway::metrics {
 
 CredentialMetrics::CredentialMetrics(prometheus::Registry& registry)
-    : state_(prometheus::BuildGauge()
-                 .Name("gateway_credential_state")
-                 .Help("Credential health: 0 healthy, 1 cooling down after a 429, 2 ejected "
-                       "after a rejection, 3 without a usable token.")
-                 .Register(registry)),
-      ejections_(prometheus::BuildCounter()
-                     .Name("gateway_credential_ejections_total")
-                     .Help("Times a credential was ejected after Databricks rejected it.")
-                     .Register(registry)),
-      requests_(prometheus::BuildCounter()
-                    .Name("gateway_credential_requests_total")
-                    .Help("Requests to Databricks made with each credential.")
-                    .Register(registry)),
-      refreshes_(prometheus::BuildCounter()
-                     .Name("gateway_token_refreshes_total")
-                     .Help("OAuth and Azure AD token fetches, by result.")
-                     .Register(registry)),
-      usable_(prometheus::BuildGauge()
-                  .Name("gateway_credential_pool_usable")
-                  .Help("Credentials of a pool usable now; 0: calls on the pool fail.")
-                  .Register(registry)) {}
+    : state_(GaugeFamily(registry, "gateway_credential_state",
+                         "Credential health: 0 healthy, 1 cooling down after a 429, 2 ejected "
+                         "after a rejection, 3 without a usable token.")),
+      ejections_(CounterFamily(registry, "gateway_credential_ejections_total",
+                               "Times a credential was ejected after Databricks rejected it.")),
+      requests_(CounterFamily(registry, "gateway_credential_requests_total",
+                              "Requests to Databricks made with each credential.")),
+      refreshes_(CounterFamily(registry, "gateway_token_refreshes_total",
+                               "OAuth and Azure AD token fetches, by result.")),
+      usable_(GaugeFamily(registry, "gateway_credential_pool_usable",
+                          "Credentials of a pool usable now; 0: calls on the pool fail.")) {}
 
 CredentialMetrics::Credential CredentialMetrics::ForCredential(absl::string_view pool,
                                                                absl::string_view credential) {

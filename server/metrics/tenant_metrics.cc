@@ -3,21 +3,9 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/metrics/families.h"
 
 namespace gateway::metrics {
-namespace {
-
-prometheus::Family<prometheus::Counter>& CounterFamily(prometheus::Registry& registry,
-                                                       const char* name, const char* help) {
-  return prometheus::BuildCounter().Name(name).Help(help).Register(registry);
-}
-
-prometheus::Family<prometheus::Gauge>& GaugeFamily(prometheus::Registry& registry, const char* name,
-                                                   const char* help) {
-  return prometheus::BuildGauge().Name(name).Help(help).Register(registry);
-}
-
-}  // namespace
 
 TenantMetrics::TenantMetrics(prometheus::Registry& registry)
     : redis_up(GaugeFamily(registry, "gateway_redis_up",

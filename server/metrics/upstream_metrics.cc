@@ -3,19 +3,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/metrics/families.h"
 
 namespace gateway::metrics {
 namespace {
-
-prometheus::Family<prometheus::Counter>& CounterFamily(prometheus::Registry& registry,
-                                                       const char* name, const char* help) {
-  return prometheus::BuildCounter().Name(name).Help(help).Register(registry);
-}
-
-prometheus::Family<prometheus::Gauge>& GaugeFamily(prometheus::Registry& registry, const char* name,
-                                                   const char* help) {
-  return prometheus::BuildGauge().Name(name).Help(help).Register(registry);
-}
 
 // From 5 ms (a cached catalog read) to 60 s (the longest statement wait Databricks allows
 // before answering).
