@@ -32,6 +32,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(config::GatewayConfig co
                                                         std::string config_path, EnvReader env,
                                                         Logger* logger) {
   const app::ServerOptions server_options = config.server;
+  const ratelimit::RedisOptions redis_options = config.redis;
   std::unique_ptr<Gateway> gateway(
       new Gateway(std::move(config), std::move(config_path), std::move(env), logger));
   Gateway& g = *gateway;
@@ -62,6 +63,12 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(config::GatewayConfig co
   g.delta_ = std::make_unique<services::DeltaService>(g.router_.get(), &g.service_metrics_);
   g.catalog_ = std::make_unique<services::CatalogService>(g.router_.get());
   logger->SetLevel(server_options.log_level);
+  if (redis_options.enabled) {
+    logger->Warn(
+        "redis.enabled is set, but this version has no Redis store: global limits are enforced "
+        "on each replica with their rate and burst divided by redis.replica_count",
+        {{"replica_count", absl::StrCat(redis_options.replica_count)}});
+  }
   g.metrics_.config_last_reload_success.SetToCurrentTime();
 
   grpc::EnableDefaultHealthCheckService(true);

@@ -8,28 +8,21 @@
 namespace gateway::metrics {
 
 TenantMetrics::TenantMetrics(prometheus::Registry& registry)
-    : redis_up(GaugeFamily(registry, "gateway_redis_up",
-                           "1 while the Redis behind global rate limits answers, else 0.")
-                   .Add({})),
-      decisions_(CounterFamily(registry, "gateway_ratelimit_decisions_total",
+    : decisions_(CounterFamily(registry, "gateway_ratelimit_decisions_total",
                                "Tenant rate-limit decisions by tenant, rule and decision "
                                "(allowed, limited, shadow_limited).")),
       near_limit_(CounterFamily(registry, "gateway_ratelimit_near_limit_total",
                                 "Calls admitted with under 20% of the rule's burst left.")),
       fallback_(CounterFamily(registry, "gateway_ratelimit_fallback_decisions_total",
-                              "Global-limit decisions made locally because Redis did not answer "
-                              "in time.")),
+                              "Decisions of a global rule made locally (Redis unreachable, too "
+                              "slow, or no store configured).")),
       inflight_(GaugeFamily(registry, "gateway_ratelimit_inflight",
                             "Calls holding a concurrency slot of a tenant rule.")),
       auth_refused_(CounterFamily(registry, "gateway_auth_refused_total",
                                   "Calls refused as UNAUTHENTICATED, by reason.")),
       access_denied_(CounterFamily(registry, "gateway_access_denied_total",
                                    "Calls refused as PERMISSION_DENIED by a tenant's access "
-                                   "rules, by tenant and rule.")),
-      redis_errors_(CounterFamily(registry, "gateway_redis_errors_total",
-                                  "Global rate-limit decisions Redis did not make, by reason.")) {
-  redis_up.Set(0);
-}
+                                   "rules, by tenant and rule.")) {}
 
 TenantMetrics::Rule& TenantMetrics::ForRule(absl::string_view tenant, absl::string_view rule) {
   const std::string key = absl::StrCat(tenant, "\n", rule);
@@ -55,10 +48,6 @@ prometheus::Counter& TenantMetrics::AuthRefused(absl::string_view reason) {
 
 prometheus::Counter& TenantMetrics::AccessDenied(absl::string_view tenant, absl::string_view rule) {
   return access_denied_.Add({{"tenant", std::string(tenant)}, {"rule", std::string(rule)}});
-}
-
-prometheus::Counter& TenantMetrics::RedisErrors(absl::string_view reason) {
-  return redis_errors_.Add({{"reason", std::string(reason)}});
 }
 
 }  // namespace gateway::metrics

@@ -1,6 +1,5 @@
-// Metrics of tenancy: authentication, access rules, per-tenant rate limits and the Redis
-// store behind global limits. Label values are bounded: tenants and rules come from the
-// configuration, reasons from fixed sets.
+// Metrics of tenancy: authentication, access rules and per-tenant rate limits. Label values are
+// bounded: tenants and rules come from the configuration, reasons from fixed sets.
 //
 // Handles are resolved once per tenant rule and kept, so recording a decision costs a few
 // atomic adds. Thread-safe.
@@ -32,8 +31,8 @@ class TenantMetrics {
     // gateway_ratelimit_near_limit_total{tenant, rule}: admitted with under 20% of the
     // burst left.
     prometheus::Counter& near_limit;
-    // gateway_ratelimit_fallback_decisions_total{tenant, rule}: global decisions made
-    // locally because Redis could not answer in time.
+    // gateway_ratelimit_fallback_decisions_total{tenant, rule}: decisions of a global rule
+    // made locally (Redis unreachable, too slow, or no store configured).
     prometheus::Counter& fallback;
     // gateway_ratelimit_inflight{tenant, rule}: calls holding a concurrency slot.
     prometheus::Gauge& inflight;
@@ -50,11 +49,6 @@ class TenantMetrics {
   // gateway_access_denied_total{tenant, rule}: rule is "methods", "warehouses" or "schemas".
   prometheus::Counter& AccessDenied(absl::string_view tenant, absl::string_view rule);
 
-  // gateway_redis_up: 1 while the Redis behind global limits answers, else 0.
-  prometheus::Gauge& redis_up;
-  // gateway_redis_errors_total{reason}: "timeout", "unreachable", "error".
-  prometheus::Counter& RedisErrors(absl::string_view reason);
-
  private:
   prometheus::Family<prometheus::Counter>& decisions_;
   prometheus::Family<prometheus::Counter>& near_limit_;
@@ -62,7 +56,6 @@ class TenantMetrics {
   prometheus::Family<prometheus::Gauge>& inflight_;
   prometheus::Family<prometheus::Counter>& auth_refused_;
   prometheus::Family<prometheus::Counter>& access_denied_;
-  prometheus::Family<prometheus::Counter>& redis_errors_;
 
   absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<Rule>, std::less<>> rules_ ABSL_GUARDED_BY(mu_);

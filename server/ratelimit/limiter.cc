@@ -171,7 +171,12 @@ void TenantQuota::Admit(absl::string_view method, AdmitCallback done) const {
     conclude(unlimited, std::move(permit), done);
     return;
   }
-  if (!options.global || store_ == nullptr) {
+  if (!options.global) {
+    conclude(rule->TakeLocal(now_()), std::move(permit), done);
+    return;
+  }
+  if (store_ == nullptr) {
+    rule->metrics.fallback.Increment();
     conclude(rule->TakeLocal(now_()), std::move(permit), done);
     return;
   }

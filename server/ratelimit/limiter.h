@@ -86,8 +86,9 @@ class TenantQuota {
 // count. Thread-safe.
 class Limiter {
  public:
-  // `metrics` is not owned. `store` (not owned, may be null when no rule is global)
-  // decides global rules. `now` is the clock (absl::Now in production).
+  // `metrics` is not owned. `store` (not owned) decides global rules; when it is null,
+  // every global decision is the local fallback share, counted as a fallback. `now` is the clock
+  // (absl::Now in production).
   Limiter(metrics::TenantMetrics* metrics, RateLimitStore* store,
           std::function<absl::Time()> now = absl::Now);
 

@@ -201,6 +201,17 @@ TEST_F(LimiterTest, GlobalRulesAskTheStoreAndFallBackToALocalShare) {
   EXPECT_EQ(Value("acme", "tenant", "fallback"), 5);
 }
 
+TEST_F(LimiterTest, WithoutAStoreGlobalRulesAreTheLocalShareAndCountedAsFallbacks) {
+  Limiter local(&metrics_, /*store=*/nullptr, [this] { return now_; });
+  QuotaOptions q = Rate(20, 4);
+  q.tenant.global = true;
+  auto quota = local.Build("solo", q, /*replica_count=*/2);
+  EXPECT_EQ(Admitted(*quota, "JobsService/GetRun", 5), 2);  // burst 4 / 2 replicas
+  EXPECT_EQ(Value("solo", "tenant", "fallback"), 5);
+  now_ += absl::Milliseconds(100);  // 10/s each
+  EXPECT_EQ(Admitted(*quota, "JobsService/GetRun", 5), 1);
+}
+
 TEST_F(LimiterTest, ReloadKeepsTheStateOfUnchangedRulesOnly) {
   auto before = limiter_.Build("acme", Rate(1, 2), 1);
   auto other = limiter_.Build("beta", Rate(1, 2), 1);
