@@ -12,6 +12,31 @@
 #include "server/upstream/beast_http_client.h"
 
 namespace gateway::app {
+namespace {
+
+std::unique_ptr<ratelimit::RedisStore> StartRedisStore(const ratelimit::RedisOptions& redis,
+                                                       const EnvReader& env, Logger* logger,
+                                                       metrics::RedisMetrics* metrics) {
+  if (metrics == nullptr) return nullptr;
+  ratelimit::RedisStoreOptions options;
+  options.address = redis.address;
+  options.key_prefix = redis.key_prefix;
+  options.timeout = absl::Milliseconds(redis.timeout_ms);
+  if (redis.has_password) {
+    // Read at each connection, so a rotated password file is picked up on the next one.
+    options.password = [ref = redis.password, env] { return ReadSecret(ref, env); };
+  }
+  return std::make_unique<ratelimit::RedisStore>(std::move(options), logger, metrics);
+}
+
+// Whether the Redis settings that apply only at start differ.
+bool RedisRestartNeeded(const ratelimit::RedisOptions& a, const ratelimit::RedisOptions& b) {
+  return a.enabled != b.enabled || a.address != b.address || a.timeout_ms != b.timeout_ms ||
+         a.key_prefix != b.key_prefix || a.has_password != b.has_password ||
+         !(a.password == b.password);
+}
+
+}  // namespace
 
 Gateway::Gateway(config::GatewayConfig config, std::string config_path, EnvReader env,
                  Logger* logger)
@@ -24,15 +49,18 @@ Gateway::Gateway(config::GatewayConfig config, std::string config_path, EnvReade
       grpc_metrics_(metrics_.registry()),
       tenant_metrics_(metrics_.registry()),
       credential_metrics_(metrics_.registry()),
+      redis_metrics_(config.redis.enabled
+                         ? std::make_unique<metrics::RedisMetrics>(metrics_.registry())
+                         : nullptr),
+      redis_store_(StartRedisStore(config.redis, env_, logger_, redis_metrics_.get())),
       inflight_(&metrics_.inflight_calls, &grpc_metrics_),
-      limiter_(&tenant_metrics_, /*store=*/nullptr),
+      limiter_(&tenant_metrics_, redis_store_.get()),
       config_(std::move(config)) {}
 
 absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(config::GatewayConfig config,
                                                         std::string config_path, EnvReader env,
                                                         Logger* logger) {
   const app::ServerOptions server_options = config.server;
-  const ratelimit::RedisOptions redis_options = config.redis;
   std::unique_ptr<Gateway> gateway(
       new Gateway(std::move(config), std::move(config_path), std::move(env), logger));
   Gateway& g = *gateway;
@@ -63,12 +91,6 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(config::GatewayConfig co
   g.delta_ = std::make_unique<services::DeltaService>(g.router_.get(), &g.service_metrics_);
   g.catalog_ = std::make_unique<services::CatalogService>(g.router_.get());
   logger->SetLevel(server_options.log_level);
-  if (redis_options.enabled) {
-    logger->Warn(
-        "redis.enabled is set, but this version has no Redis store: global limits are enforced "
-        "on each replica with their rate and burst divided by redis.replica_count",
-        {{"replica_count", absl::StrCat(redis_options.replica_count)}});
-  }
   g.metrics_.config_last_reload_success.SetToCurrentTime();
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -159,6 +181,12 @@ absl::Status Gateway::Reload() {
     loaded->server.grpc_address = config_.server.grpc_address;
     loaded->server.admin_address = config_.server.admin_address;
     loaded->server.max_message_bytes = config_.server.max_message_bytes;
+  }
+  if (RedisRestartNeeded(loaded->redis, config_.redis)) {
+    logger_->Warn("redis settings changed; they apply after a restart (replica_count applies now)");
+    const int replica_count = loaded->redis.replica_count;
+    loaded->redis = config_.redis;
+    loaded->redis.replica_count = replica_count;
   }
   RegisterSecrets(*loaded);
   for (const upstream::WorkspaceOptions& workspace : loaded->workspaces) {

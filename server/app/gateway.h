@@ -22,10 +22,12 @@
 #include "server/metrics/credential_metrics.h"
 #include "server/metrics/grpc_metrics.h"
 #include "server/metrics/metrics.h"
+#include "server/metrics/redis_metrics.h"
 #include "server/metrics/service_metrics.h"
 #include "server/metrics/tenant_metrics.h"
 #include "server/metrics/upstream_metrics.h"
 #include "server/ratelimit/limiter.h"
+#include "server/ratelimit/redis_store.h"
 #include "server/services/catalog_service.h"
 #include "server/services/delta_service.h"
 #include "server/services/jobs_service.h"
@@ -74,6 +76,9 @@ class Gateway {
   metrics::GrpcServerMetrics grpc_metrics_;
   metrics::TenantMetrics tenant_metrics_;
   metrics::CredentialMetrics credential_metrics_;
+  // Both null unless redis.enabled (read at start only).
+  std::unique_ptr<metrics::RedisMetrics> redis_metrics_;
+  std::unique_ptr<ratelimit::RedisStore> redis_store_;
   InflightTracker inflight_;
   ratelimit::Limiter limiter_;
 
