@@ -5,6 +5,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "proto/google/rpc/error_details.pb.h"
 #include "proto/google/rpc/status.pb.h"
@@ -197,6 +199,16 @@ StatusErrorInfo ErrorInfoOf(const grpc::Status& status) {
     }
   }
   return out;
+}
+
+double SeriesValue(const std::string& metrics_text, const std::string& series) {
+  for (absl::string_view line : absl::StrSplit(metrics_text, '\n')) {
+    if (absl::ConsumePrefix(&line, series) && absl::ConsumePrefix(&line, " ")) {
+      double value = 0;
+      if (absl::SimpleAtod(line, &value)) return value;
+    }
+  }
+  return 0;
 }
 
 std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout) {

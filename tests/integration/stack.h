@@ -103,6 +103,10 @@ struct StatusErrorInfo {
 };
 StatusErrorInfo ErrorInfoOf(const grpc::Status& status);
 
+// The value of one series in Prometheus text, `series` as printed ("name" or
+// 'name{a="x",b="y"}', labels in name order); 0 when it is absent.
+double SeriesValue(const std::string& metrics_text, const std::string& series);
+
 // A ClientContext with a deadline `timeout` from now.
 std::unique_ptr<grpc::ClientContext> Context(absl::Duration timeout = absl::Seconds(30));
 
