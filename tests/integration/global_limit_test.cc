@@ -6,12 +6,10 @@
 #include <string>
 #include <thread>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/auth/tenants.h"
 #include "tests/harness/redis.h"
 #include "tests/integration/flood.h"
 #include "tests/integration/stack.h"
@@ -24,6 +22,7 @@ using ::gateway::testing::Hammer;
 using ::gateway::testing::PollUntil;
 using ::gateway::testing::RedisServer;
 using ::gateway::testing::SeriesValue;
+using ::gateway::testing::Sha256Hex;
 using ::gateway::testing::Stack;
 using ::gateway::testing::StackOptions;
 using ::testing::HasSubstr;
@@ -36,7 +35,6 @@ constexpr char kFallbackSeries[] =
     R"(gateway_ratelimit_fallback_decisions_total{rule="tenant",tenant="shared"})";
 
 std::string GatewayYaml(const std::string& redis_address) {
-  const auth::Digest digest = auth::Sha256("shared-key");
   return absl::StrCat(R"yaml(
 credential_pools:
   - name: pool
@@ -46,8 +44,7 @@ credential_pools:
 tenants:
   - name: shared
     api_key_sha256: [")yaml",
-                      absl::BytesToHexString(absl::string_view(
-                          reinterpret_cast<const char*>(digest.data()), digest.size())),
+                      Sha256Hex("shared-key"),
                       R"yaml("]
     credential_pool: pool
     quota: {requests_per_second: 20, burst: 10, global: true}

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -10,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "proto/google/rpc/error_details.pb.h"
 #include "proto/google/rpc/status.pb.h"
+#include "server/auth/tenants.h"
 
 namespace gateway::testing {
 
@@ -60,9 +62,12 @@ void Stack::Start(const std::string& name, const StackOptions& options) {
   emulator_log_ = absl::StrCat(dir, "/", name, "-emulator.log");
   gateway_log_ = absl::StrCat(dir, "/", name, "-gateway.log");
   const std::string emulator_config = absl::StrCat(dir, "/", name, "-emulator.yaml");
-  WriteFile(emulator_config,
-            absl::StrCat("auth:\n  tokens: [{token: ", kStackToken, ", principal: integration}]\n",
-                         options.emulator_auth_yaml, options.emulator_yaml));
+  std::string tokens = absl::StrCat("{token: ", kStackToken, ", principal: integration}");
+  for (const std::string& token : options.emulator_tokens) {
+    absl::StrAppend(&tokens, ", {token: ", token, ", principal: integration}");
+  }
+  WriteFile(emulator_config, absl::StrCat("auth:\n  tokens: [", tokens, "]\n",
+                                          options.emulator_auth_yaml, options.emulator_yaml));
   absl::StatusOr<Subprocess> emulator = Subprocess::Start(
       {Runfile("tests/emulator/databricks_emulator"), "--config=" + emulator_config, "--port=0"},
       {}, emulator_log_);
@@ -199,6 +204,12 @@ StatusErrorInfo ErrorInfoOf(const grpc::Status& status) {
     }
   }
   return out;
+}
+
+std::string Sha256Hex(const std::string& api_key) {
+  const auth::Digest digest = auth::Sha256(api_key);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 
 double SeriesValue(const std::string& metrics_text, const std::string& series) {

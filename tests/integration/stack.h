@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -26,6 +27,8 @@ struct StackOptions {
   // More keys of the emulator's auth section, indented two spaces ("  oauth_clients: …").
   // The stack token is always accepted.
   std::string emulator_auth_yaml;
+  // More PATs the emulator accepts besides the stack token.
+  std::vector<std::string> emulator_tokens;
   // Keys appended to the gateway's default workspace ("    default_warehouse_id: wh1\n").
   std::string workspace_yaml;
   // Top-level sections appended to the gateway config (tenants:, credential_pools:,
@@ -102,6 +105,9 @@ struct StatusErrorInfo {
   std::map<std::string, std::string> metadata;
 };
 StatusErrorInfo ErrorInfoOf(const grpc::Status& status);
+
+// The hex SHA-256 of an API key, as tenants[].api_key_sha256 holds it.
+std::string Sha256Hex(const std::string& api_key);
 
 // The value of one series in Prometheus text, `series` as printed ("name" or
 // 'name{a="x",b="y"}', labels in name order); 0 when it is absent.

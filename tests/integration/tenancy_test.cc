@@ -6,7 +6,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
@@ -16,7 +15,6 @@
 #include "proto/databricks/gateway/v1/delta.grpc.pb.h"
 #include "proto/databricks/gateway/v1/jobs.grpc.pb.h"
 #include "proto/databricks/gateway/v1/sql.grpc.pb.h"
-#include "server/auth/tenants.h"
 #include "tests/integration/flood.h"
 #include "tests/integration/proto/health.grpc.pb.h"
 #include "tests/integration/stack.h"
@@ -29,6 +27,7 @@ using ::gateway::testing::Context;
 using ::gateway::testing::ErrorInfoOf;
 using ::gateway::testing::Flood;
 using ::gateway::testing::Hammer;
+using ::gateway::testing::Sha256Hex;
 using ::gateway::testing::Stack;
 using ::gateway::testing::StackOptions;
 using ::testing::HasSubstr;
@@ -44,12 +43,6 @@ sql:
 catalog:
   catalogs: {main: [default, beta_sales], analytics: [default]}
 )yaml";
-
-std::string HexSha256(const std::string& key) {
-  const auth::Digest d = auth::Sha256(key);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
-}
 
 std::string GatewayYaml() {
   return absl::StrReplaceAll(R"yaml(
@@ -87,12 +80,12 @@ tenants:
 security:
   handle_signing_key: {env: HANDLE_KEY}
 )yaml",
-                             {{"ALPHA", HexSha256("alpha-key")},
-                              {"GAMMA", HexSha256("gamma-key")},
-                              {"BETA", HexSha256("beta-key")},
-                              {"SLOW", HexSha256("slow-key")},
-                              {"FAST", HexSha256("fast-key")},
-                              {"QUIET", HexSha256("quiet-key")}});
+                             {{"ALPHA", Sha256Hex("alpha-key")},
+                              {"GAMMA", Sha256Hex("gamma-key")},
+                              {"BETA", Sha256Hex("beta-key")},
+                              {"SLOW", Sha256Hex("slow-key")},
+                              {"FAST", Sha256Hex("fast-key")},
+                              {"QUIET", Sha256Hex("quiet-key")}});
 }
 
 class TenancyTest : public ::testing::Test {

@@ -1,0 +1,111 @@
+// OAuth M2M end to end, its own target because it runs for two minutes: the emulator
+// issues tokens that live 20 seconds, the client secret is in a file, and steady calls
+// through the gateway never fail while the pool refreshes the token in the background.
+#include <atomic>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "proto/databricks/gateway/v1/sql.grpc.pb.h"
+#include "tests/harness/process.h"
+#include "tests/integration/stack.h"
+
+namespace gateway {
+namespace {
+
+namespace v1 = ::databricks::gateway::v1;
+using ::gateway::testing::Context;
+using ::gateway::testing::SeriesValue;
+using ::gateway::testing::Sha256Hex;
+using ::gateway::testing::Stack;
+using ::gateway::testing::StackOptions;
+using ::gateway::testing::TempDir;
+using ::gateway::testing::WriteFile;
+
+constexpr char kClientSecret[] = "oauth-client-secret-7e3f9a1c";
+constexpr absl::Duration kRun = absl::Minutes(2);
+constexpr int kTokenSeconds = 20;
+
+TEST(OAuthRefreshTest, TwentySecondTokensAreRefreshedWithoutAFailedCallForTwoMinutes) {
+  const std::string secret_file = absl::StrCat(TempDir(), "/oauth-client-secret");
+  WriteFile(secret_file, kClientSecret);
+  StackOptions options;
+  options.emulator_yaml = "sql:\n  warehouses: [{id: wh1, name: Main, state: RUNNING}]\n";
+  options.emulator_auth_yaml =
+      absl::StrCat("  oauth_clients: [{client_id: gateway-sp, client_secret: ", kClientSecret,
+                   "}]\n  oauth_token_ttl_seconds: ", kTokenSeconds, "\n");
+  options.gateway_yaml = absl::StrCat(R"yaml(
+credential_pools:
+  - name: oauth
+    workspace: default
+    credentials:
+      - name: sp
+        type: oauth_m2m
+        client_id: gateway-sp
+        client_secret: {file: )yaml",
+                                      secret_file, R"yaml(}
+tenants:
+  - name: caller
+    api_key_sha256: [")yaml",
+                                      Sha256Hex("oauth-key"), R"yaml("]
+    credential_pool: oauth
+security:
+  handle_signing_key: {env: HANDLE_KEY}
+)yaml");
+  options.gateway_env = {{"HANDLE_KEY", "oauth-handle-signing-key"}};
+  Stack stack("oauth", options);
+  ASSERT_TRUE(stack.ok()) << stack.error();
+  auto channel = stack.ChannelWithKey("oauth-key");
+
+  // Two callers, one call each every 50 ms.
+  std::atomic<int> succeeded{0}, failed{0};
+  const absl::Time until = absl::Now() + kRun;
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 2; ++i) {
+    callers.emplace_back([&] {
+      auto sql = v1::SqlService::NewStub(channel);
+      while (absl::Now() < until) {
+        v1::GetWarehouseRequest request;
+        request.set_id("wh1");
+        v1::GetWarehouseResponse response;
+        const grpc::Status status = sql->GetWarehouse(Context().get(), request, &response);
+        if (status.ok()) {
+          ++succeeded;
+        } else {
+          if (failed++ == 0) std::cout << "first failure: " << status.error_message() << "\n";
+        }
+        absl::SleepFor(absl::Milliseconds(50));
+      }
+    });
+  }
+  for (std::thread& caller : callers) caller.join();
+
+  const std::string metrics = stack.Metrics();
+  const double refreshed = SeriesValue(
+      metrics, R"(gateway_token_refreshes_total{credential="sp",pool="oauth",result="success"})");
+  const int64_t fetched = stack.EmulatorRequests("POST /oidc/v1/token");
+  std::cout << succeeded.load() << " calls succeeded, " << failed.load() << " failed; " << refreshed
+            << " token fetches (" << fetched << " seen by the emulator) in " << kRun << " of "
+            << kTokenSeconds << "-second tokens\n";
+  EXPECT_GT(succeeded.load(), 1000);
+  EXPECT_EQ(failed.load(), 0);
+  // At least one token per token lifetime; refreshed at half life, about twice that.
+  EXPECT_GE(refreshed, absl::ToDoubleSeconds(kRun) / kTokenSeconds);
+  EXPECT_EQ(fetched, static_cast<int64_t>(refreshed));
+  EXPECT_EQ(SeriesValue(
+                metrics,
+                R"(gateway_token_refreshes_total{credential="sp",pool="oauth",result="failure"})"),
+            0);
+  EXPECT_EQ(
+      SeriesValue(metrics, R"(gateway_credential_ejections_total{credential="sp",pool="oauth"})"),
+      0);
+  EXPECT_THAT(stack.GatewayLog(), ::testing::Not(::testing::HasSubstr(kClientSecret)));
+}
+
+}  // namespace
+}  // namespace gateway
