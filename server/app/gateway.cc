@@ -77,8 +77,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(config::GatewayConfig co
         return absl::InvalidArgumentError(
             absl::StrCat("workspace '", workspace.name, "': ", http.status().message()));
       }
-      auto client =
-          std::make_unique<upstream::WorkspaceClient>(workspace, *std::move(http), metrics);
+      auto client = std::make_unique<upstream::WorkspaceClient>(
+          workspace, *std::move(http), metrics,
+          [logger](absl::string_view text) { return logger->Redact(text); });
       clients[workspace.name] = client.get();
       g.clients_[workspace.name] = std::move(client);
     }

@@ -125,6 +125,11 @@ void Logger::SetLevel(LogLevel level) {
   min_level_ = level;
 }
 
+std::string Logger::Redact(absl::string_view text) const {
+  absl::MutexLock lock(&mu_);
+  return redactor_.Redact(text);
+}
+
 void Logger::AddSecret(std::string value) {
   absl::MutexLock lock(&mu_);
   redactor_.AddSecret(std::move(value));

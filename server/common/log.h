@@ -49,6 +49,8 @@ class Logger {
 
   void SetLevel(LogLevel level) ABSL_LOCKS_EXCLUDED(mu_);
   void AddSecret(std::string value) ABSL_LOCKS_EXCLUDED(mu_);
+  // `text` as a log line would print it: registered secrets and token shapes redacted.
+  std::string Redact(absl::string_view text) const ABSL_LOCKS_EXCLUDED(mu_);
 
   void Log(LogLevel level, absl::string_view msg, std::initializer_list<LogField> fields = {})
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -67,7 +69,7 @@ class Logger {
 
  private:
   std::ostream* const out_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   LogLevel min_level_ ABSL_GUARDED_BY(mu_);
   Redactor redactor_ ABSL_GUARDED_BY(mu_);
 };

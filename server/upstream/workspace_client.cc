@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "server/common/error_details.h"
+#include "server/common/log.h"
 #include "server/databricks/errors.h"
 
 namespace gateway::upstream {
@@ -93,11 +94,12 @@ bool CredentialRejected(const HttpResponse& response) {
 }  // namespace
 
 WorkspaceClient::WorkspaceClient(WorkspaceOptions options, std::unique_ptr<HttpClient> http,
-                                 metrics::UpstreamMetrics::Workspace& metrics)
+                                 metrics::UpstreamMetrics::Workspace& metrics, Scrubber scrub)
     : options_(std::move(options)),
       base_url_(absl::StripSuffix(options_.host, "/")),
       http_(std::move(http)),
       metrics_(metrics),
+      scrub_(std::move(scrub)),
       breaker_(options_.circuit_breaker),
       limiter_(options_.rate_limit_rps, options_.rate_limit_burst),
       budget_(options_.retry),
@@ -206,6 +208,7 @@ void WorkspaceClient::OnResult(std::shared_ptr<Pending> pending, absl::Time sent
     Finish(pending, std::move(result));
     return;
   }
+  if (result.ok()) result->body = Scrub(result->body, *pending);
   const Failure failure = result.ok() ? FromResponse(*result) : FromTransport(result.status());
   metrics_.Errors(failure.error_type).Increment();
   if (failure.throttled) metrics_.rate_limits.Increment();
@@ -251,6 +254,15 @@ void WorkspaceClient::OnResult(std::shared_ptr<Pending> pending, absl::Time sent
     }
   }
   Finish(pending, failure.status);
+}
+
+std::string WorkspaceClient::Scrub(absl::string_view body, const Pending& pending) const {
+  Redactor redactor;
+  if (pending.grant.has_value()) {
+    redactor.AddSecret(std::string(absl::StripPrefix(pending.grant->authorization, "Bearer ")));
+  }
+  std::string scrubbed = redactor.Redact(body);
+  return scrub_ != nullptr ? scrub_(scrubbed) : scrubbed;
 }
 
 void WorkspaceClient::Finish(const std::shared_ptr<Pending>& pending,

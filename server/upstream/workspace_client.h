@@ -49,9 +49,14 @@ using CallCallback = std::function<void(absl::StatusOr<HttpResponse>)>;
 
 class WorkspaceClient {
  public:
-  // `http` is owned and destroyed first, so no callback runs into a destroyed client.
+  // Takes secrets out of text (the gateway's log redaction: every configured secret).
+  using Scrubber = std::function<std::string(absl::string_view)>;
+
+  // `http` is owned and destroyed first, so no callback runs into a destroyed client. The
+  // bodies of error answers, whose text reaches callers and logs, lose the credential
+  // sent with the request, anything shaped like a token, and what `scrub` removes.
   WorkspaceClient(WorkspaceOptions options, std::unique_ptr<HttpClient> http,
-                  metrics::UpstreamMetrics::Workspace& metrics);
+                  metrics::UpstreamMetrics::Workspace& metrics, Scrubber scrub = nullptr);
   ~WorkspaceClient();
 
   WorkspaceClient(const WorkspaceClient&) = delete;
@@ -78,6 +83,7 @@ class WorkspaceClient {
   void Transmit(std::shared_ptr<Pending> pending);
   void OnResult(std::shared_ptr<Pending> pending, absl::Time sent,
                 absl::StatusOr<HttpResponse> result);
+  std::string Scrub(absl::string_view body, const Pending& pending) const;
   void Finish(const std::shared_ptr<Pending>& pending, absl::StatusOr<HttpResponse> result);
   void RecordBreaker(bool failure, bool probe);
   void PublishBreakerState();
@@ -86,6 +92,7 @@ class WorkspaceClient {
   const std::string base_url_;  // host without a trailing '/'
   std::unique_ptr<HttpClient> http_;
   metrics::UpstreamMetrics::Workspace& metrics_;
+  const Scrubber scrub_;
   CircuitBreaker breaker_;
   RateLimiter limiter_;
   RetryBudget budget_;

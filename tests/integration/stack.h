@@ -79,6 +79,8 @@ class Stack {
   // The gateway's /metrics text.
   std::string Metrics() const;
   std::string GatewayLog() const { return ReadFile(gateway_log_); }
+  // The gateway's admin port (/metrics, /config, /readyz).
+  int admin_port() const { return admin_port_; }
   // The gateway's process id (for benchmarks that read /proc).
   pid_t gateway_pid() const { return gateway_->pid(); }
   std::string EmulatorLog() const { return ReadFile(emulator_log_); }
