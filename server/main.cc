@@ -33,7 +33,8 @@ DATABRICKS_TIMEOUT_SECS, DATABRICKS_RATE_LIMIT and DATABRICKS_MAX_RETRIES descri
 workspace named "default" and override the file for it.
 
 Signals: SIGTERM or SIGINT drains in-flight calls (server.drain_seconds) and exits 0;
-SIGHUP reloads the configuration file, keeping the old one if the new one is invalid.
+SIGHUP reloads the configuration file, keeping the old one if the new one is invalid; so
+does a change of the file's contents, checked every server.config_poll_seconds (1).
 
 Exit status: 0 after a clean shutdown or a passing --check; 2 for bad flags or an invalid
 configuration (every error is listed with its YAML path); 1 when serving fails to start.

@@ -1,5 +1,8 @@
 #include "server/app/gateway.h"
 
+#include <fstream>
+#include <optional>
+#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -134,14 +137,57 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(config::GatewayConfig co
   }
   health->SetServingStatus(true);
   g.metrics_.ready.Set(1);
+  if (server_options.config_poll_seconds > 0) {
+    g.watcher_ = std::thread(
+        [&g, period = absl::Seconds(server_options.config_poll_seconds)] { g.WatchConfig(period); });
+  }
   return gateway;
 }
 
 Gateway::~Gateway() {
+  StopWatching();
   if (server_ != nullptr) {
     server_->Shutdown(std::chrono::system_clock::now());
     server_->Wait();
   }
+}
+
+namespace {
+
+// The file's contents; nullopt when it cannot be read.
+std::optional<std::string> Contents(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+}  // namespace
+
+void Gateway::WatchConfig(absl::Duration period) {
+  // Compared by contents, not modification time: a Kubernetes ConfigMap update swaps a
+  // symlink, and editors may keep the time.
+  std::optional<std::string> seen = Contents(config_path_);
+  while (true) {
+    {
+      absl::MutexLock lock(&watch_mu_);
+      if (watch_mu_.AwaitWithTimeout(absl::Condition(&stop_watching_), period)) return;
+    }
+    std::optional<std::string> now = Contents(config_path_);
+    if (!now.has_value() || now == seen) continue;
+    seen = std::move(now);
+    logger_->Info("configuration file changed: reloading", {{"path", config_path_}});
+    Reload().IgnoreError();
+  }
+}
+
+void Gateway::StopWatching() {
+  {
+    absl::MutexLock lock(&watch_mu_);
+    stop_watching_ = true;
+  }
+  if (watcher_.joinable()) watcher_.join();
 }
 
 void Gateway::RegisterSecrets(const config::GatewayConfig& config) {
@@ -206,6 +252,7 @@ absl::Status Gateway::Reload() {
 }
 
 void Gateway::Shutdown() {
+  StopWatching();
   int drain_seconds;
   {
     absl::MutexLock lock(&mu_);

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -57,7 +58,7 @@ class Gateway {
   // Returns the load result.
   absl::Status Reload() ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Stops taking traffic: readiness and gRPC health turn NOT_SERVING, in-flight calls get
+  // Stops watching the config file and taking traffic: readiness and gRPC health turn NOT_SERVING, in-flight calls get
   // up to server.drain_seconds to finish, then the rest are cancelled and the servers stop.
   void Shutdown() ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -66,6 +67,10 @@ class Gateway {
   std::string NotReadyReason() const ABSL_LOCKS_EXCLUDED(mu_);
   std::string ConfigYaml() const ABSL_LOCKS_EXCLUDED(mu_);
   void RegisterSecrets(const config::GatewayConfig& config);
+  // Checks the config file every `period` and reloads when its contents change, until
+  // StopWatching.
+  void WatchConfig(absl::Duration period) ABSL_LOCKS_EXCLUDED(watch_mu_);
+  void StopWatching() ABSL_LOCKS_EXCLUDED(watch_mu_);
 
   const std::string config_path_;
   const EnvReader env_;
@@ -97,6 +102,10 @@ class Gateway {
   std::unique_ptr<grpc::Server> server_;
   int grpc_port_ = 0;
   std::unique_ptr<AdminServer> admin_;
+
+  absl::Mutex watch_mu_;
+  bool stop_watching_ ABSL_GUARDED_BY(watch_mu_) = false;
+  std::thread watcher_;
 };
 
 }  // namespace gateway::app

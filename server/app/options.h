@@ -17,6 +17,9 @@ struct ServerOptions {
   int max_message_bytes = 16 * 1024 * 1024;
   // After SIGTERM: how long in-flight calls may finish before they are cancelled.
   int drain_seconds = 20;
+  // How often the config file is checked for changes, which reload it as SIGHUP does;
+  // 0: only SIGHUP reloads. Read at start.
+  int config_poll_seconds = 1;
   // Minimum level of log lines.
   LogLevel log_level = LogLevel::kInfo;
 };

@@ -196,13 +196,15 @@ void ParseServer(Parser& p, const YAML::Node& node, app::ServerOptions& out) {
   const std::string path = "server";
   if (!p.Map(
           node, path,
-          {"grpc_address", "admin_address", "max_message_bytes", "drain_seconds", "log_level"})) {
+          {"grpc_address", "admin_address", "max_message_bytes", "drain_seconds",
+           "config_poll_seconds", "log_level"})) {
     return;
   }
   p.String(node, "grpc_address", path, &out.grpc_address);
   p.String(node, "admin_address", path, &out.admin_address);
   p.Integer(node, "max_message_bytes", path, &out.max_message_bytes, 1024, 1 << 30);
   p.Integer(node, "drain_seconds", path, &out.drain_seconds, 0, 3600);
+  p.Integer(node, "config_poll_seconds", path, &out.config_poll_seconds, 0, 3600);
   if (auto level = p.Scalar(node, "log_level", path)) {
     absl::StatusOr<LogLevel> parsed = ParseLogLevel(*level);
     if (parsed.ok()) {
@@ -830,6 +832,7 @@ std::string RedactedYaml(const GatewayConfig& config) {
   Put(out, "admin_address", s.admin_address);
   Put(out, "max_message_bytes", s.max_message_bytes);
   Put(out, "drain_seconds", s.drain_seconds);
+  Put(out, "config_poll_seconds", s.config_poll_seconds);
   Put(out, "log_level", std::string(LogLevelName(s.log_level)));
   out << YAML::EndMap;
 
