@@ -17,6 +17,15 @@
 namespace gateway::app {
 namespace {
 
+// The file's contents; nullopt when it cannot be read.
+std::optional<std::string> Contents(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
 std::unique_ptr<ratelimit::RedisStore> StartRedisStore(const ratelimit::RedisOptions& redis,
                                                        const EnvReader& env, Logger* logger,
                                                        metrics::RedisMetrics* metrics) {
@@ -30,6 +39,32 @@ std::unique_ptr<ratelimit::RedisStore> StartRedisStore(const ratelimit::RedisOpt
     options.password = [ref = redis.password, env] { return ReadSecret(ref, env); };
   }
   return std::make_unique<ratelimit::RedisStore>(std::move(options), logger, metrics);
+}
+
+// The gRPC listener's credentials: plaintext, TLS, or TLS asking for client certificates.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
+    const TlsOptions& tls) {
+  if (!tls.enabled()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions options(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  std::optional<std::string> key = Contents(tls.key_file);
+  std::optional<std::string> cert = Contents(tls.cert_file);
+  if (!key || !cert) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read server.tls ", !key ? "key_file" : "cert_file"));
+  }
+  pair.private_key = *std::move(key);
+  pair.cert_chain = *std::move(cert);
+  options.pem_key_cert_pairs.push_back(std::move(pair));
+  if (!tls.client_ca_file.empty()) {
+    std::optional<std::string> ca = Contents(tls.client_ca_file);
+    if (!ca) return absl::InvalidArgumentError("cannot read server.tls.client_ca_file");
+    options.pem_root_certs = *std::move(ca);
+    options.client_certificate_request =
+        tls.require_client_cert ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                                : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(options);
 }
 
 // Whether the Redis settings that apply only at start differ.
@@ -99,9 +134,11 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(config::GatewayConfig co
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      ListenerCredentials(server_options.tls);
+  if (!credentials.ok()) return credentials.status();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(server_options.grpc_address, grpc::InsecureServerCredentials(),
-                           &g.grpc_port_);
+  builder.AddListeningPort(server_options.grpc_address, *credentials, &g.grpc_port_);
   builder.SetMaxReceiveMessageSize(server_options.max_message_bytes);
   builder.SetMaxSendMessageSize(server_options.max_message_bytes);
   builder.RegisterService(g.jobs_.get());
@@ -138,8 +175,9 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(config::GatewayConfig co
   health->SetServingStatus(true);
   g.metrics_.ready.Set(1);
   if (server_options.config_poll_seconds > 0) {
-    g.watcher_ = std::thread(
-        [&g, period = absl::Seconds(server_options.config_poll_seconds)] { g.WatchConfig(period); });
+    g.watcher_ = std::thread([&g, period = absl::Seconds(server_options.config_poll_seconds)] {
+      g.WatchConfig(period);
+    });
   }
   return gateway;
 }
@@ -151,19 +189,6 @@ Gateway::~Gateway() {
     server_->Wait();
   }
 }
-
-namespace {
-
-// The file's contents; nullopt when it cannot be read.
-std::optional<std::string> Contents(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
-}
-
-}  // namespace
 
 void Gateway::WatchConfig(absl::Duration period) {
   // Compared by contents, not modification time: a Kubernetes ConfigMap update swaps a
@@ -221,13 +246,15 @@ absl::Status Gateway::Reload() {
   absl::MutexLock lock(&mu_);
   if (loaded->server.grpc_address != config_.server.grpc_address ||
       loaded->server.admin_address != config_.server.admin_address ||
-      loaded->server.max_message_bytes != config_.server.max_message_bytes) {
+      loaded->server.max_message_bytes != config_.server.max_message_bytes ||
+      loaded->server.tls != config_.server.tls) {
     logger_->Warn("listener settings changed; they apply after a restart",
                   {{"grpc_address", config_.server.grpc_address},
                    {"admin_address", config_.server.admin_address}});
     loaded->server.grpc_address = config_.server.grpc_address;
     loaded->server.admin_address = config_.server.admin_address;
     loaded->server.max_message_bytes = config_.server.max_message_bytes;
+    loaded->server.tls = config_.server.tls;
   }
   if (RedisRestartNeeded(loaded->redis, config_.redis)) {
     logger_->Warn("redis settings changed; they apply after a restart (replica_count applies now)");

@@ -58,8 +58,9 @@ class Gateway {
   // Returns the load result.
   absl::Status Reload() ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Stops watching the config file and taking traffic: readiness and gRPC health turn NOT_SERVING, in-flight calls get
-  // up to server.drain_seconds to finish, then the rest are cancelled and the servers stop.
+  // Stops watching the config file and taking traffic: readiness and gRPC health turn NOT_SERVING,
+  // in-flight calls get up to server.drain_seconds to finish, then the rest are cancelled and the
+  // servers stop.
   void Shutdown() ABSL_LOCKS_EXCLUDED(mu_);
 
  private:

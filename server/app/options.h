@@ -8,11 +8,33 @@
 
 namespace gateway::app {
 
+// TLS of the gRPC listener, and callers' client certificates (mTLS).
+struct TlsOptions {
+  // PEM certificate chain and private key of the listener; both empty: plaintext.
+  std::string cert_file;
+  std::string key_file;
+  // PEM CAs whose client certificates identify callers (tenants[].mtls_identities);
+  // empty: no client certificate is requested.
+  std::string client_ca_file;
+  // Refuse a handshake without a valid client certificate; otherwise callers without one
+  // may still present an API key.
+  bool require_client_cert = false;
+
+  bool enabled() const { return !cert_file.empty(); }
+  bool operator==(const TlsOptions& o) const {
+    return cert_file == o.cert_file && key_file == o.key_file &&
+           client_ca_file == o.client_ca_file && require_client_cert == o.require_client_cert;
+  }
+  bool operator!=(const TlsOptions& o) const { return !(*this == o); }
+};
+
 struct ServerOptions {
   // gRPC listener, host:port.
   std::string grpc_address = "0.0.0.0:50051";
   // Admin HTTP listener (/metrics, /healthz, /readyz, /config), host:port.
   std::string admin_address = "0.0.0.0:9090";
+  // TLS of the gRPC listener; off by default.
+  TlsOptions tls;
   // Largest gRPC message accepted or sent.
   int max_message_bytes = 16 * 1024 * 1024;
   // After SIGTERM: how long in-flight calls may finish before they are cancelled.

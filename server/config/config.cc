@@ -194,10 +194,9 @@ class Parser {
 
 void ParseServer(Parser& p, const YAML::Node& node, app::ServerOptions& out) {
   const std::string path = "server";
-  if (!p.Map(
-          node, path,
-          {"grpc_address", "admin_address", "max_message_bytes", "drain_seconds",
-           "config_poll_seconds", "log_level"})) {
+  if (!p.Map(node, path,
+             {"grpc_address", "admin_address", "tls", "max_message_bytes", "drain_seconds",
+              "config_poll_seconds", "log_level"})) {
     return;
   }
   p.String(node, "grpc_address", path, &out.grpc_address);
@@ -205,6 +204,15 @@ void ParseServer(Parser& p, const YAML::Node& node, app::ServerOptions& out) {
   p.Integer(node, "max_message_bytes", path, &out.max_message_bytes, 1024, 1 << 30);
   p.Integer(node, "drain_seconds", path, &out.drain_seconds, 0, 3600);
   p.Integer(node, "config_poll_seconds", path, &out.config_poll_seconds, 0, 3600);
+  const YAML::Node tls = node["tls"];
+  const std::string tls_path = Join(path, "tls");
+  if (tls &&
+      p.Map(tls, tls_path, {"cert_file", "key_file", "client_ca_file", "require_client_cert"})) {
+    p.String(tls, "cert_file", tls_path, &out.tls.cert_file);
+    p.String(tls, "key_file", tls_path, &out.tls.key_file);
+    p.String(tls, "client_ca_file", tls_path, &out.tls.client_ca_file);
+    p.Bool(tls, "require_client_cert", tls_path, &out.tls.require_client_cert);
+  }
   if (auto level = p.Scalar(node, "log_level", path)) {
     absl::StatusOr<LogLevel> parsed = ParseLogLevel(*level);
     if (parsed.ok()) {
@@ -586,9 +594,28 @@ void CheckSecret(Parser& p, const GatewayConfig& config, const SecretRef& ref,
   if (!value.ok()) p.Error(path, value.status().message());
 }
 
+void CheckReadable(Parser& p, const std::string& file, const std::string& path) {
+  if (!file.empty() && !std::ifstream(file).good()) {
+    p.Error(path, absl::StrCat("cannot read \"", file, "\""));
+  }
+}
+
 void Validate(Parser& p, const GatewayConfig& config, const EnvReader& env) {
   CheckAddress(p, config.server.grpc_address, "server.grpc_address");
   CheckAddress(p, config.server.admin_address, "server.admin_address");
+  const app::TlsOptions& tls = config.server.tls;
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    p.Error("server.tls", "needs both cert_file and key_file");
+  }
+  if (!tls.client_ca_file.empty() && tls.cert_file.empty()) {
+    p.Error("server.tls.client_ca_file", "needs cert_file and key_file");
+  }
+  if (tls.require_client_cert && tls.client_ca_file.empty()) {
+    p.Error("server.tls.require_client_cert", "needs client_ca_file");
+  }
+  CheckReadable(p, tls.cert_file, "server.tls.cert_file");
+  CheckReadable(p, tls.key_file, "server.tls.key_file");
+  CheckReadable(p, tls.client_ca_file, "server.tls.client_ca_file");
   {
     // The admin server binds an IP address directly (no name resolution).
     std::string host =
@@ -673,6 +700,10 @@ void Validate(Parser& p, const GatewayConfig& config, const EnvReader& env) {
     if (t.name.empty()) p.Error(Join(path, "name"), "is required");
     if (!t.name.empty() && !tenant_names.insert(t.name).second) {
       p.Error(Join(path, "name"), absl::StrCat("duplicate tenant name \"", t.name, "\""));
+    }
+    if (!t.mtls_identities.empty() && config.server.tls.client_ca_file.empty()) {
+      p.Error(Join(path, "mtls_identities"),
+              "needs server.tls.client_ca_file (client certificates are not requested)");
     }
     if (pool_names.count(t.credential_pool) == 0) {
       p.Error(Join(path, "credential_pool"),
@@ -830,6 +861,14 @@ std::string RedactedYaml(const GatewayConfig& config) {
   out << YAML::Key << "server" << YAML::Value << YAML::BeginMap;
   Put(out, "grpc_address", s.grpc_address);
   Put(out, "admin_address", s.admin_address);
+  if (s.tls.enabled()) {
+    out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
+    Put(out, "cert_file", s.tls.cert_file);
+    Put(out, "key_file", s.tls.key_file);
+    Put(out, "client_ca_file", s.tls.client_ca_file);
+    Put(out, "require_client_cert", s.tls.require_client_cert);
+    out << YAML::EndMap;
+  }
   Put(out, "max_message_bytes", s.max_message_bytes);
   Put(out, "drain_seconds", s.drain_seconds);
   Put(out, "config_poll_seconds", s.config_poll_seconds);

@@ -325,6 +325,27 @@ TEST(ParseConfigTest, EveryErrorIsReportedAtOnce) {
             "another's");
 }
 
+TEST(ParseConfigTest, TlsNeedsItsFilesInPairs) {
+  std::string errors = Errors(std::string(kMinimal) +
+                              "server: {tls: {cert_file: /nonexistent/server.pem, "
+                              "require_client_cert: true}}\n");
+  EXPECT_THAT(errors, HasSubstr("server.tls: needs both cert_file and key_file"));
+  EXPECT_THAT(errors, HasSubstr("server.tls.require_client_cert: needs client_ca_file"));
+  EXPECT_THAT(errors, HasSubstr("server.tls.cert_file: cannot read \"/nonexistent/server.pem\""));
+  errors = Errors(std::string(kMinimal) + "server: {tls: {client_ca_file: ca.pem, port: 1}}\n");
+  EXPECT_THAT(errors, HasSubstr("server.tls.port: unknown key"));
+  EXPECT_THAT(errors, HasSubstr("server.tls.client_ca_file: needs cert_file and key_file"));
+}
+
+TEST(ParseConfigTest, MtlsIdentitiesNeedClientCertificates) {
+  const std::string errors = Errors(std::string(kMinimal) + R"yaml(
+tenants:
+  - {name: t, mtls_identities: [svc-a], credential_pool: p}
+security: {handle_signing_key: {env: HANDLE_KEY}}
+)yaml");
+  EXPECT_THAT(errors, HasSubstr("tenants[0].mtls_identities: needs server.tls.client_ca_file"));
+}
+
 TEST(ParseConfigTest, YamlSyntaxErrorNamesLineAndColumn) {
   EXPECT_THAT(Errors("workspaces: [\n  {name: w\n"), HasSubstr("line 3, column 1: "));
 }

@@ -88,7 +88,8 @@ void Stack::Start(const std::string& name, const StackOptions& options) {
   grpc_address: 127.0.0.1:0
   admin_address: 127.0.0.1:0
   drain_seconds: 5
-workspaces:
+)yaml",
+                                          options.server_yaml, R"yaml(workspaces:
   - name: default
     host: http://127.0.0.1:)yaml",
                                           emulator_port_, R"yaml(

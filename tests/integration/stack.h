@@ -29,6 +29,8 @@ struct StackOptions {
   std::string emulator_auth_yaml;
   // More PATs the emulator accepts besides the stack token.
   std::vector<std::string> emulator_tokens;
+  // Keys appended to the gateway's server section ("  tls: {…}\n").
+  std::string server_yaml;
   // Keys appended to the gateway's default workspace ("    default_warehouse_id: wh1\n").
   std::string workspace_yaml;
   // Top-level sections appended to the gateway config (tenants:, credential_pools:,
@@ -54,6 +56,8 @@ class Stack {
   const std::string& error() const { return error_; }
 
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
+  // The gateway's gRPC address ("127.0.0.1:PORT"), for channels of other credentials.
+  const std::string& target() const { return target_; }
   // A channel whose calls carry `authorization: Bearer <api_key>`.
   std::shared_ptr<grpc::Channel> ChannelWithKey(const std::string& api_key) const;
   // The emulator's base URL ("http://127.0.0.1:PORT").

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "server/http/server.h"
 #include "server/upstream/beast_http_client.h"
+#include "tests/harness/pki.h"
 #include "tests/harness/process.h"
 
 namespace gateway::upstream {
@@ -42,30 +43,18 @@ absl::StatusOr<HttpResponse> Fetch(HttpClient& client, const std::string& url,
 // Two CAs; a server certificate for 127.0.0.1 signed by the first, and one for another
 // name signed by it too.
 struct TestPki {
-  std::string dir = testing::TempDir();
-  std::string trusted_ca = dir + "/trusted-ca.pem";
-  std::string other_ca = dir + "/other-ca.pem";
-  std::string server_cert = dir + "/server.pem";
-  std::string server_key = dir + "/server.key";
-  std::string misnamed_cert = dir + "/misnamed.pem";
-  std::string misnamed_key = dir + "/misnamed.key";
+  testing::TestPki pki;
+  std::string trusted_ca = pki.Cert("trusted-ca");
+  std::string other_ca = pki.Cert("other-ca");
+  std::string server_cert = pki.Cert("server");
+  std::string server_key = pki.Key("server");
+  std::string misnamed_cert = pki.Cert("misnamed");
+  std::string misnamed_key = pki.Key("misnamed");
 
   bool Make() {
-    const std::string script = absl::StrCat(
-        "set -e; cd '", dir, "'\n",
-        "key='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'\n",
-        "openssl req -x509 $key -keyout trusted-ca.key -out trusted-ca.pem -days 2 "
-        "-subj /CN=trusted-test-ca 2>/dev/null\n",
-        "openssl req -x509 $key -keyout other-ca.key -out other-ca.pem -days 2 "
-        "-subj /CN=other-test-ca 2>/dev/null\n",
-        "sign() {\n", "  openssl req $key -keyout $1.key -out $1.csr -subj /CN=$2 2>/dev/null\n",
-        "  printf 'subjectAltName=%s\\nbasicConstraints=CA:FALSE\\n' \"$3\" > $1.ext\n",
-        "  openssl x509 -req -in $1.csr -CA trusted-ca.pem -CAkey trusted-ca.key "
-        "-CAcreateserial -days 2 -extfile $1.ext -out $1.pem 2>/dev/null\n",
-        "}\n", "sign server 127.0.0.1 IP:127.0.0.1\n",
-        "sign misnamed elsewhere.test DNS:elsewhere.test\n");
-    testing::WriteFile(dir + "/make.sh", script);
-    return std::system(("bash '" + dir + "/make.sh'").c_str()) == 0;
+    return pki.MakeCa("trusted-ca") && pki.MakeCa("other-ca") &&
+           pki.Sign("server", "trusted-ca", "127.0.0.1", "IP:127.0.0.1") &&
+           pki.Sign("misnamed", "trusted-ca", "elsewhere.test", "DNS:elsewhere.test");
   }
 };
 
