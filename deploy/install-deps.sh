@@ -12,6 +12,8 @@ packages=(
   libabsl-dev libboost-dev libssl-dev zlib1g-dev prometheus-cpp-dev libyaml-cpp-dev
   # tests (openssl makes the TLS test certificates; libbenchmark-dev runs tests/bench)
   openssl libbenchmark-dev
+  # promtool checks and unit-tests the alert rules; tests/e2e runs a real Prometheus
+  prometheus
   libgtest-dev libgmock-dev
   # the Databricks emulator (tests/emulator)
   libsqlite3-dev
