@@ -1,8 +1,6 @@
 #include "server/app/gateway.h"
 
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -12,19 +10,11 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "server/app/version.h"
+#include "server/common/file.h"
 #include "server/upstream/beast_http_client.h"
 
 namespace gateway::app {
 namespace {
-
-// The file's contents; nullopt when it cannot be read.
-std::optional<std::string> Contents(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
-}
 
 std::unique_ptr<ratelimit::RedisStore> StartRedisStore(const ratelimit::RedisOptions& redis,
                                                        const EnvReader& env, Logger* logger,
@@ -47,8 +37,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
   if (!tls.enabled()) return grpc::InsecureServerCredentials();
   grpc::SslServerCredentialsOptions options(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
   grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
-  std::optional<std::string> key = Contents(tls.key_file);
-  std::optional<std::string> cert = Contents(tls.cert_file);
+  std::optional<std::string> key = ReadWholeFile(tls.key_file);
+  std::optional<std::string> cert = ReadWholeFile(tls.cert_file);
   if (!key || !cert) {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot read server.tls ", !key ? "key_file" : "cert_file"));
@@ -57,7 +47,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
   pair.cert_chain = *std::move(cert);
   options.pem_key_cert_pairs.push_back(std::move(pair));
   if (!tls.client_ca_file.empty()) {
-    std::optional<std::string> ca = Contents(tls.client_ca_file);
+    std::optional<std::string> ca = ReadWholeFile(tls.client_ca_file);
     if (!ca) return absl::InvalidArgumentError("cannot read server.tls.client_ca_file");
     options.pem_root_certs = *std::move(ca);
     options.client_certificate_request =
@@ -193,13 +183,13 @@ Gateway::~Gateway() {
 void Gateway::WatchConfig(absl::Duration period) {
   // Compared by contents, not modification time: a Kubernetes ConfigMap update swaps a
   // symlink, and editors may keep the time.
-  std::optional<std::string> seen = Contents(config_path_);
+  std::optional<std::string> seen = ReadWholeFile(config_path_);
   while (true) {
     {
       absl::MutexLock lock(&watch_mu_);
       if (watch_mu_.AwaitWithTimeout(absl::Condition(&stop_watching_), period)) return;
     }
-    std::optional<std::string> now = Contents(config_path_);
+    std::optional<std::string> now = ReadWholeFile(config_path_);
     if (!now.has_value() || now == seen) continue;
     seen = std::move(now);
     logger_->Info("configuration file changed: reloading", {{"path", config_path_}});

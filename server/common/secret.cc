@@ -1,13 +1,12 @@
 #include "server/common/secret.h"
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/common/file.h"
 
 namespace gateway {
 
@@ -46,13 +45,11 @@ absl::StatusOr<std::string> ReadSecret(const SecretRef& ref, const EnvReader& en
     }
     value = *std::move(found);
   } else {
-    std::ifstream in(ref.name, std::ios::binary);
-    if (!in) {
+    std::optional<std::string> contents = ReadWholeFile(ref.name);
+    if (!contents.has_value()) {
       return absl::NotFoundError(absl::StrCat("secret file ", ref.name, " cannot be read"));
     }
-    std::ostringstream contents;
-    contents << in.rdbuf();
-    value = contents.str();
+    value = *std::move(contents);
     while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
   }
   if (value.empty()) {

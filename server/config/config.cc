@@ -3,9 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -15,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "server/common/file.h"
 #include "yaml-cpp/yaml.h"
 
 namespace gateway::config {
@@ -595,7 +594,7 @@ void CheckSecret(Parser& p, const GatewayConfig& config, const SecretRef& ref,
 }
 
 void CheckReadable(Parser& p, const std::string& file, const std::string& path) {
-  if (!file.empty() && !std::ifstream(file).good()) {
+  if (!file.empty() && !ReadWholeFile(file).has_value()) {
     p.Error(path, absl::StrCat("cannot read \"", file, "\""));
   }
 }
@@ -787,11 +786,9 @@ absl::StatusOr<GatewayConfig> ParseConfig(absl::string_view yaml, const EnvReade
 }
 
 absl::StatusOr<GatewayConfig> LoadConfigFile(const std::string& path, const EnvReader& env) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read config file ", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  absl::StatusOr<GatewayConfig> config = ParseConfig(text.str(), env);
+  std::optional<std::string> text = ReadWholeFile(path);
+  if (!text.has_value()) return absl::NotFoundError(absl::StrCat("cannot read config file ", path));
+  absl::StatusOr<GatewayConfig> config = ParseConfig(*text, env);
   if (!config.ok()) {
     return absl::Status(config.status().code(),
                         absl::StrCat(path, ":\n", config.status().message()));

@@ -11,7 +11,7 @@ namespace {
 prometheus::Family<prometheus::Counter>& Reloads(prometheus::Registry& registry) {
   return prometheus::BuildCounter()
       .Name("gateway_config_reloads_total")
-      .Help("Configuration reloads (SIGHUP), by result.")
+      .Help("Configuration reloads (SIGHUP or a changed file), by result.")
       .Register(registry);
 }
 

@@ -44,7 +44,7 @@ struct QuotaOptions {
 
 struct RedisOptions {
   bool enabled = false;
-  // host:port (an IP address or localhost).
+  // host:port; the host is resolved at each connection attempt.
   std::string address = "127.0.0.1:6379";
   // Password (AUTH); unset: none.
   SecretRef password;

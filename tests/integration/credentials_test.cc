@@ -9,16 +9,14 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "proto/databricks/gateway/v1/sql.grpc.pb.h"
 #include "tests/integration/flood.h"
 #include "tests/integration/stack.h"
 
 namespace gateway {
 namespace {
 
-namespace v1 = ::databricks::gateway::v1;
-using ::gateway::testing::Context;
 using ::gateway::testing::Flood;
+using ::gateway::testing::GetWarehouse;
 using ::gateway::testing::Hammer;
 using ::gateway::testing::SeriesValue;
 using ::gateway::testing::Sha256Hex;
@@ -88,13 +86,7 @@ security:
   EXPECT_EQ(stack.Readiness().first, 200);
 
   // An ejected credential gets no traffic.
-  auto sql = v1::SqlService::NewStub(channel);
-  for (int i = 0; i < 30; ++i) {
-    v1::GetWarehouseRequest request;
-    request.set_id("wh1");
-    v1::GetWarehouseResponse response;
-    ASSERT_TRUE(sql->GetWarehouse(Context().get(), request, &response).ok());
-  }
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(GetWarehouse(channel).ok());
   const std::string after = stack.Metrics();
   EXPECT_EQ(SeriesValue(after, Series("gateway_credential_requests_total", "b")),
             SeriesValue(metrics, Series("gateway_credential_requests_total", "b")));

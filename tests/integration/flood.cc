@@ -29,6 +29,13 @@ void Max(std::atomic<int64_t>& slot, int64_t value) {
 
 }  // namespace
 
+grpc::Status GetWarehouse(const std::shared_ptr<grpc::Channel>& channel) {
+  v1::GetWarehouseRequest request;
+  request.set_id("wh1");
+  v1::GetWarehouseResponse response;
+  return v1::SqlService::NewStub(channel)->GetWarehouse(Context().get(), request, &response);
+}
+
 Flood Hammer(const std::shared_ptr<grpc::Channel>& channel, int threads, absl::Time until) {
   ::grpc::health::v1::HealthCheckResponse health;
   ::grpc::health::v1::Health::NewStub(channel)->Check(Context().get(), {}, &health);
@@ -37,14 +44,10 @@ Flood Hammer(const std::shared_ptr<grpc::Channel>& channel, int threads, absl::T
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&] {
-      auto stub = v1::SqlService::NewStub(channel);
-      v1::GetWarehouseRequest request;
-      request.set_id("wh1");
       while (absl::Now() < until) {
         const int64_t sent = absl::ToUnixMicros(absl::Now());
         Min(first, sent);
-        v1::GetWarehouseResponse response;
-        const grpc::Status status = stub->GetWarehouse(Context().get(), request, &response);
+        const grpc::Status status = GetWarehouse(channel);
         if (status.ok()) {
           ++admitted;
           Max(last_admitted, sent);

@@ -10,6 +10,10 @@
 
 namespace gateway::testing {
 
+// One SqlService/GetWarehouse call (id wh1, the warehouse every rate-limit and tenancy
+// test configures in the emulator) on `channel`.
+grpc::Status GetWarehouse(const std::shared_ptr<grpc::Channel>& channel);
+
 struct Flood {
   int admitted = 0;
   int limited = 0;  // refused with TENANT_RATE_LIMITED

@@ -11,15 +11,14 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "proto/databricks/gateway/v1/sql.grpc.pb.h"
 #include "tests/harness/process.h"
+#include "tests/integration/flood.h"
 #include "tests/integration/stack.h"
 
 namespace gateway {
 namespace {
 
-namespace v1 = ::databricks::gateway::v1;
-using ::gateway::testing::Context;
+using ::gateway::testing::GetWarehouse;
 using ::gateway::testing::SeriesValue;
 using ::gateway::testing::Sha256Hex;
 using ::gateway::testing::Stack;
@@ -68,12 +67,8 @@ security:
   std::vector<std::thread> callers;
   for (int i = 0; i < 2; ++i) {
     callers.emplace_back([&] {
-      auto sql = v1::SqlService::NewStub(channel);
       while (absl::Now() < until) {
-        v1::GetWarehouseRequest request;
-        request.set_id("wh1");
-        v1::GetWarehouseResponse response;
-        const grpc::Status status = sql->GetWarehouse(Context().get(), request, &response);
+        const grpc::Status status = GetWarehouse(channel);
         if (status.ok()) {
           ++succeeded;
         } else {

@@ -7,16 +7,15 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "proto/databricks/gateway/v1/sql.grpc.pb.h"
 #include "tests/harness/process.h"
+#include "tests/integration/flood.h"
 #include "tests/integration/stack.h"
 
 namespace gateway {
 namespace {
 
-namespace v1 = ::databricks::gateway::v1;
-using ::gateway::testing::Context;
 using ::gateway::testing::ErrorInfoOf;
+using ::gateway::testing::GetWarehouse;
 using ::gateway::testing::PollUntil;
 using ::gateway::testing::ReadFile;
 using ::gateway::testing::SeriesValue;
@@ -27,11 +26,7 @@ using ::gateway::testing::WriteFile;
 using ::testing::HasSubstr;
 
 grpc::Status Call(const Stack& stack, const std::string& key) {
-  auto sql = v1::SqlService::NewStub(stack.ChannelWithKey(key));
-  v1::GetWarehouseRequest request;
-  request.set_id("wh1");
-  v1::GetWarehouseResponse response;
-  return sql->GetWarehouse(Context().get(), request, &response);
+  return GetWarehouse(stack.ChannelWithKey(key));
 }
 
 TEST(ReloadTest, ChangedFileIsReloadedAndUntouchedTenantsKeepTheirBuckets) {

@@ -13,16 +13,15 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "proto/databricks/gateway/v1/sql.grpc.pb.h"
 #include "tests/harness/process.h"
 #include "tests/harness/redis.h"
+#include "tests/integration/flood.h"
 #include "tests/integration/stack.h"
 
 namespace gateway {
 namespace {
 
-namespace v1 = ::databricks::gateway::v1;
-using ::gateway::testing::Context;
+using ::gateway::testing::GetWarehouse;
 using ::gateway::testing::HttpRequest;
 using ::gateway::testing::PollUntil;
 using ::gateway::testing::ReadFile;
@@ -63,11 +62,7 @@ class SecretsTest : public ::testing::Test {
  protected:
   // Calls GetWarehouse with `key`; keeps what a caller would see of a failure.
   grpc::Status Call(Stack& stack, const std::string& key) {
-    auto sql = v1::SqlService::NewStub(stack.ChannelWithKey(key));
-    v1::GetWarehouseRequest request;
-    request.set_id("wh1");
-    v1::GetWarehouseResponse response;
-    const grpc::Status status = sql->GetWarehouse(Context().get(), request, &response);
+    const grpc::Status status = GetWarehouse(stack.ChannelWithKey(key));
     if (!status.ok()) {
       errors_.push_back(absl::StrCat(status.error_code(), " ", status.error_message(), " ",
                                      status.error_details()));
