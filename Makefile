@@ -1,7 +1,7 @@
 # Databricks Gateway. `make run` and `make test` install what is missing first.
 BAZEL ?= bazel
 
-.PHONY: deps build run test bench bench-stream check-config clean help
+.PHONY: deps build run test bench bench-stream check-config k8s-rules clean help
 
 help:
 	@echo "make run           install deps, build, run the gateway on 127.0.0.1 (deploy/local)"
@@ -10,6 +10,7 @@ help:
 	@echo "make bench-stream  stream 1,000,000 rows x 10 columns through the gateway; peak RSS"
 	@echo "make build         bazel build //..."
 	@echo "make check-config  validate deploy/local/gateway.yaml and print it redacted"
+	@echo "make k8s-rules     regenerate k8s/base/prometheusrule.yaml from deploy/prometheus/alerts.yaml"
 
 deps:
 	@./deploy/install-deps.sh
@@ -38,6 +39,9 @@ check-config: deps
 	$(BAZEL) build //server:gateway
 	DATABRICKS_TOKEN=$${DATABRICKS_TOKEN:-dapi-local-emulator-token} \
 	  ./bazel-bin/server/gateway --config=deploy/local/gateway.yaml --check
+
+k8s-rules:
+	./deploy/prometheus/to-prometheusrule.sh
 
 clean:
 	$(BAZEL) clean

@@ -19,7 +19,15 @@ packages=(
   libsqlite3-dev
   # global rate limits: the Redis client library, and the server the tests start
   libhiredis-dev redis-server
+  # tests/deploy validates the manifests and the dashboard with npm packages (below)
+  nodejs
+  # the offline image build (deploy/image)
+  buildah
 )
+# kubectl renders the kustomize overlays. Use the one on PATH; else Debian's.
+command -v kubectl >/dev/null || packages+=(kubernetes-client)
+# Node.js from Debian comes without npm when another build of Node provides it.
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for pkg in "${packages[@]}"; do
@@ -27,7 +35,23 @@ for pkg in "${packages[@]}"; do
   [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
 done
 
+# The npm packages of tests/deploy/package.json, in the user's cache (never in the clone),
+# installed again when that file changes.
+install_npm_packages() {
+  local cache=$HOME/.cache/databricks-gateway/node
+  local manifest=tests/deploy/package.json
+  if [[ -d "$cache/node_modules" ]] && cmp -s "$manifest" "$cache/package.json"; then
+    return
+  fi
+  echo "install-deps: installing the npm packages of $manifest into $cache" >&2
+  mkdir -p "$cache"
+  cp "$manifest" "$cache/package.json"
+  (cd "$cache" && npm install --no-package-lock --no-audit --no-fund --loglevel=error)
+}
+
+cd "$(dirname "$0")/.."
 if ((${#missing[@]} == 0)); then
+  install_npm_packages
   exit 0
 fi
 
@@ -39,3 +63,4 @@ echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -q
 "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+install_npm_packages

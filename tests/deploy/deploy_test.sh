@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Checks what an operator deploys, offline: each kustomize overlay renders, every rendered
+# object passes its schema and the cross-checks of validate_manifests.mjs, each overlay's
+# gateway config passes `gateway --check`, the PrometheusRule's rules pass promtool, and
+# the Grafana dashboard passes check_dashboard.mjs. Writes a JUnit report, one case per
+# check. Needs kubectl, node and the npm packages of package.json, which
+# deploy/install-deps.sh installs into ~/.cache/databricks-gateway/node.
+set -uo pipefail
+
+# Under Bazel the runfiles tree is the root; run by hand, the repository.
+if [[ -n "${TEST_SRCDIR:-}" ]]; then
+  root=$TEST_SRCDIR/$TEST_WORKSPACE
+else
+  root=$(cd "$(dirname "$0")/../.." && pwd)
+fi
+gateway=$root/server/gateway
+work=${TEST_TMPDIR:-$(mktemp -d)}/deploy
+mkdir -p "$work"
+# kustomize refuses files whose real path is outside the kustomization (runfiles are
+# symlinks): render a real copy.
+rm -rf "$work/k8s"
+cp -rL "$root/k8s" "$work/k8s"
+# Bazel points HOME at the test's scratch directory; the cache is in the user's real home.
+home=$(getent passwd "$(id -u)" | cut -d: -f6)
+node_modules=${DBGW_NODE_MODULES:-$home/.cache/databricks-gateway/node/node_modules}
+
+failures=0
+count=0
+cases=""
+run_case() {
+  local name=$1
+  shift
+  local output status=0
+  output=$("$@" 2>&1) || status=$?
+  count=$((count + 1))
+  echo "== $name: $([[ $status == 0 ]] && echo ok || echo FAILED)"
+  echo "$output"
+  if ((status == 0)); then
+    cases+="<testcase name=\"$name\"/>"
+  else
+    failures=$((failures + 1))
+    local escaped
+    escaped=$(printf '%s' "$output" | tail -c 2000 | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/"/\&quot;/g')
+    cases+="<testcase name=\"$name\"><failure message=\"$name failed\">$escaped</failure></testcase>"
+  fi
+}
+
+missing=""
+for tool in kubectl node promtool; do
+  command -v "$tool" >/dev/null || missing+=" $tool"
+done
+[[ -d "$node_modules/kubernetes-models" ]] || missing+=" $node_modules (npm packages)"
+if [[ -n "$missing" ]]; then
+  echo "missing:$missing (make deps installs them)" >&2
+  run_case tools false
+else
+  # ES modules find packages next to the script, not through NODE_PATH.
+  cp "$root"/tests/deploy/*.mjs "$work"/
+  ln -sfn "$node_modules" "$work/node_modules"
+
+  for overlay in dev prod; do
+    rendered=$work/$overlay.yaml
+    run_case "render_$overlay" kubectl kustomize "$work/k8s/overlays/$overlay" -o "$rendered"
+    run_case "validate_$overlay" node "$work/validate_manifests.mjs" "$rendered" \
+      "$root/deploy/prometheus/alerts.yaml" "$work/$overlay-gateway.yaml"
+    # The Secret's keys as the Deployment passes them, with values of the right shape.
+    run_case "gateway_config_$overlay" env -i \
+      DATABRICKS_HOST=https://adb-1234567890123456.7.azuredatabricks.net \
+      DATABRICKS_TOKEN=dapi0123456789abcdef0123456789abcdef DATABRICKS_WAREHOUSE_ID= \
+      GATEWAY_HANDLE_SIGNING_KEY=deploy-test-signing-key-0123456789 \
+      "$gateway" --config="$work/$overlay-gateway.yaml" --check
+  done
+  # The PrometheusRule's rules as Prometheus Operator hands them to Prometheus.
+  run_case prometheusrule_promtool bash -c \
+    "sed -n '/^kind: PrometheusRule/,/^---/p' '$work/prod.yaml' | sed -n '/^spec:/,\$p' | sed -e '1d' -e '/^---/d' -e 's/^  //' > '$work/rule.yaml' && promtool check rules '$work/rule.yaml'"
+  run_case dashboard node "$work/check_dashboard.mjs" \
+    "$root/deploy/grafana/databricks-gateway.json" "$node_modules" "$work/dashboard"
+fi
+
+if [[ -n "${XML_OUTPUT_FILE:-}" ]]; then
+  printf '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites tests="%d" failures="%d" errors="0"><testsuite name="deploy" tests="%d" failures="%d" errors="0">%s</testsuite></testsuites>\n' \
+    "$count" "$failures" "$count" "$failures" "$cases" >"$XML_OUTPUT_FILE"
+fi
+((failures == 0))
