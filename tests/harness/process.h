@@ -86,6 +86,12 @@ absl::StatusOr<HttpResponse> HttpRequest(
     int port, const std::string& method, const std::string& target, const std::string& body = "",
     const std::vector<std::pair<std::string, std::string>>& headers = {});
 
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int FreePort();
+
+// The full path of `program` found on PATH; empty if it is not there.
+std::string FindOnPath(const std::string& program);
+
 }  // namespace gateway::testing
 
 #endif  // TESTS_HARNESS_PROCESS_H_

@@ -49,12 +49,6 @@ class RedisServer {
   std::unique_ptr<Subprocess> process_;
 };
 
-// A TCP port on 127.0.0.1 that was free a moment ago.
-int FreePort();
-
-// The full path of `program` found on PATH; empty if it is not there.
-std::string FindOnPath(const std::string& program);
-
 }  // namespace gateway::testing
 
 #endif  // TESTS_HARNESS_REDIS_H_

@@ -84,20 +84,20 @@ void Stack::Start(const std::string& name, const StackOptions& options) {
   }
 
   gateway_config_ = absl::StrCat(dir, "/", name, "-gateway.yaml");
-  WriteFile(gateway_config_, absl::StrCat(R"yaml(server:
+  WriteFile(
+      gateway_config_,
+      absl::StrCat(R"yaml(server:
   grpc_address: 127.0.0.1:0
   admin_address: 127.0.0.1:0
-  drain_seconds: 5
-)yaml",
-                                          options.server_yaml, R"yaml(workspaces:
+  drain_seconds: )yaml",
+                   options.drain_seconds, "\n", options.server_yaml, R"yaml(workspaces:
   - name: default
     host: http://127.0.0.1:)yaml",
-                                          emulator_port_, R"yaml(
+                   emulator_port_, R"yaml(
     allow_plaintext: true
 )yaml",
-                                          options.workspace_yaml,
-                                          absl::StrReplaceAll(options.gateway_yaml,
-                                                              {{"{emulator}", emulator_url()}})));
+                   options.workspace_yaml,
+                   absl::StrReplaceAll(options.gateway_yaml, {{"{emulator}", emulator_url()}})));
   std::map<std::string, std::string> env = options.gateway_env;
   env["DATABRICKS_TOKEN"] = kStackToken;
   absl::StatusOr<Subprocess> gateway = Subprocess::Start(
@@ -138,6 +138,12 @@ std::string Stack::emulator_url() const {
 }
 
 void Stack::Reload() const { gateway_->Signal(SIGHUP); }
+
+void Stack::TerminateGateway() const { gateway_->Signal(SIGTERM); }
+
+std::optional<int> Stack::WaitGatewayExit(absl::Duration timeout) {
+  return gateway_->Wait(timeout);
+}
 
 std::pair<int, std::string> Stack::Readiness() const {
   absl::StatusOr<HttpResponse> response = HttpRequest(admin_port_, "GET", "/readyz");

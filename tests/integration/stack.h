@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,6 +32,8 @@ struct StackOptions {
   std::vector<std::string> emulator_tokens;
   // Keys appended to the gateway's server section ("  tls: {…}\n").
   std::string server_yaml;
+  // server.drain_seconds of the gateway.
+  int drain_seconds = 5;
   // Keys appended to the gateway's default workspace ("    default_warehouse_id: wh1\n").
   std::string workspace_yaml;
   // Top-level sections appended to the gateway config (tenants:, credential_pools:,
@@ -66,6 +69,10 @@ class Stack {
   const std::string& gateway_config() const { return gateway_config_; }
   // Sends SIGHUP to the gateway.
   void Reload() const;
+  // Sends SIGTERM to the gateway (it drains), and waits up to `timeout` for it to exit: its
+  // exit status, or nullopt while it still runs.
+  void TerminateGateway() const;
+  std::optional<int> WaitGatewayExit(absl::Duration timeout);
   // The gateway's /readyz: its status and body.
   std::pair<int, std::string> Readiness() const;
 
