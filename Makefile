@@ -1,7 +1,7 @@
 # Databricks Gateway. `make run` and `make test` install what is missing first.
 BAZEL ?= bazel
 
-.PHONY: deps build run test bench bench-stream check-config k8s-rules clean help
+.PHONY: deps build run test bench bench-stream check-config k8s-rules image clean help
 
 help:
 	@echo "make run           install deps, build, run the gateway on 127.0.0.1 (deploy/local)"
@@ -11,6 +11,7 @@ help:
 	@echo "make build         bazel build //..."
 	@echo "make check-config  validate deploy/local/gateway.yaml and print it redacted"
 	@echo "make k8s-rules     regenerate k8s/base/prometheusrule.yaml from deploy/prometheus/alerts.yaml"
+	@echo "make image         build the OCI image offline with buildah (databricks-gateway.oci.tar)"
 
 deps:
 	@./deploy/install-deps.sh
@@ -45,3 +46,7 @@ k8s-rules:
 
 clean:
 	$(BAZEL) clean
+
+# The OCI image, offline with buildah: databricks-gateway.oci.tar (docs/deploy.md).
+image: deps
+	./deploy/image/build.sh --output databricks-gateway.oci.tar

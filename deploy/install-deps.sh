@@ -2,32 +2,49 @@
 # Installs the Debian packages the gateway needs to build, test and run.
 # Idempotent: installs only what is missing, and runs `apt-get update` only when it
 # has something to install. Works with no terminal (CI) and as root or through sudo.
+# `--build-only`: only what building //server:gateway needs (deploy/Containerfile).
 set -euo pipefail
 
-packages=(
-  # build (Bazel 4.2.3 and the compiler)
+# What building the gateway needs (deploy/Containerfile installs only these: --build-only).
+build_packages=(
+  # Bazel 4.2.3 and the compiler
   bazel-bootstrap g++
   # libraries and code generators
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libboost-dev libssl-dev zlib1g-dev prometheus-cpp-dev libyaml-cpp-dev
-  # tests (openssl makes the TLS test certificates; libbenchmark-dev runs tests/bench)
+  libhiredis-dev
+  # the Databricks emulator (tests/emulator) is in the same build graph
+  libsqlite3-dev
+  # TLS to Databricks verifies against the system's CAs
+  ca-certificates
+)
+# What the tests, `make run` and the offline image build need besides.
+test_packages=(
+  # the TLS test certificates; tests/bench
   openssl libbenchmark-dev
+  libgtest-dev libgmock-dev
   # promtool checks and unit-tests the alert rules; tests/e2e runs a real Prometheus
   prometheus
-  libgtest-dev libgmock-dev
-  # the Databricks emulator (tests/emulator)
-  libsqlite3-dev
-  # global rate limits: the Redis client library, and the server the tests start
-  libhiredis-dev redis-server
+  # global rate limits: the server the tests start
+  redis-server
   # tests/deploy validates the manifests and the dashboard with npm packages (below)
   nodejs
-  # the offline image build (deploy/image)
-  buildah
+  # the offline image build and its test (deploy/image)
+  buildah jq
 )
-# kubectl renders the kustomize overlays. Use the one on PATH; else Debian's.
-command -v kubectl >/dev/null || packages+=(kubernetes-client)
-# Node.js from Debian comes without npm when another build of Node provides it.
-command -v npm >/dev/null || packages+=(npm)
+
+build_only=false
+if [[ "${1:-}" == "--build-only" ]]; then
+  build_only=true
+fi
+packages=("${build_packages[@]}")
+if ! $build_only; then
+  packages+=("${test_packages[@]}")
+  # kubectl renders the kustomize overlays. Use the one on PATH; else Debian's.
+  command -v kubectl >/dev/null || packages+=(kubernetes-client)
+  # Node.js from Debian comes without npm when another build of Node provides it.
+  command -v npm >/dev/null || packages+=(npm)
+fi
 
 missing=()
 for pkg in "${packages[@]}"; do
@@ -51,7 +68,7 @@ install_npm_packages() {
 
 cd "$(dirname "$0")/.."
 if ((${#missing[@]} == 0)); then
-  install_npm_packages
+  $build_only || install_npm_packages
   exit 0
 fi
 
@@ -63,4 +80,4 @@ echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -q
 "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
-install_npm_packages
+$build_only || install_npm_packages

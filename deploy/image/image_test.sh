@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Builds the image with build.sh from the gateway under test, unpacks the OCI archive as a
+# runtime would, and checks: it runs as 65532; every library the binary needs is inside at
+# the path the loader resolves, and no other library is; and the binary starts from the
+# image's root filesystem alone (chroot, so nothing of the host's /lib can be used),
+# printing --help and validating a configuration with --check. Writes a JUnit report.
+set -uo pipefail
+
+if [[ -n "${TEST_SRCDIR:-}" ]]; then
+  root=$TEST_SRCDIR/$TEST_WORKSPACE
+else
+  root=$(cd "$(dirname "$0")/../.." && pwd)
+fi
+work=${TEST_TMPDIR:-$(mktemp -d)}/image
+rm -rf "$work"
+mkdir -p "$work/oci" "$work/rootfs"
+
+failures=0
+count=0
+cases=""
+run_case() {
+  local name=$1
+  shift
+  local output status=0
+  output=$("$@" 2>&1) || status=$?
+  count=$((count + 1))
+  echo "== $name: $([[ $status == 0 ]] && echo ok || echo FAILED)"
+  echo "$output"
+  if ((status == 0)); then
+    cases+="<testcase name=\"$name\"/>"
+  else
+    failures=$((failures + 1))
+    local escaped
+    escaped=$(printf '%s' "$output" | tail -c 2000 | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/"/\&quot;/g')
+    cases+="<testcase name=\"$name\"><failure message=\"$name failed\">$escaped</failure></testcase>"
+  fi
+}
+finish() {
+  if [[ -n "${XML_OUTPUT_FILE:-}" ]]; then
+    printf '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites tests="%d" failures="%d" errors="0"><testsuite name="image" tests="%d" failures="%d" errors="0">%s</testsuite></testsuites>\n' \
+      "$count" "$failures" "$count" "$failures" "$cases" >"$XML_OUTPUT_FILE"
+  fi
+  ((failures == 0))
+  exit
+}
+
+# buildah keeps its storage under $work; run from a copy of the scripts so they find
+# each other.
+cp -rL "$root/deploy/image" "$work/scripts"
+run_case build "$work/scripts/build.sh" --binary "$root/server/gateway" \
+  --output "$work/image.tar" --tag test
+((failures == 0)) || finish
+
+# Unpack as a runtime does: index -> manifest -> config and layers, in order.
+unpack() {
+  tar -xf "$work/image.tar" -C "$work/oci" &&
+    manifest=$(jq -r '.manifests[0].digest' "$work/oci/index.json" | sed 's/^sha256://') &&
+    config=$(jq -r '.config.digest' "$work/oci/blobs/sha256/$manifest" | sed 's/^sha256://') &&
+    cp "$work/oci/blobs/sha256/$config" "$work/config.json" &&
+    for layer in $(jq -r '.layers[].digest' "$work/oci/blobs/sha256/$manifest" | sed 's/^sha256://'); do
+      tar -xf "$work/oci/blobs/sha256/$layer" -C "$work/rootfs" || return 1
+    done
+}
+run_case unpack unpack
+((failures == 0)) || finish
+
+image_binary=$work/rootfs/usr/local/bin/databricks-gateway
+run_case runs_as_non_root bash -c "
+  user=\$(jq -r '.config.User' '$work/config.json')
+  echo \"User: \$user\"
+  [[ \$user == 65532:65532 ]]"
+
+# What the loader needs: every resolved library and the loader itself.
+needed=$(ldd "$image_binary" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort)
+libraries_inside() {
+  local missing=0 library
+  for library in $needed; do
+    if [[ ! -f "$work/rootfs$library" ]]; then
+      echo "missing from the image: $library"
+      missing=1
+    fi
+  done
+  if ldd "$image_binary" | grep 'not found'; then missing=1; fi
+  echo "$(wc -w <<<"$needed") libraries needed"
+  ((missing == 0))
+}
+run_case every_library_inside libraries_inside
+
+only_needed_libraries() {
+  local present extra
+  present=$(cd "$work/rootfs" && find . -name '*.so*' -type f | sed 's/^\.//' | sort)
+  extra=$(comm -13 <(echo "$needed") <(echo "$present"))
+  if [[ -n "$extra" ]]; then
+    echo "libraries the gateway does not need:"
+    echo "$extra"
+    return 1
+  fi
+  echo "$(wc -l <<<"$present") shared objects in the image, all needed"
+}
+run_case only_needed_libraries only_needed_libraries
+
+# Start it from the image alone, as the image's user.
+in_image() {
+  if [[ $(id -u) == 0 ]]; then
+    chroot --userspec=65532:65532 "$work/rootfs" "$@"
+  else
+    unshare --user --map-root-user chroot "$work/rootfs" "$@"
+  fi
+}
+run_case starts_from_image bash -c "$(declare -f in_image); work='$work'; in_image /usr/local/bin/databricks-gateway --help | head -5"
+cat >"$work/rootfs/etc/databricks-gateway/gateway.yaml" <<'YAML'
+workspaces:
+  - name: default
+    host: https://adb-1234567890123456.7.azuredatabricks.net
+YAML
+run_case check_config_in_image bash -c "$(declare -f in_image); work='$work'; \
+  env -i DATABRICKS_TOKEN=dapi0123456789abcdef0123456789abcdef SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
+  bash -c \"\$(declare -f in_image); work='$work'; in_image /usr/local/bin/databricks-gateway --config=/etc/databricks-gateway/gateway.yaml --check\" | head -3"
+finish
