@@ -143,7 +143,9 @@ check(hpa?.spec.minReplicas <= gateway?.spec.replicas && gateway?.spec.replicas 
 check(selects(find("PodDisruptionBudget")?.spec.selector, pod?.metadata.labels),
       "the PodDisruptionBudget does not select the gateway's pods");
 const monitor = find("ServiceMonitor");
-check(selects(monitor?.spec.selector, service?.metadata.labels), "the ServiceMonitor does not select the Service");
+const monitored = all("Service").filter(s => selects(monitor?.spec.selector, s.metadata.labels));
+check(monitored.length === 1 && monitored[0] === service,
+      `the ServiceMonitor selects ${monitored.map(name).join(", ") || "nothing"}, not just Service/databricks-gateway`);
 check(monitor?.spec.endpoints?.every(e => service?.spec.ports.some(p => p.name === e.port)),
       "a ServiceMonitor endpoint names a port the Service lacks");
 check(all("NetworkPolicy").some(p => selects(p.spec.podSelector, pod?.metadata.labels)),
