@@ -15,32 +15,9 @@ work=${TEST_TMPDIR:-$(mktemp -d)}/image
 rm -rf "$work"
 mkdir -p "$work/oci" "$work/rootfs"
 
-failures=0
-count=0
-cases=""
-run_case() {
-  local name=$1
-  shift
-  local output status=0
-  output=$("$@" 2>&1) || status=$?
-  count=$((count + 1))
-  echo "== $name: $([[ $status == 0 ]] && echo ok || echo FAILED)"
-  echo "$output"
-  if ((status == 0)); then
-    cases+="<testcase name=\"$name\"/>"
-  else
-    failures=$((failures + 1))
-    local escaped
-    escaped=$(printf '%s' "$output" | tail -c 2000 | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/"/\&quot;/g')
-    cases+="<testcase name=\"$name\"><failure message=\"$name failed\">$escaped</failure></testcase>"
-  fi
-}
+source "$root/tests/harness/junit.sh"
 finish() {
-  if [[ -n "${XML_OUTPUT_FILE:-}" ]]; then
-    printf '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites tests="%d" failures="%d" errors="0"><testsuite name="image" tests="%d" failures="%d" errors="0">%s</testsuite></testsuites>\n' \
-      "$count" "$failures" "$count" "$failures" "$cases" >"$XML_OUTPUT_FILE"
-  fi
-  ((failures == 0))
+  junit_finish image
   exit
 }
 
@@ -49,7 +26,7 @@ finish() {
 cp -rL "$root/deploy/image" "$work/scripts"
 run_case build "$work/scripts/build.sh" --binary "$root/server/gateway" \
   --output "$work/image.tar" --tag test
-((failures == 0)) || finish
+((junit_failures == 0)) || finish
 
 # Unpack as a runtime does: index -> manifest -> config and layers, in order.
 unpack() {
@@ -62,7 +39,7 @@ unpack() {
     done
 }
 run_case unpack unpack
-((failures == 0)) || finish
+((junit_failures == 0)) || finish
 
 image_binary=$work/rootfs/usr/local/bin/databricks-gateway
 run_case runs_as_non_root bash -c "

@@ -24,26 +24,7 @@ cp -rL "$root/k8s" "$work/k8s"
 home=$(getent passwd "$(id -u)" | cut -d: -f6)
 node_modules=${DBGW_NODE_MODULES:-$home/.cache/databricks-gateway/node/node_modules}
 
-failures=0
-count=0
-cases=""
-run_case() {
-  local name=$1
-  shift
-  local output status=0
-  output=$("$@" 2>&1) || status=$?
-  count=$((count + 1))
-  echo "== $name: $([[ $status == 0 ]] && echo ok || echo FAILED)"
-  echo "$output"
-  if ((status == 0)); then
-    cases+="<testcase name=\"$name\"/>"
-  else
-    failures=$((failures + 1))
-    local escaped
-    escaped=$(printf '%s' "$output" | tail -c 2000 | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/"/\&quot;/g')
-    cases+="<testcase name=\"$name\"><failure message=\"$name failed\">$escaped</failure></testcase>"
-  fi
-}
+source "$root/tests/harness/junit.sh"
 
 missing=""
 for tool in kubectl node promtool; do
@@ -77,8 +58,4 @@ else
     "$root/deploy/grafana/databricks-gateway.json" "$node_modules" "$work/dashboard"
 fi
 
-if [[ -n "${XML_OUTPUT_FILE:-}" ]]; then
-  printf '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites tests="%d" failures="%d" errors="0"><testsuite name="deploy" tests="%d" failures="%d" errors="0">%s</testsuite></testsuites>\n' \
-    "$count" "$failures" "$count" "$failures" "$cases" >"$XML_OUTPUT_FILE"
-fi
-((failures == 0))
+junit_finish deploy
