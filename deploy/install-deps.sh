@@ -40,7 +40,8 @@ fi
 packages=("${build_packages[@]}")
 if ! $build_only; then
   packages+=("${test_packages[@]}")
-  # kubectl renders the kustomize overlays. Use the one on PATH; else Debian's.
+  # kubectl renders the kustomize overlays: the one on PATH, else Debian's 1.20, whose
+  # kustomize v2 renders them too (k8s/base/kustomization.yaml).
   command -v kubectl >/dev/null || packages+=(kubernetes-client)
   # Node.js from Debian comes without npm when another build of Node provides it.
   command -v npm >/dev/null || packages+=(npm)

@@ -41,7 +41,8 @@ else
 
   for overlay in dev prod; do
     rendered=$work/$overlay.yaml
-    run_case "render_$overlay" kubectl kustomize "$work/k8s/overlays/$overlay" -o "$rendered"
+    # stdout, not -o: Debian's kubectl 1.20 (kustomize v2) has no -o.
+    run_case "render_$overlay" bash -c "kubectl kustomize '$work/k8s/overlays/$overlay' >'$rendered'"
     run_case "validate_$overlay" node "$work/validate_manifests.mjs" "$rendered" \
       "$root/deploy/prometheus/alerts.yaml" "$work/$overlay-gateway.yaml"
     # The Secret's keys as the Deployment passes them, with values of the right shape.
