@@ -76,21 +76,33 @@ only_needed_libraries() {
 }
 run_case only_needed_libraries only_needed_libraries
 
-# Start it from the image alone, as the image's user.
+# Start it from the image alone, as the image's user, with only the environment given.
 in_image() {
-  if [[ $(id -u) == 0 ]]; then
-    chroot --userspec=65532:65532 "$work/rootfs" "$@"
-  else
-    unshare --user --map-root-user chroot "$work/rootfs" "$@"
-  fi
+  # env -i drops PATH: the host's tools by their full paths.
+  local chroot=("$(command -v chroot)" --userspec=65532:65532 "$work/rootfs")
+  [[ $(id -u) == 0 ]] ||
+    chroot=("$(command -v unshare)" --user --map-root-user "$(command -v chroot)" "$work/rootfs")
+  env -i SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt "$@" "${chroot[@]}" \
+    /usr/local/bin/databricks-gateway "${gateway_args[@]}"
 }
-run_case starts_from_image bash -c "$(declare -f in_image); work='$work'; in_image /usr/local/bin/databricks-gateway --help | head -5"
+starts_from_image() {
+  local out
+  gateway_args=(--help)
+  out=$(in_image) || return 1
+  head -5 <<<"$out"
+}
+check_config_in_image() {
+  local out
+  gateway_args=(--config=/etc/databricks-gateway/gateway.yaml --check)
+  out=$(in_image DATABRICKS_TOKEN=dapi0123456789abcdef0123456789abcdef) || return 1
+  head -3 <<<"$out"
+}
+run_case starts_from_image starts_from_image
+# A loopback workspace: --check loads and validates, it connects to nothing.
 cat >"$work/rootfs/etc/databricks-gateway/gateway.yaml" <<'YAML'
 workspaces:
   - name: default
-    host: https://adb-1234567890123456.7.azuredatabricks.net
+    host: https://127.0.0.1:8443
 YAML
-run_case check_config_in_image bash -c "$(declare -f in_image); work='$work'; \
-  env -i DATABRICKS_TOKEN=dapi0123456789abcdef0123456789abcdef SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
-  bash -c \"\$(declare -f in_image); work='$work'; in_image /usr/local/bin/databricks-gateway --config=/etc/databricks-gateway/gateway.yaml --check\" | head -3"
+run_case check_config_in_image check_config_in_image
 finish

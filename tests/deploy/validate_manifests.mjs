@@ -128,7 +128,7 @@ check(grace > preStop + drain,
 
 // Service, HPA, PDB, ServiceMonitor, NetworkPolicy.
 const service = find("Service", "databricks-gateway");
-check(selects(service?.spec, pod?.metadata.labels) || selects({ matchLabels: service?.spec.selector }, pod?.metadata.labels),
+check(selects({ matchLabels: service?.spec.selector }, pod?.metadata.labels),
       "the Service does not select the gateway's pods");
 for (const portName of ["grpc", "metrics"]) {
   const port = service?.spec.ports.find(p => p.name === portName);
