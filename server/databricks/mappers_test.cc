@@ -145,6 +145,36 @@ TEST(StatementTest, ParametersTravelAsTextWithTheirTypes) {
               HasSubstr("warehouse_id"));
 }
 
+TEST(StatementTest, DecimalParametersKeepTheirScale) {
+  auto type_of = [](const std::string& text) {
+    v1::SqlParameter parameter;
+    parameter.set_name("d");
+    parameter.mutable_value()->set_decimal_value(text);
+    absl::StatusOr<ParameterText> out = ParameterToText(parameter);
+    return out.ok() ? out->type : out.status().ToString();
+  };
+  EXPECT_EQ(type_of("10.50"), "DECIMAL(4,2)");
+  EXPECT_EQ(type_of("-0.5"), "DECIMAL(2,1)");
+  EXPECT_EQ(type_of("007"), "DECIMAL(1,0)");
+  EXPECT_EQ(type_of(".25"), "DECIMAL(3,2)");
+  EXPECT_EQ(type_of("1e5"), "DECIMAL");  // not plain: Databricks judges the value
+  EXPECT_EQ(type_of(std::string(39, '9')), "DECIMAL");
+}
+
+TEST(StatementTest, WarehouseIdsAreUrlSafeNames) {
+  StatementSpec spec;
+  spec.statement = "SELECT 1";
+  spec.warehouse_id = "emulator-warehouse_2";  // the local configuration's id
+  EXPECT_TRUE(BuildExecuteStatement(spec, absl::Seconds(10), false).ok());
+  spec.warehouse_id = "wh/../../jobs";
+  EXPECT_THAT(BuildExecuteStatement(spec, absl::Seconds(10), false).status().message(),
+              HasSubstr("warehouse_id: a warehouse id is letters, digits, '-' and '_'"));
+  spec.warehouse_id = "";
+  EXPECT_THAT(BuildExecuteStatement(spec, absl::Seconds(10), false).status().message(),
+              HasSubstr("warehouse_id: required: none given and no default warehouse is "
+                        "configured"));
+}
+
 TEST(StatementTest, FailureMapsTheErrorCodeAndKeepsTheSqlState) {
   v1::StatementStatus status;
   status.set_state(v1::StatementStatus::FAILED);

@@ -48,15 +48,39 @@ bool ValidTypeName(absl::string_view type) {
   return true;
 }
 
-// Warehouse ids go into URL paths: letters and digits only.
+// Warehouse ids go into URL paths: letters, digits, '-' and '_' only (Databricks issues
+// hex ids; all four are unreserved in URLs).
 absl::Status ValidateWarehouseId(absl::string_view id, absl::string_view field) {
   if (id.empty()) return InvalidField(field, "required");
   if (id.size() > 64 || !std::all_of(id.begin(), id.end(), [](char c) {
-        return absl::ascii_isalnum(static_cast<unsigned char>(c));
+        return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
       })) {
-    return InvalidField(field, "a warehouse id is letters and digits");
+    return InvalidField(field, "a warehouse id is letters, digits, '-' and '_'");
   }
   return absl::OkStatus();
+}
+
+// The DECIMAL(p,s) that holds `text` exactly. A bare DECIMAL is DECIMAL(10,0) in
+// Databricks, which would round "10.50" to 11; text that is not a plain decimal keeps the
+// bare type and Databricks reports the value.
+std::string DecimalTypeOf(absl::string_view text) {
+  absl::ConsumePrefix(&text, "-") || absl::ConsumePrefix(&text, "+");
+  const std::vector<absl::string_view> parts = absl::StrSplit(text, '.');
+  if (parts.size() > 2 || parts[0].empty() && (parts.size() == 1 || parts[1].empty())) {
+    return "DECIMAL";
+  }
+  for (absl::string_view part : parts) {
+    if (!std::all_of(part.begin(), part.end(),
+                     [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); })) {
+      return "DECIMAL";
+    }
+  }
+  absl::string_view integer = parts[0];
+  while (integer.size() > 1 && integer.front() == '0') integer.remove_prefix(1);
+  const size_t scale = parts.size() == 2 ? parts[1].size() : 0;
+  const size_t precision = std::max<size_t>(integer.size(), 1) + scale;
+  if (precision > 38) return "DECIMAL";
+  return absl::StrCat("DECIMAL(", precision, ",", scale, ")");
 }
 
 std::string WaitText(absl::Duration wait) { return absl::StrCat(absl::ToInt64Seconds(wait), "s"); }
@@ -126,7 +150,7 @@ absl::StatusOr<ParameterText> ParameterToText(const v1::SqlParameter& parameter)
     }
     case v1::Value::kDecimalValue:
       out.value = value.decimal_value();
-      type_or("DECIMAL");
+      type_or(DecimalTypeOf(value.decimal_value()));
       break;
     case v1::Value::kStringValue:
       out.value = value.string_value();
@@ -165,8 +189,11 @@ absl::StatusOr<ApiRequest> BuildExecuteStatement(const StatementSpec& spec, absl
     return InvalidField("statement", absl::StrCat("at most ", kMaxStatementBytes, " bytes, got ",
                                                   spec.statement.size()));
   }
-  GW_RETURN_IF_ERROR(ValidateWarehouseId(
-      spec.warehouse_id, "warehouse_id (none given and no default warehouse is configured)"));
+  if (spec.warehouse_id.empty()) {
+    return InvalidField("warehouse_id",
+                        "required: none given and no default warehouse is configured");
+  }
+  GW_RETURN_IF_ERROR(ValidateWarehouseId(spec.warehouse_id, "warehouse_id"));
   if (spec.row_limit < 0) return InvalidField("row_limit", "must be >= 0");
   if (spec.byte_limit < 0) return InvalidField("byte_limit", "must be >= 0");
   ApiRequest api;
