@@ -82,6 +82,58 @@ absl::StatusOr<Subprocess> Subprocess::Start(const std::vector<std::string>& arg
   return Subprocess(pid, pipe_fds[0]);
 }
 
+CommandResult RunCommand(const std::vector<std::string>& argv,
+                         const std::map<std::string, std::string>& env, absl::Duration timeout,
+                         const std::string& input) {
+  static int runs = 0;
+  const std::string base = absl::StrCat(TempDir(), "/command-", getpid(), "-", ++runs);
+  const std::string in_path = base + ".in", out_path = base + ".out", err_path = base + ".err";
+  WriteFile(in_path, input);
+  std::vector<std::string> env_strings;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string item = *entry;
+    if (env.count(item.substr(0, item.find('='))) == 0) env_strings.push_back(item);
+  }
+  for (const auto& [name, value] : env) {
+    if (!value.empty()) env_strings.push_back(absl::StrCat(name, "=", value));
+  }
+  std::vector<char*> c_argv;
+  for (const std::string& arg : argv) c_argv.push_back(const_cast<char*>(arg.c_str()));
+  c_argv.push_back(nullptr);
+  std::vector<char*> c_env;
+  for (const std::string& item : env_strings) c_env.push_back(const_cast<char*>(item.c_str()));
+  c_env.push_back(nullptr);
+
+  CommandResult result;
+  const pid_t pid = fork();
+  if (pid < 0) return result;
+  if (pid == 0) {
+    const int in = open(in_path.c_str(), O_RDONLY);
+    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (in < 0 || out < 0 || err < 0) _exit(127);
+    dup2(in, STDIN_FILENO);
+    dup2(out, STDOUT_FILENO);
+    dup2(err, STDERR_FILENO);
+    execve(c_argv[0], c_argv.data(), c_env.data());
+    _exit(127);
+  }
+  int status = 0;
+  const absl::Time deadline = absl::Now() + timeout;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (absl::Now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  result.out = ReadFile(out_path);
+  result.err = ReadFile(err_path);
+  return result;
+}
+
 Subprocess::Subprocess(Subprocess&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)),
       stdout_fd_(std::exchange(other.stdout_fd_, -1)),

@@ -59,6 +59,20 @@ class Subprocess {
   std::optional<int> exit_status_;
 };
 
+// What a command run to its end printed and returned.
+struct CommandResult {
+  // The exit status; -1 when a signal ended it or it was killed after the timeout.
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs `argv` to its end with the current environment plus `env` (a value of "" removes
+// the variable), stdin read from `input`; kills it after `timeout`.
+CommandResult RunCommand(const std::vector<std::string>& argv,
+                         const std::map<std::string, std::string>& env,
+                         absl::Duration timeout = absl::Seconds(60), const std::string& input = "");
+
 // Polls `condition` every 20 ms until it is true or `timeout` passes; returns its last value.
 template <typename Condition>
 bool PollUntil(Condition condition, absl::Duration timeout) {
