@@ -31,6 +31,8 @@ test_packages=(
   nodejs
   # the offline image build and its test (deploy/image)
   buildah jq
+  # tests/client runs dbgw in a terminal and reads the screen
+  tmux
 )
 
 build_only=false

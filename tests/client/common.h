@@ -13,7 +13,8 @@
 
 namespace gateway::testing {
 
-// Runs quickly; /Workspace/fail* fails, /Workspace/slow* runs for a minute.
+// Runs quickly; /Workspace/fail* fails, /Workspace/steady* runs 3 s, /Workspace/slow* a
+// minute; statements with load_marker take 3 s, with slow_marker a minute.
 inline constexpr char kClientEmulator[] = R"yaml(
 jobs:
   pending_seconds: 0.2
@@ -25,6 +26,8 @@ jobs:
       error: "Exception: scripted failure"
     - match: {notebook_path: "/Workspace/slow*"}
       running_seconds: 60
+    - match: {notebook_path: "/Workspace/steady*"}
+      running_seconds: 3
     - match: {notebook_path: "/Workspace/answer*"}
       notebook_output: "42"
 sql:
@@ -32,7 +35,9 @@ sql:
   warehouses:
     - {id: wh1, name: Main, state: RUNNING}
     - {id: wh2, name: Spare, state: STOPPED}
-  timings: [{contains: "slow_marker", execution_seconds: 60}]
+  timings:
+    - {contains: "slow_marker", execution_seconds: 60}
+    - {contains: "load_marker", execution_seconds: 3}
 catalog:
   catalogs: {main: [default]}
 )yaml";
