@@ -44,7 +44,7 @@ catalog:
 
 // Tenant "team" (key team-key) without limits, tenant "stingy" (key stingy-key) allowed
 // one call per 100 s, so its second call is refused with a 100 s RetryInfo, beyond what
-// the client waits for.
+// the client waits for, and tenant "paced" (key paced-key) at 2 calls per second.
 inline StackOptions ClientStackOptions() {
   StackOptions options;
   options.emulator_yaml = kClientEmulator;
@@ -52,8 +52,7 @@ inline StackOptions ClientStackOptions() {
       "    default_warehouse_id: wh1\n"
       "    default_catalog: main\n"
       "    default_schema: default\n";
-  options.gateway_yaml =
-      absl::StrReplaceAll(R"yaml(
+  options.gateway_yaml = absl::StrReplaceAll(R"yaml(
 credential_pools:
   - name: shared
     workspace: default
@@ -67,10 +66,16 @@ tenants:
     api_key_sha256: [STINGY]
     credential_pool: shared
     quota: {requests_per_second: 0.01, burst: 1}
+  - name: paced
+    api_key_sha256: [PACED]
+    credential_pool: shared
+    quota: {requests_per_second: 2, burst: 1}
 security:
   handle_signing_key: {env: HANDLE_KEY}
 )yaml",
-                          {{"TEAM", Sha256Hex("team-key")}, {"STINGY", Sha256Hex("stingy-key")}});
+                                             {{"TEAM", Sha256Hex("team-key")},
+                                              {"STINGY", Sha256Hex("stingy-key")},
+                                              {"PACED", Sha256Hex("paced-key")}});
   options.gateway_env = {{"HANDLE_KEY", "client-test-handle-signing-key"}};
   return options;
 }
