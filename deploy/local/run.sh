@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-bazel build //server:gateway //tests/emulator:databricks_emulator
+bazel build //server:gateway //tests/emulator:databricks_emulator //client:dbgw //client/examples:all
 
 emulator_pid=""
 cleanup() {

@@ -434,5 +434,59 @@ TEST_F(DbgwTest, UnreachableGatewayExits6) {
               ::testing::AnyOf(HasSubstr("UNAVAILABLE"), HasSubstr("DEADLINE_EXCEEDED")));
 }
 
+// The three `dbgw` commands of the README's quick start, as written there.
+TEST_F(DbgwTest, ReadmeQuickStartCommandsWork) {
+  const std::string readme = ::gateway::testing::ReadFile(Runfile("README.md"));
+  const size_t start = readme.find("## Quick start");
+  const size_t end = readme.find("\n## ", start + 1);
+  ASSERT_NE(start, std::string::npos);
+  std::vector<std::string> commands;
+  for (const std::string& line : Lines(readme.substr(start, end - start))) {
+    if (absl::StartsWith(line, "dbgw ")) commands.push_back(line.substr(5));
+  }
+  ASSERT_EQ(commands.size(), 3u) << readme.substr(start, end - start);
+  for (const std::string& command : commands) {
+    // The shell's word splitting, for the quoting the README uses ("…" around one word).
+    std::vector<std::string> args;
+    std::string word;
+    bool quoted = false, in_word = false;
+    for (char c : command) {
+      if (c == '"') {
+        quoted = !quoted;
+        in_word = true;
+      } else if (c == ' ' && !quoted) {
+        if (in_word) args.push_back(word);
+        word.clear();
+        in_word = false;
+      } else {
+        word += c;
+        in_word = true;
+      }
+    }
+    if (in_word) args.push_back(word);
+    const CommandResult result = Dbgw(args);
+    EXPECT_EQ(result.exit_code, 0) << command << "\n" << result.err;
+    EXPECT_FALSE(result.out.empty()) << command;
+  }
+}
+
+// client/examples run against the gateway as they would against `make run`.
+TEST_F(DbgwTest, ExamplesRun) {
+  const std::map<std::string, std::string> env = {{"DBGW_TARGET", stack_->target()},
+                                                  {"DBGW_API_KEY", "team-key"}};
+  const CommandResult quickstart = RunCommand({Runfile("client/examples/quickstart")}, env);
+  EXPECT_EQ(quickstart.exit_code, 0) << quickstart.err;
+  EXPECT_THAT(quickstart.out, HasSubstr("run ended SUCCESS"));
+  EXPECT_THAT(quickstart.out, HasSubstr("doubled = 42"));
+  EXPECT_THAT(quickstart.out, HasSubstr("merge: 1 updated, 1 inserted"));
+  EXPECT_THAT(quickstart.out, HasSubstr(": id 2 = first"));  // the version before the merge
+  EXPECT_THAT(quickstart.out, HasSubstr("optimize: "));
+  const CommandResult stream = RunCommand(
+      {Runfile("client/examples/stream_rows"), "SELECT * FROM main.default.quickstart"}, env);
+  EXPECT_EQ(stream.exit_code, 0) << stream.err;
+  EXPECT_THAT(stream.out, HasSubstr("catalog main\n"));
+  EXPECT_THAT(stream.out, HasSubstr("3 rows in 1 chunks"));
+}
+
 }  // namespace
 }  // namespace gateway
