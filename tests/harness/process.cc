@@ -25,6 +25,30 @@
 extern char** environ;
 
 namespace gateway::testing {
+namespace {
+
+// This process's environment with `env` laid over it; a value of "" removes the variable.
+std::vector<std::string> EnvironmentWith(const std::map<std::string, std::string>& env) {
+  std::vector<std::string> strings;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string item = *entry;
+    if (env.count(item.substr(0, item.find('='))) == 0) strings.push_back(item);
+  }
+  for (const auto& [name, value] : env) {
+    if (!value.empty()) strings.push_back(absl::StrCat(name, "=", value));
+  }
+  return strings;
+}
+
+// The argv/envp form of `strings` (which must outlive it).
+std::vector<char*> CStrings(const std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  for (const std::string& s : strings) pointers.push_back(const_cast<char*>(s.c_str()));
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+}  // namespace
 
 std::string Runfile(const std::string& path) {
   const char* srcdir = std::getenv("TEST_SRCDIR");
@@ -56,18 +80,9 @@ absl::StatusOr<Subprocess> Subprocess::Start(const std::vector<std::string>& arg
                                              const std::string& stderr_path) {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
-  std::vector<std::string> env_strings;
-  for (char** entry = environ; *entry != nullptr; ++entry) {
-    const std::string item = *entry;
-    if (env.count(item.substr(0, item.find('='))) == 0) env_strings.push_back(item);
-  }
-  for (const auto& [name, value] : env) env_strings.push_back(absl::StrCat(name, "=", value));
-  std::vector<char*> c_argv;
-  for (const std::string& arg : argv) c_argv.push_back(const_cast<char*>(arg.c_str()));
-  c_argv.push_back(nullptr);
-  std::vector<char*> c_env;
-  for (const std::string& item : env_strings) c_env.push_back(const_cast<char*>(item.c_str()));
-  c_env.push_back(nullptr);
+  const std::vector<std::string> env_strings = EnvironmentWith(env);
+  std::vector<char*> c_argv = CStrings(argv);
+  std::vector<char*> c_env = CStrings(env_strings);
 
   const pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");
@@ -89,20 +104,9 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
   const std::string base = absl::StrCat(TempDir(), "/command-", getpid(), "-", ++runs);
   const std::string in_path = base + ".in", out_path = base + ".out", err_path = base + ".err";
   WriteFile(in_path, input);
-  std::vector<std::string> env_strings;
-  for (char** entry = environ; *entry != nullptr; ++entry) {
-    const std::string item = *entry;
-    if (env.count(item.substr(0, item.find('='))) == 0) env_strings.push_back(item);
-  }
-  for (const auto& [name, value] : env) {
-    if (!value.empty()) env_strings.push_back(absl::StrCat(name, "=", value));
-  }
-  std::vector<char*> c_argv;
-  for (const std::string& arg : argv) c_argv.push_back(const_cast<char*>(arg.c_str()));
-  c_argv.push_back(nullptr);
-  std::vector<char*> c_env;
-  for (const std::string& item : env_strings) c_env.push_back(const_cast<char*>(item.c_str()));
-  c_env.push_back(nullptr);
+  const std::vector<std::string> env_strings = EnvironmentWith(env);
+  std::vector<char*> c_argv = CStrings(argv);
+  std::vector<char*> c_env = CStrings(env_strings);
 
   CommandResult result;
   const pid_t pid = fork();

@@ -30,7 +30,8 @@ std::string ReadFile(const std::string& path);
 
 class Subprocess {
  public:
-  // Starts `argv[0]` with `argv`, the current environment plus `env`. stdout is read
+  // Starts `argv[0]` with `argv`, the current environment plus `env` (a value of "" removes
+  // the variable). stdout is read
   // through a pipe (ReadLine); stderr goes to `stderr_path`.
   static absl::StatusOr<Subprocess> Start(const std::vector<std::string>& argv,
                                           const std::map<std::string, std::string>& env,
