@@ -9,21 +9,10 @@
 namespace gateway::cli {
 namespace {
 
-// Lists every item of `pager` with `columns`.
-template <typename Item>
-int PrintAll(Context& context, client::Pager<Item>& pager, std::vector<Column> columns) {
-  context.printer.BeginList(std::move(columns));
-  Item item;
-  while (pager.Next(&item)) context.printer.Item(item);
-  if (!pager.status().ok()) return context.Fail(pager.status());
-  context.printer.End();
-  return kExitOk;
-}
-
 int Catalogs(Context& context) {
   client::Pager<v1::CatalogInfo> catalogs =
       context.client.Catalogs(v1::ListCatalogsRequest(), context.call);
-  return PrintAll(
+  return PrintItems(
       context, catalogs,
       {{"name", "name"}, {"type", "catalog_type"}, {"owner", "owner"}, {"comment", "comment"}});
 }
@@ -32,8 +21,8 @@ int Schemas(Context& context) {
   v1::ListSchemasRequest request;
   request.set_catalog_name(context.args.positional()[0]);
   client::Pager<v1::SchemaInfo> schemas = context.client.Schemas(request, context.call);
-  return PrintAll(context, schemas,
-                  {{"full_name", "full_name"}, {"owner", "owner"}, {"comment", "comment"}});
+  return PrintItems(context, schemas,
+                    {{"full_name", "full_name"}, {"owner", "owner"}, {"comment", "comment"}});
 }
 
 int Tables(Context& context) {
@@ -47,11 +36,11 @@ int Tables(Context& context) {
   request.set_schema_name(parts[1]);
   request.set_omit_columns(true);
   client::Pager<v1::TableInfo> tables = context.client.Tables(request, context.call);
-  return PrintAll(context, tables,
-                  {{"full_name", "full_name"},
-                   {"type", "table_type"},
-                   {"format", "data_source_format"},
-                   {"owner", "owner"}});
+  return PrintItems(context, tables,
+                    {{"full_name", "full_name"},
+                     {"type", "table_type"},
+                     {"format", "data_source_format"},
+                     {"owner", "owner"}});
 }
 
 int Table(Context& context) {

@@ -98,6 +98,28 @@ absl::StatusOr<v1::TableName> TableArgument(const std::string& text);
 // INVALID_ARGUMENT says what the text is not ("\"abc\" is not a DECIMAL").
 absl::StatusOr<v1::Value> TextToValue(const std::string& text, const v1::ColumnSchema& column);
 
+// Prints a response, or fails with its error.
+template <typename Response>
+int PrintResponse(Context& context, const absl::StatusOr<Response>& response) {
+  if (!response.ok()) return context.Fail(response.status());
+  context.printer.Message(*response);
+  return kExitOk;
+}
+
+// Lists the items of `pager` with `columns`, at most `limit` of them (0: all).
+template <typename Item>
+int PrintItems(Context& context, client::Pager<Item>& pager, std::vector<Column> columns,
+               int64_t limit = 0) {
+  context.printer.BeginList(std::move(columns));
+  Item item;
+  for (int64_t n = 0; (limit <= 0 || n < limit) && pager.Next(&item); ++n) {
+    context.printer.Item(item);
+  }
+  if (!pager.status().ok()) return context.Fail(pager.status());
+  context.printer.End();
+  return kExitOk;
+}
+
 // Prints the rows of `reader` as they arrive, with a progress line of rows and chunks.
 int PrintRows(Context& context, client::RowReader& reader);
 

@@ -477,11 +477,7 @@ int Optimize(Context& context) {
   for (const std::string& column : CommaList(context.args.GetAll("zorder")))
     request.add_zorder_by(column);
   request.set_warehouse_id(context.args.Get("warehouse"));
-  absl::StatusOr<v1::OptimizeTableResponse> response =
-      context.client.OptimizeTable(request, context.call);
-  if (!response.ok()) return context.Fail(response.status());
-  context.printer.Message(*response);
-  return kExitOk;
+  return PrintResponse(context, context.client.OptimizeTable(request, context.call));
 }
 
 int Vacuum(Context& context) {
@@ -496,11 +492,7 @@ int Vacuum(Context& context) {
   }
   request.set_dry_run(context.args.Has("dry-run"));
   request.set_warehouse_id(context.args.Get("warehouse"));
-  absl::StatusOr<v1::VacuumTableResponse> response =
-      context.client.VacuumTable(request, context.call);
-  if (!response.ok()) return context.Fail(response.status());
-  context.printer.Message(*response);
-  return kExitOk;
+  return PrintResponse(context, context.client.VacuumTable(request, context.call));
 }
 
 int History(Context& context) {
@@ -536,11 +528,7 @@ int Restore(Context& context) {
   }
   if (!given) return context.Usage("give --version N or --timestamp TIME");
   request.set_warehouse_id(context.args.Get("warehouse"));
-  absl::StatusOr<v1::RestoreTableResponse> response =
-      context.client.RestoreTable(request, context.call);
-  if (!response.ok()) return context.Fail(response.status());
-  context.printer.Message(*response);
-  return kExitOk;
+  return PrintResponse(context, context.client.RestoreTable(request, context.call));
 }
 
 void PrintColumns(Context& context, const v1::Schema& schema) {
@@ -628,11 +616,7 @@ int Clone(Context& context) {
   request.set_replace(context.args.Has("replace"));
   request.set_if_not_exists(context.args.Has("if-not-exists"));
   request.set_warehouse_id(context.args.Get("warehouse"));
-  absl::StatusOr<v1::CloneTableResponse> response =
-      context.client.CloneTable(request, context.call);
-  if (!response.ok()) return context.Fail(response.status());
-  context.printer.Message(*response);
-  return kExitOk;
+  return PrintResponse(context, context.client.CloneTable(request, context.call));
 }
 
 int Convert(Context& context) {
@@ -655,11 +639,7 @@ int Convert(Context& context) {
   }
   request.set_no_statistics(context.args.Has("no-statistics"));
   request.set_warehouse_id(context.args.Get("warehouse"));
-  absl::StatusOr<v1::ConvertToDeltaResponse> response =
-      context.client.ConvertToDelta(request, context.call);
-  if (!response.ok()) return context.Fail(response.status());
-  context.printer.Message(*response);
-  return kExitOk;
+  return PrintResponse(context, context.client.ConvertToDelta(request, context.call));
 }
 
 // ----- delta load

@@ -227,13 +227,7 @@ int ListRuns(Context& context) {
   request.set_completed_only(context.args.Has("completed"));
   request.set_run_type(context.args.Get("run-type"));
   client::Pager<v1::Run> runs = context.client.Runs(request, context.call);
-  context.printer.BeginList(RunColumns());
-  v1::Run run;
-  for (int64_t n = 0; (*limit <= 0 || n < *limit) && runs.Next(&run); ++n)
-    context.printer.Item(run);
-  if (!runs.status().ok()) return context.Fail(runs.status());
-  context.printer.End();
-  return kExitOk;
+  return PrintItems(context, runs, RunColumns(), *limit);
 }
 
 int CancelRun(Context& context) {
@@ -258,11 +252,7 @@ int CancelRun(Context& context) {
 int RunOutput(Context& context) {
   v1::GetRunOutputRequest request;
   request.set_run_id(context.args.positional()[0]);
-  absl::StatusOr<v1::GetRunOutputResponse> response =
-      context.client.GetRunOutput(request, context.call);
-  if (!response.ok()) return context.Fail(response.status());
-  context.printer.Message(*response);
-  return kExitOk;
+  return PrintResponse(context, context.client.GetRunOutput(request, context.call));
 }
 
 int Wait(Context& context) { return WaitAndPrint(context, context.args.positional()[0]); }
@@ -283,10 +273,7 @@ int CreateJob(Context& context) {
         "a job needs --name and a task (--notebook, --python-file, --jar-class) "
         "or --request FILE");
   }
-  absl::StatusOr<v1::CreateJobResponse> response = context.client.CreateJob(request, context.call);
-  if (!response.ok()) return context.Fail(response.status());
-  context.printer.Message(*response);
-  return kExitOk;
+  return PrintResponse(context, context.client.CreateJob(request, context.call));
 }
 
 int GetJob(Context& context) {
@@ -306,13 +293,7 @@ int ListJobs(Context& context) {
   v1::ListJobsRequest request;
   request.set_name(context.args.Get("name"));
   client::Pager<v1::Job> jobs = context.client.Jobs(request, context.call);
-  context.printer.BeginList(JobColumns());
-  v1::Job job;
-  for (int64_t n = 0; (*limit <= 0 || n < *limit) && jobs.Next(&job); ++n)
-    context.printer.Item(job);
-  if (!jobs.status().ok()) return context.Fail(jobs.status());
-  context.printer.End();
-  return kExitOk;
+  return PrintItems(context, jobs, JobColumns(), *limit);
 }
 
 int DeleteJob(Context& context) {
@@ -320,10 +301,7 @@ int DeleteJob(Context& context) {
   if (!job_id.ok()) return context.Usage(std::string(job_id.status().message()));
   v1::DeleteJobRequest request;
   request.set_job_id(*job_id);
-  absl::StatusOr<v1::DeleteJobResponse> response = context.client.DeleteJob(request, context.call);
-  if (!response.ok()) return context.Fail(response.status());
-  context.printer.Message(*response);
-  return kExitOk;
+  return PrintResponse(context, context.client.DeleteJob(request, context.call));
 }
 
 int SubmitStreaming(Context& context) {
@@ -346,11 +324,8 @@ int SubmitStreaming(Context& context) {
   if (args.Has("cluster")) request.set_existing_cluster_id(args.Get("cluster"));
   if (args.Has("available-now")) request.mutable_trigger()->set_available_now(true);
   if (args.Has("name")) request.set_run_name(args.Get("name"));
-  absl::StatusOr<v1::SubmitStreamingRunResponse> response =
-      context.client.SubmitStreamingRun(std::move(request), context.call);
-  if (!response.ok()) return context.Fail(response.status());
-  context.printer.Message(*response);
-  return kExitOk;
+  return PrintResponse(context,
+                       context.client.SubmitStreamingRun(std::move(request), context.call));
 }
 
 const FlagSpec kRequestFlag{

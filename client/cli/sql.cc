@@ -111,11 +111,7 @@ int Get(Context& context) {
 int Cancel(Context& context) {
   v1::CancelStatementRequest request;
   request.set_statement_id(context.args.positional()[0]);
-  absl::StatusOr<v1::CancelStatementResponse> response =
-      context.client.CancelStatement(request, context.call);
-  if (!response.ok()) return context.Fail(response.status());
-  context.printer.Message(*response);
-  return kExitOk;
+  return PrintResponse(context, context.client.CancelStatement(request, context.call));
 }
 
 int Chunk(Context& context) {
@@ -153,12 +149,7 @@ int Results(Context& context) {
 int Warehouses(Context& context) {
   client::Pager<v1::Warehouse> warehouses =
       context.client.Warehouses(v1::ListWarehousesRequest(), context.call);
-  context.printer.BeginList(WarehouseColumns());
-  v1::Warehouse warehouse;
-  while (warehouses.Next(&warehouse)) context.printer.Item(warehouse);
-  if (!warehouses.status().ok()) return context.Fail(warehouses.status());
-  context.printer.End();
-  return kExitOk;
+  return PrintItems(context, warehouses, WarehouseColumns());
 }
 
 int Warehouse(Context& context) {
