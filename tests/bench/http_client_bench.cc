@@ -35,9 +35,8 @@ std::unique_ptr<http::Server> StartServer() {
   http::ServerOptions options;
   options.io_threads = 1;
   absl::StatusOr<std::unique_ptr<http::Server>> server = http::Server::Start(
-      options, [](http::Request, http::Responder respond) {
-        respond(http::Response::Json(200, kBody));
-      });
+      options,
+      [](http::Request, http::Responder respond) { respond(http::Response::Json(200, kBody)); });
   if (!server.ok()) std::abort();
   return *std::move(server);
 }
@@ -46,8 +45,8 @@ void BM_RawBeastRoundTrip(benchmark::State& state) {
   std::unique_ptr<http::Server> server = StartServer();
   asio::io_context io;
   asio::ip::tcp::socket socket(io);
-  socket.connect({asio::ip::make_address("127.0.0.1"),
-                  static_cast<unsigned short>(server->port())});
+  socket.connect(
+      {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(server->port())});
   socket.set_option(asio::ip::tcp::no_delay(true));
   beast::flat_buffer buffer;
   bhttp::request<bhttp::string_body> request(bhttp::verb::get, "/api/2.0/sql/warehouses", 11);

@@ -92,8 +92,11 @@ class Stack {
   std::string GatewayLog() const { return ReadFile(gateway_log_); }
   // The gateway's admin port (/metrics, /config, /readyz).
   int admin_port() const { return admin_port_; }
-  // The gateway's process id (for benchmarks that read /proc).
+  // The gateway's and the emulator's process ids (for benchmarks that read /proc).
   pid_t gateway_pid() const { return gateway_->pid(); }
+  pid_t emulator_pid() const { return emulator_->pid(); }
+  // The emulator's port on 127.0.0.1.
+  int emulator_port() const { return emulator_port_; }
   std::string EmulatorLog() const { return ReadFile(emulator_log_); }
 
  private:
