@@ -1,13 +1,13 @@
 # Databricks Gateway. `make run` and `make test` install what is missing first.
 BAZEL ?= bazel
 
-.PHONY: deps build run test bench bench-stream check-config k8s-rules image clean help
+.PHONY: deps bench-deps build run test bench check-config k8s-rules image clean help
 
 help:
 	@echo "make run           install deps, build, run the gateway on 127.0.0.1 (deploy/local)"
 	@echo "make test          install deps, run every test, print 'N passed, N failed'"
-	@echo "make bench         build the benchmarks with -c opt and run them (docs/performance.md)"
-	@echo "make bench-stream  stream 1,000,000 rows x 10 columns through the gateway; peak RSS"
+	@echo "make bench         the gateway beside REST, nginx and a gRPC echo; 1M-row streams;"
+	@echo "                   scale (writes docs/performance.md; about 8 minutes)"
 	@echo "make build         bazel build //..."
 	@echo "make check-config  validate deploy/local/gateway.yaml and print it redacted"
 	@echo "make k8s-rules     regenerate k8s/base/prometheusrule.yaml from deploy/prometheus/alerts.yaml"
@@ -25,16 +25,17 @@ run: deps
 test: deps
 	@./tests/run-tests.sh
 
-bench: deps
-	$(BAZEL) build -c opt //tests/bench:all
-	./bazel-bin/tests/bench/http_client_bench --benchmark_min_time=2
+bench-deps:
+	@./deploy/install-deps.sh --bench
 
-# The stack (gateway + emulator) is found through the benchmark's runfiles.
-bench-stream: deps
-	$(BAZEL) build -c opt //tests/bench:stream_rss_bench
-	TEST_SRCDIR=$(CURDIR)/bazel-bin/tests/bench/stream_rss_bench.runfiles \
-	  TEST_WORKSPACE=databricks_gateway TEST_TMPDIR=$${TMPDIR:-/tmp} \
-	  ./bazel-bin/tests/bench/stream_rss_bench
+# Each benchmark writes its section of docs/performance.md (tests/bench/run.sh runs it
+# with the gateway and the emulator from its runfiles).
+bench: bench-deps
+	$(BAZEL) build -c opt //tests/bench/...
+	tests/bench/run.sh side_by_side_bench --doc=docs/performance.md --command="make bench"
+	tests/bench/run.sh stream_bench --doc=docs/performance.md --command="make bench"
+	tests/bench/run.sh scale_bench --doc=docs/performance.md --command="make bench"
+	./bazel-bin/tests/bench/http_client_bench --benchmark_min_time=2
 
 check-config: deps
 	$(BAZEL) build //server:gateway

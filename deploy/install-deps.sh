@@ -3,6 +3,8 @@
 # Idempotent: installs only what is missing, and runs `apt-get update` only when it
 # has something to install. Works with no terminal (CI) and as root or through sudo.
 # `--build-only`: only what building //server:gateway needs (deploy/Containerfile).
+# `--bench`: besides, what `make bench`, `make soak`, `make fuzz` and
+# `make test-sanitizers` need.
 set -euo pipefail
 
 # What building the gateway needs (deploy/Containerfile installs only these: --build-only).
@@ -35,11 +37,26 @@ test_packages=(
   tmux
 )
 
+# What the benchmarks, the soak, the sanitizers and the fuzzers need besides.
+bench_packages=(
+  # the reverse proxy the gateway is compared with (tests/bench)
+  nginx
+  # the plots of docs/performance.md
+  gnuplot-nox
+  # libFuzzer and the sanitizer runtimes (tests/fuzz); llvm-symbolizer for their reports
+  clang libclang-rt-14-dev llvm
+)
+
 build_only=false
-if [[ "${1:-}" == "--build-only" ]]; then
-  build_only=true
-fi
+bench=false
+case "${1:-}" in
+  --build-only) build_only=true ;;
+  --bench) bench=true ;;
+  "") ;;
+  *) echo "usage: install-deps.sh [--build-only | --bench]" >&2; exit 2 ;;
+esac
 packages=("${build_packages[@]}")
+$bench && packages+=("${bench_packages[@]}")
 if ! $build_only; then
   packages+=("${test_packages[@]}")
   # kubectl renders the kustomize overlays: the one on PATH, else Debian's 1.20, whose

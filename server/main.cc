@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "server/app/gateway.h"
 #include "server/app/version.h"
 #include "server/common/log.h"
@@ -78,6 +79,10 @@ std::optional<int> ParseFlags(int argc, char** argv, Flags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian builds Abseil without NDEBUG, which turns on absl::Mutex's deadlock detection:
+  // a global lock and a lock-order graph update on every Lock(). The unit tests keep it;
+  // the server does not pay it on every call (docs/performance.md).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   Flags flags;
   if (std::optional<int> exit_status = ParseFlags(argc, argv, flags)) return *exit_status;
 

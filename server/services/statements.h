@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "absl/types/optional.h"
 #include "proto/databricks/gateway/v1/common.pb.h"
 #include "server/common/json.h"
 #include "server/databricks/sql.h"
@@ -82,7 +83,7 @@ void FetchChunk(const std::shared_ptr<const Route>& route, const std::string& st
 
 // Streams a statement's result on a server-streaming call whose responses have
 // `header` (StreamHeader) and `chunk` (ResultChunk) in a oneof: the header, then each chunk,
-// fetching the next only after the previous one was written. A statement that did not
+// downloading the next while the previous one is written (two chunks at most in memory). A statement that did not
 // succeed ends the stream with StatementFailure. If the caller cancels while a statement the
 // stream executed is still running, the statement is cancelled.
 template <typename Response>
@@ -144,24 +145,56 @@ class ResultStream : public std::enable_shared_from_this<ResultStream<Response>>
                  });
   }
 
+  // Writes a chunk, and downloads the next one while it is being written: the upstream
+  // fetch and the write to the caller overlap, and at most two chunks are held.
   void OnChunk(absl::StatusOr<v1::ResultChunk> chunk) {
     if (!chunk.ok()) {
       End(chunk.status());
       return;
     }
     const bool last = !chunk->has_next_chunk_index();
-    const int64_t next = last ? 0 : chunk->next_chunk_index();
+    if (!last) {
+      FetchChunk(route_, statement_id_, chunk->next_chunk_index(), schema_, call_->deadline(),
+                 [self = this->shared_from_this()](absl::StatusOr<v1::ResultChunk> next) {
+                   self->Arrived(std::move(next));
+                 });
+    }
     Response message;
     *message.mutable_chunk() = *std::move(chunk);
-    call_->Write(std::move(message), [self = this->shared_from_this(), last, next] {
+    call_->Write(std::move(message), [self = this->shared_from_this(), last] {
       if (last) {
         self->End(absl::OkStatus());
         return;
       }
-      FetchChunk(
-          self->route_, self->statement_id_, next, self->schema_, self->call_->deadline(),
-          [self](absl::StatusOr<v1::ResultChunk> chunk) { self->OnChunk(std::move(chunk)); });
+      self->Written();
     });
+  }
+
+  // The next chunk is written once both it has arrived and the previous one was written,
+  // whichever happens last.
+  void Arrived(absl::StatusOr<v1::ResultChunk> next) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!written_) {
+        next_ = std::move(next);
+        return;
+      }
+      written_ = false;
+    }
+    OnChunk(std::move(next));
+  }
+
+  void Written() {
+    absl::optional<absl::StatusOr<v1::ResultChunk>> next;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!next_.has_value()) {
+        written_ = true;
+        return;
+      }
+      next.swap(next_);
+    }
+    OnChunk(*std::move(next));
   }
 
   const std::shared_ptr<StreamCall<Response>> call_;
@@ -170,6 +203,10 @@ class ResultStream : public std::enable_shared_from_this<ResultStream<Response>>
   // Set once the statement succeeded, before the first write; read by later steps only.
   std::string statement_id_;
   v1::Schema schema_;
+  // The hand-over between the write of one chunk and the download of the next.
+  absl::Mutex mu_;
+  bool written_ ABSL_GUARDED_BY(mu_) = false;
+  absl::optional<absl::StatusOr<v1::ResultChunk>> next_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace gateway::services
