@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
@@ -137,6 +138,23 @@ absl::Status ReplaceSection(const std::string& path, const std::string& name,
   out << text.substr(0, from + begin.size()) << markdown
       << (markdown.empty() || markdown.back() == '\n' ? "" : "\n") << text.substr(to);
   return out ? absl::OkStatus() : absl::UnavailableError(absl::StrCat("cannot write ", path));
+}
+
+std::string MeasuredBy(const std::string& command, const std::string& source) {
+  return absl::StrCat("Measured ", Today(), " on ", MachineDescription(), ", with `", command,
+                      "` (`", source, "`, `-c opt`)");
+}
+
+bool Publish(const std::string& doc, const std::string& name, const std::string& markdown) {
+  std::cout << "\n" << markdown;
+  if (doc.empty()) return true;
+  const absl::Status written = ReplaceSection(doc, name, markdown);
+  if (!written.ok()) {
+    std::cerr << written.message() << "\n";
+    return false;
+  }
+  std::cout << "\nwrote the " << name << " section of " << doc << "\n";
+  return true;
 }
 
 }  // namespace gateway::bench

@@ -30,6 +30,14 @@ std::string MachineDescription();
 // Today's date, "2026-11-21".
 std::string Today();
 
+// "Measured 2026-11-21 on <machine>, with `make bench` (`tests/bench/x.cc`, `-c opt`)":
+// the first line of every generated section.
+std::string MeasuredBy(const std::string& command, const std::string& source);
+
+// Prints `markdown` and, when `doc` is not empty, writes it into `doc`'s section `name`.
+// False (with a message on stderr) when the section cannot be written.
+bool Publish(const std::string& doc, const std::string& name, const std::string& markdown);
+
 // Replaces the lines between "<!-- begin NAME -->" and "<!-- end NAME -->" in the
 // document at `path` with `markdown`; the markers must be there.
 absl::Status ReplaceSection(const std::string& path, const std::string& name,

@@ -120,8 +120,8 @@ TenantFigures MeasureTenants(int tenants) {
   const absl::Time began = absl::Now();
   f.load = RunLoad(target, options);
   const double share = f.load.seconds / absl::ToDoubleSeconds(absl::Now() - began);
-  f.cpu_micros_per_call =
-      (CpuSeconds(stack.gateway_pid()) - cpu_before) * share * 1e6 / std::max<int64_t>(1, f.load.ended);
+  f.cpu_micros_per_call = (CpuSeconds(stack.gateway_pid()) - cpu_before) * share * 1e6 /
+                          std::max<int64_t>(1, f.load.ended);
   f.ok = f.load.failures() == 0 && f.load.ended > 0;
   return f;
 }
@@ -183,8 +183,8 @@ struct WaiterFigures {
   int64_t rss_before_kb = 0;
   int64_t rss_open_kb = 0;
   int64_t rss_end_kb = 0;
-  double wait_cpu_share = 0;     // of one core, while the streams wait
-  double polls_per_second = 0;   // runs/get the gateway sends while they wait
+  double wait_cpu_share = 0;    // of one core, while the streams wait
+  double polls_per_second = 0;  // runs/get the gateway sends while they wait
   int ended_terminal = 0;
   std::map<std::string, int> errors;
   bool ok = false;
@@ -194,8 +194,7 @@ WaiterFigures MeasureWaiters(int streams) {
   WaiterFigures f;
   f.streams = streams;
   // Runs wait 2 s in PENDING, then stay RUNNING long enough to measure the waiting.
-  Stack stack("scale-waiters",
-              Options(1, "jobs:\n  pending_seconds: 2\n  running_seconds: 50\n"));
+  Stack stack("scale-waiters", Options(1, "jobs:\n  pending_seconds: 2\n  running_seconds: 50\n"));
   if (!stack.ok()) {
     std::cerr << stack.error() << "\n";
     return f;
@@ -230,17 +229,17 @@ WaiterFigures MeasureWaiters(int streams) {
     Submit& s = *submits[i];
     s.context = ContextFor(0, absl::Seconds(30));
     s.request = RunRequest(i);
-    stubs[i % stubs.size()]->async()->SubmitRun(
-        s.context.get(), &s.request, &s.response, [&, i](grpc::Status status) {
-          std::lock_guard<std::mutex> lock(mu);
-          if (status.ok()) {
-            handles[i] = submits[i]->response.run_id();
-          } else {
-            ++failed;
-          }
-          --in_flight;
-          changed.notify_all();
-        });
+    stubs[i % stubs.size()]->async()->SubmitRun(s.context.get(), &s.request, &s.response,
+                                                [&, i](grpc::Status status) {
+                                                  std::lock_guard<std::mutex> lock(mu);
+                                                  if (status.ok()) {
+                                                    handles[i] = submits[i]->response.run_id();
+                                                  } else {
+                                                    ++failed;
+                                                  }
+                                                  --in_flight;
+                                                  changed.notify_all();
+                                                });
   }
   {
     std::unique_lock<std::mutex> lock(mu);
@@ -261,11 +260,12 @@ WaiterFigures MeasureWaiters(int streams) {
   for (int i = 0; i < streams; ++i) {
     watchers.push_back(std::make_unique<Watcher>(*stubs[i % stubs.size()], handles[i], tally));
   }
-  const bool opened = testing::PollUntil([&] { return tally.opened == streams; },
-                                         absl::Seconds(60));
+  const bool opened =
+      testing::PollUntil([&] { return tally.opened == streams; }, absl::Seconds(60));
   f.open_seconds = absl::ToDoubleSeconds(absl::Now() - opening);
   if (!opened) {
-    std::cerr << "only " << tally.opened << " of " << streams << " streams got their first message\n";
+    std::cerr << "only " << tally.opened << " of " << streams
+              << " streams got their first message\n";
   }
   f.rss_open_kb = StatusKb(gateway, "VmRSS");
 
@@ -307,8 +307,10 @@ int Main(int argc, char** argv) {
       doc = arg.substr(6);
     } else if (absl::StartsWith(arg, "--command=")) {
       command = arg.substr(10);
-    } else if (!(absl::StartsWith(arg, "--tenants=") && absl::SimpleAtoi(arg.substr(10), &tenants)) &&
-               !(absl::StartsWith(arg, "--streams=") && absl::SimpleAtoi(arg.substr(10), &streams))) {
+    } else if (!(absl::StartsWith(arg, "--tenants=") &&
+                 absl::SimpleAtoi(arg.substr(10), &tenants)) &&
+               !(absl::StartsWith(arg, "--streams=") &&
+                 absl::SimpleAtoi(arg.substr(10), &streams))) {
       std::cerr << "usage: scale_bench [--doc=PATH] [--command=TEXT] [--tenants=N] [--streams=N]\n";
       return 2;
     }
@@ -325,8 +327,8 @@ int Main(int argc, char** argv) {
 
   bool ok = w.ok;
   std::string md = absl::StrCat(
-      "Measured ", Today(), " on ", MachineDescription(), ", with `", command,
-      "` (`tests/bench/scale_bench.cc`, `-c opt`).\n\n"
+      MeasuredBy(command, "tests/bench/scale_bench.cc"),
+      ".\n\n"
       "Tenants configured: GetRun through the last tenant, 16 calls in flight for 5 s.\n\n"
       "| tenants | stack start s | gateway idle RSS MB | calls/s | p50 µs | p99 µs | "
       "gateway CPU µs/call | errors |\n"
@@ -336,8 +338,8 @@ int Main(int argc, char** argv) {
     absl::StrAppend(&md, absl::StrFormat("| %d | %.2f | %s | %.0f | %.0f | %.0f | %.1f | %d |\n",
                                          f.tenants, f.start_seconds, Mb(f.idle_rss_kb),
                                          f.load.throughput(), f.load.latency.Quantile(0.5) / 1e3,
-                                         f.load.latency.Quantile(0.99) / 1e3,
-                                         f.cpu_micros_per_call, f.load.failures()));
+                                         f.load.latency.Quantile(0.99) / 1e3, f.cpu_micros_per_call,
+                                         f.load.failures()));
   }
   std::string errors;
   for (const auto& [error, count] : w.errors) absl::StrAppend(&errors, "; ", count, "× ", error);
@@ -354,15 +356,7 @@ int Main(int argc, char** argv) {
           static_cast<double>(w.rss_open_kb - w.rss_before_kb) / std::max(1, w.streams),
           Mb(w.rss_end_kb), w.open_seconds, 100 * w.wait_cpu_share, w.polls_per_second,
           w.ended_terminal, w.streams, errors));
-  std::cout << "\n" << md;
-  if (!doc.empty()) {
-    const absl::Status written = ReplaceSection(doc, "scale", md);
-    if (!written.ok()) {
-      std::cerr << written.message() << "\n";
-      return 1;
-    }
-  }
-  return ok ? 0 : 1;
+  return Publish(doc, "scale", md) && ok ? 0 : 1;
 }
 
 }  // namespace

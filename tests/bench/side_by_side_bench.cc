@@ -427,23 +427,14 @@ security:
     }
   }
 
-  std::string md = absl::StrCat(
-      "Measured ", Today(), " on ", MachineDescription(), ", with `", command,
-      "` (`tests/bench/side_by_side_bench.cc`, `-c opt`). The load generator runs on the "
-      "same two cores as the emulator and the path measured.\n\n");
+  std::string md = absl::StrCat(MeasuredBy(command, "tests/bench/side_by_side_bench.cc"),
+                                ". The load generator runs on the same two cores as the "
+                                "emulator and the path measured.\n\n");
   absl::StrAppend(&md, Targets(scenarios, results), "\n", Tables(scenarios, names, results));
-  std::cout << "\n" << md;
-  if (!doc.empty()) {
-    const absl::Status written = ReplaceSection(doc, "side-by-side", md);
-    if (!written.ok()) {
-      std::cerr << written.message() << "\n";
-      return 1;
-    }
-    std::cout << "\nwrote the side-by-side section of " << doc << "\n";
-  }
+  const bool published = Publish(doc, "side-by-side", md);
   echo->Signal(SIGTERM);
   echo->Wait(absl::Seconds(5));
-  return 0;
+  return published ? 0 : 1;
 }
 
 }  // namespace

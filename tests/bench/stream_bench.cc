@@ -218,8 +218,7 @@ int Main(int argc, char** argv) {
   }
   bool ok = true;
   std::string md = absl::StrCat(
-      "Measured ", Today(), " on ", MachineDescription(), ", with `", command,
-      "` (`tests/bench/stream_bench.cc`, `-c opt`): ", rows,
+      MeasuredBy(command, "tests/bench/stream_bench.cc"), ": ", rows,
       " rows × 10 columns, EXTERNAL_LINKS chunks of 20,000 rows, two rounds in turn.\n\n"
       "| round | path | rows | chunks | seconds | rows/s | vs direct | gateway RSS before MB | "
       "gateway peak MB | peak growth MB |\n"
@@ -232,27 +231,18 @@ int Main(int argc, char** argv) {
     const double ratio = r.RowsPerSecond() / direct.RowsPerSecond();
     if (i % 3 != 0) worst_ratio = std::min(worst_ratio, ratio);
     absl::StrAppend(
-        &md,
-        absl::StrFormat("| %d | %s | %d | %d | %.2f | %.0f | %s | %s | %s | %s |%s\n", i / 3 + 1,
-                        r.name, r.rows, r.chunks, r.seconds, r.RowsPerSecond(),
-                        i % 3 == 0 ? "–" : absl::StrFormat("%.2f", ratio),
-                        Megabytes(r.rss_before_kb), Megabytes(r.peak_kb),
-                        Megabytes(r.peak_kb < 0 ? -1 : r.peak_kb - r.rss_before_kb),
-                        r.ok ? "" : " FAILED"));
+        &md, absl::StrFormat("| %d | %s | %d | %d | %.2f | %.0f | %s | %s | %s | %s |%s\n",
+                             i / 3 + 1, r.name, r.rows, r.chunks, r.seconds, r.RowsPerSecond(),
+                             i % 3 == 0 ? "–" : absl::StrFormat("%.2f", ratio),
+                             Megabytes(r.rss_before_kb), Megabytes(r.peak_kb),
+                             Megabytes(r.peak_kb < 0 ? -1 : r.peak_kb - r.rss_before_kb),
+                             r.ok ? "" : " FAILED"));
   }
-  absl::StrAppend(&md, absl::StrFormat(
-                           "\nWorst ratio to direct: **%.2f** (target ≥ 0.9: %s).\n", worst_ratio,
-                           worst_ratio >= 0.9 ? "met"
-                                              : absl::StrFormat("missed by %.2f", 0.9 - worst_ratio)));
-  std::cout << md;
-  if (!doc.empty()) {
-    const absl::Status written = ReplaceSection(doc, "streaming", md);
-    if (!written.ok()) {
-      std::cerr << written.message() << "\n";
-      return 1;
-    }
-  }
-  return ok ? 0 : 1;
+  absl::StrAppend(
+      &md, absl::StrFormat(
+               "\nWorst ratio to direct: **%.2f** (target ≥ 0.9: %s).\n", worst_ratio,
+               worst_ratio >= 0.9 ? "met" : absl::StrFormat("missed by %.2f", 0.9 - worst_ratio)));
+  return Publish(doc, "streaming", md) && ok ? 0 : 1;
 }
 
 }  // namespace
