@@ -1,6 +1,8 @@
 #include "server/credentials/pool.h"
 
 #include <algorithm>
+#include <iterator>
+#include <map>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -21,8 +23,6 @@ constexpr absl::Duration kMaxStaleLead = absl::Minutes(20);
 constexpr absl::Duration kMaxSendMargin = absl::Seconds(40);
 constexpr absl::Duration kMinRefreshBackoff = absl::Seconds(1);
 constexpr absl::Duration kMaxRefreshBackoff = absl::Minutes(1);
-// Cooling time after a 429 that carried no Retry-After.
-constexpr absl::Duration kDefaultCooldown = absl::Seconds(1);
 
 const char* StateName(int state) {
   switch (state) {
@@ -66,7 +66,9 @@ struct CredentialPool::Credential {
   absl::Time refresh_retry_at = absl::InfinitePast();
   absl::Duration refresh_backoff = kMinRefreshBackoff;
   std::string refresh_error;
-  absl::Time cooling_until = absl::InfinitePast();
+  // Operation → end of its cool-down after a 429 (entries past their end are dropped when
+  // another is added; the API's operations bound the map).
+  std::map<std::string, absl::Time> cooling_until;
   absl::Time ejected_until = absl::InfinitePast();
   int ejections = 0;
   int inflight = 0;
@@ -129,8 +131,19 @@ bool CredentialPool::ReloadSecret(Credential& c) {
 CredentialPool::State CredentialPool::StateOf(const Credential& c, absl::Time now) const {
   if (c.authorization.empty() || now >= c.usable_until) return State::kNoToken;
   if (now < c.ejected_until) return State::kEjected;
-  if (now < c.cooling_until) return State::kCooling;
+  for (const auto& [operation, until] : c.cooling_until) {
+    if (now < until) return State::kCooling;
+  }
   return State::kHealthy;
+}
+
+bool CredentialPool::UsableFor(const Credential& c, const std::string& operation,
+                               absl::Time now) const {
+  const State state = StateOf(c, now);
+  if (state == State::kHealthy) return true;
+  if (state != State::kCooling) return false;
+  const auto cooling = c.cooling_until.find(operation);
+  return cooling == c.cooling_until.end() || now >= cooling->second;
 }
 
 void CredentialPool::Publish(absl::Time now) {
@@ -138,19 +151,19 @@ void CredentialPool::Publish(absl::Time now) {
   for (const Credential& c : credentials_) {
     const State state = StateOf(c, now);
     c.metrics.state.Set(static_cast<double>(state));
-    if (state == State::kHealthy) ++usable;
+    if (state == State::kHealthy || state == State::kCooling) ++usable;
   }
   env_.metrics->PoolUsable(options_.name).Set(usable);
 }
 
-absl::StatusOr<upstream::Authorizer::Grant> CredentialPool::Acquire() {
+absl::StatusOr<upstream::Authorizer::Grant> CredentialPool::Acquire(const std::string& operation) {
   const absl::Time now = env_.now();
   absl::MutexLock lock(&mu_);
   const size_t n = credentials_.size();
   size_t best = n;
   for (size_t k = 0; k < n; ++k) {
     const size_t i = (next_ + k) % n;
-    if (StateOf(credentials_[i], now) != State::kHealthy) continue;
+    if (!UsableFor(credentials_[i], operation, now)) continue;
     if (best == n || credentials_[i].inflight < credentials_[best].inflight) best = i;
   }
   if (best == n) {
@@ -159,12 +172,13 @@ absl::StatusOr<upstream::Authorizer::Grant> CredentialPool::Acquire() {
     bool all_cooling = true;
     for (const Credential& c : credentials_) {
       const State state = StateOf(c, now);
-      if (state == State::kCooling) back = std::min(back, c.cooling_until);
+      if (state == State::kCooling) back = std::min(back, c.cooling_until.at(operation));
       if (state == State::kEjected) back = std::min(back, c.ejected_until);
       all_cooling = all_cooling && state == State::kCooling;
     }
-    const std::string message = absl::StrCat("no credential of pool '", options_.name,
-                                             "' is usable: ", NotUsableReasonLocked(now));
+    const std::string message =
+        absl::StrCat("no credential of pool '", options_.name, "' is usable for ", operation, ": ",
+                     NotUsableReasonLocked(now, operation));
     absl::Status status =
         all_cooling ? absl::ResourceExhaustedError(message) : absl::UnavailableError(message);
     SetErrorInfo(status, "CREDENTIAL_POOL_EXHAUSTED", kGatewayDomain, {{"pool", options_.name}});
@@ -176,7 +190,7 @@ absl::StatusOr<upstream::Authorizer::Grant> CredentialPool::Acquire() {
   ++c.inflight;
   ++c.uses;
   c.metrics.requests.Increment();
-  return Grant{c.authorization, static_cast<int>(best)};
+  return Grant{c.authorization, static_cast<int>(best), operation};
 }
 
 bool CredentialPool::Report(const Grant& grant, Outcome outcome,
@@ -211,15 +225,23 @@ bool CredentialPool::Report(const Grant& grant, Outcome outcome,
         }
       }
       break;
-    case Outcome::kThrottled:
-      c.cooling_until = std::max(c.cooling_until, now + retry_after.value_or(kDefaultCooldown));
+    case Outcome::kThrottled: {
+      // Only a Retry-After says how long the endpoint stays closed; a bare 429 is left to
+      // the call's own retry and back-off.
+      if (!retry_after.has_value()) break;
+      for (auto it = c.cooling_until.begin(); it != c.cooling_until.end();) {
+        it = it->second <= now ? c.cooling_until.erase(it) : std::next(it);
+      }
+      absl::Time& until = c.cooling_until[grant.operation];
+      until = std::max(until, now + *retry_after);
       break;
+    }
     case Outcome::kOther:
       break;
   }
   Publish(now);
   for (const Credential& other : credentials_) {
-    if (&other != &c && StateOf(other, now) == State::kHealthy) return true;
+    if (&other != &c && UsableFor(other, grant.operation, now)) return true;
   }
   return false;
 }
@@ -228,17 +250,21 @@ std::string CredentialPool::NotUsableReason() const {
   const absl::Time now = env_.now();
   absl::MutexLock lock(&mu_);
   for (const Credential& c : credentials_) {
-    if (StateOf(c, now) == State::kHealthy) return "";
+    const State state = StateOf(c, now);
+    if (state == State::kHealthy || state == State::kCooling) return "";
   }
   return NotUsableReasonLocked(now);
 }
 
-std::string CredentialPool::NotUsableReasonLocked(absl::Time now) const {
+std::string CredentialPool::NotUsableReasonLocked(absl::Time now,
+                                                  const std::string& operation) const {
   std::vector<std::string> parts;
   for (const Credential& c : credentials_) {
     const State state = StateOf(c, now);
     std::string part = absl::StrCat(c.options.name, " ", StateName(static_cast<int>(state)));
-    if (state == State::kNoToken && !c.secret_error.empty()) {
+    if (state == State::kCooling && !operation.empty() && !UsableFor(c, operation, now)) {
+      absl::StrAppend(&part, " on ", operation);
+    } else if (state == State::kNoToken && !c.secret_error.empty()) {
       absl::StrAppend(&part, " (", c.secret_error, ")");
     } else if (state == State::kNoToken && !c.refresh_error.empty()) {
       absl::StrAppend(&part, " (", c.refresh_error, ")");

@@ -5,7 +5,10 @@
 //     growing time (eject_base_seconds × consecutive ejections, capped) and the call is
 //     retried on another; after the ejection it gets traffic again, and a success clears
 //     its record;
-//   - a credential Databricks throttles (429) cools down until its Retry-After;
+//   - a credential Databricks throttles (429 with Retry-After) cools down until then, for
+//     the operation that was throttled only: Databricks limits each endpoint on its own,
+//     and a 429 on runs/get must not stop SubmitRun (a 429 without Retry-After is left to
+//     the call's own back-off);
 //   - OAuth M2M and Azure AD tokens are fetched in the background, refreshed once half
 //     their life (at most 20 minutes) remains, and never sent in their last
 //     min(40 s, a quarter of their life); a failed refresh keeps the current token while
@@ -14,9 +17,11 @@
 //     attempt (attempts in flight finish with the old one) and clears an ejection; a
 //     changed client secret triggers a token fetch.
 //
-// When no credential is usable, Acquire fails (RESOURCE_EXHAUSTED when all are only
-// cooling down, else UNAVAILABLE), NotUsableReason says why for /readyz, and
-// gateway_credential_pool_usable is 0. Secret values never reach a log, metric or error.
+// When no credential is usable for an operation, Acquire fails: RESOURCE_EXHAUSTED when all
+// are only cooling down on it (with when the first is free), else UNAVAILABLE. A credential
+// counts as usable (gateway_credential_pool_usable, /readyz) unless it is ejected or has no
+// token; when none is, NotUsableReason says why. Secret values never reach a log, metric or
+// error.
 //
 // Thread-safe. Background work runs on the HTTP client's threads and stops when the pool
 // is destroyed.
@@ -68,7 +73,7 @@ class CredentialPool final : public upstream::Authorizer,
   static std::shared_ptr<CredentialPool> Start(CredentialPoolOptions options, Environment env);
   ~CredentialPool() override;
 
-  absl::StatusOr<Grant> Acquire() override ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<Grant> Acquire(const std::string& operation) override ABSL_LOCKS_EXCLUDED(mu_);
   bool Report(const Grant& grant, Outcome outcome,
               absl::optional<absl::Duration> retry_after) override ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -85,8 +90,14 @@ class CredentialPool final : public upstream::Authorizer,
 
   CredentialPool(CredentialPoolOptions options, Environment env);
   void ScheduleTick();
+  // kCooling when any operation of the credential is cooling down.
   State StateOf(const Credential& c, absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::string NotUsableReasonLocked(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether an attempt of `operation` may use the credential now.
+  bool UsableFor(const Credential& c, const std::string& operation, absl::Time now) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Every credential's state; cool-downs named by operation when `operation` is given.
+  std::string NotUsableReasonLocked(absl::Time now, const std::string& operation = "") const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Publish(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Reads the credential's secret again; true when it changed.
   bool ReloadSecret(Credential& c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

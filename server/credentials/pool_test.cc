@@ -5,6 +5,8 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
+#include <string>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -82,20 +84,20 @@ class PoolTest : public ::testing::Test {
 TEST_F(PoolTest, SpreadsAttemptsOverTheLeastLoadedCredentials) {
   auto pool = Start({Pat("a", "PAT_A"), Pat("b", "PAT_B"), Pat("c", "PAT_C")});
   std::vector<Authorizer::Grant> held;
-  for (int i = 0; i < 3; ++i) held.push_back(pool->Acquire().value());
+  for (int i = 0; i < 3; ++i) held.push_back(pool->Acquire("jobs.runs.get").value());
   EXPECT_NE(held[0].credential, held[1].credential);
   EXPECT_NE(held[1].credential, held[2].credential);
   EXPECT_NE(held[0].credential, held[2].credential);
   // b finishes; the next attempt goes to it, the only one with nothing in flight.
   const Authorizer::Grant b = held[1];
   pool->Report(b, Authorizer::Outcome::kSuccess, absl::nullopt);
-  EXPECT_EQ(pool->Acquire().value().credential, b.credential);
+  EXPECT_EQ(pool->Acquire("jobs.runs.get").value().credential, b.credential);
   EXPECT_EQ(metrics_.PoolUsable("etl").Value(), 3);
 }
 
 TEST_F(PoolTest, ARejectedCredentialIsEjectedForAGrowingTimeAndComesBack) {
   auto pool = Start({Pat("a", "PAT_A"), Pat("b", "PAT_B")});
-  Authorizer::Grant a = pool->Acquire().value();
+  Authorizer::Grant a = pool->Acquire("jobs.runs.get").value();
   ASSERT_EQ(a.authorization, "Bearer dapi-aaaaaaaaaaaa");
   EXPECT_TRUE(pool->Report(a, Authorizer::Outcome::kRejected, absl::nullopt))
       << "b can take the retry";
@@ -103,14 +105,14 @@ TEST_F(PoolTest, ARejectedCredentialIsEjectedForAGrowingTimeAndComesBack) {
   EXPECT_EQ(metrics_.ForCredential("etl", "a").ejections.Value(), 1);
   EXPECT_EQ(metrics_.PoolUsable("etl").Value(), 1);
   for (int i = 0; i < 4; ++i) {
-    Authorizer::Grant g = pool->Acquire().value();
+    Authorizer::Grant g = pool->Acquire("jobs.runs.get").value();
     EXPECT_EQ(g.authorization, "Bearer dapi-bbbbbbbbbbbb");
     pool->Report(g, Authorizer::Outcome::kSuccess, absl::nullopt);
   }
   now_ += absl::Seconds(30);  // first ejection: 30 s
   pool->Tick();
   EXPECT_EQ(State("a"), 0);
-  a = pool->Acquire().value();
+  a = pool->Acquire("jobs.runs.get").value();
   ASSERT_EQ(a.authorization, "Bearer dapi-aaaaaaaaaaaa");
   pool->Report(a, Authorizer::Outcome::kRejected, absl::nullopt);
   now_ += absl::Seconds(59);  // second ejection: 60 s
@@ -123,31 +125,75 @@ TEST_F(PoolTest, ARejectedCredentialIsEjectedForAGrowingTimeAndComesBack) {
 
 TEST_F(PoolTest, AnEmptyPoolRefusesWithTheReasonAndWhenItReturns) {
   auto pool = Start({Pat("a", "PAT_A"), Pat("b", "PAT_B")});
-  Authorizer::Grant a = pool->Acquire().value();
-  Authorizer::Grant b = pool->Acquire().value();
+  Authorizer::Grant a = pool->Acquire("jobs.runs.get").value();
+  Authorizer::Grant b = pool->Acquire("jobs.runs.get").value();
   EXPECT_TRUE(pool->Report(a, Authorizer::Outcome::kRejected, absl::nullopt));
   EXPECT_FALSE(pool->Report(b, Authorizer::Outcome::kThrottled, absl::Seconds(5)));
-  absl::StatusOr<Authorizer::Grant> none = pool->Acquire();
+  absl::StatusOr<Authorizer::Grant> none = pool->Acquire("jobs.runs.get");
   ASSERT_EQ(none.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(none.status().message(),
-            "no credential of pool 'etl' is usable: a ejected after Databricks rejected it; b "
-            "cooling down after a 429");
+            "no credential of pool 'etl' is usable for jobs.runs.get: a ejected after Databricks "
+            "rejected it; b cooling down after a 429 on jobs.runs.get");
   EXPECT_EQ(GetRetryDelay(none.status()), absl::Seconds(5));
   EXPECT_EQ(GetErrorReason(none.status()).reason, "CREDENTIAL_POOL_EXHAUSTED");
+  // b is throttled on runs/get only: the pool still serves, and says so.
+  EXPECT_EQ(pool->NotUsableReason(), "");
+  EXPECT_EQ(metrics_.PoolUsable("etl").Value(), 1);
+  EXPECT_EQ(State("b"), 1);
+  pool->Report(b, Authorizer::Outcome::kRejected, absl::nullopt);
   EXPECT_EQ(pool->NotUsableReason(),
-            "a ejected after Databricks rejected it; b cooling down after a 429");
+            "a ejected after Databricks rejected it; b ejected after Databricks rejected it");
   EXPECT_EQ(metrics_.PoolUsable("etl").Value(), 0);
-  now_ += absl::Seconds(5);
-  EXPECT_EQ(pool->Acquire().value().authorization, "Bearer dapi-bbbbbbbbbbbb");
+  now_ += absl::Seconds(30);
+  EXPECT_EQ(pool->Acquire("jobs.runs.get").status().code(), absl::StatusCode::kOk);
   EXPECT_EQ(pool->NotUsableReason(), "");
 }
 
 TEST_F(PoolTest, EveryCredentialCoolingDownIsResourceExhausted) {
   auto pool = Start({Pat("a", "PAT_A")});
-  pool->Report(pool->Acquire().value(), Authorizer::Outcome::kThrottled, absl::nullopt);
-  absl::StatusOr<Authorizer::Grant> none = pool->Acquire();
+  pool->Report(pool->Acquire("jobs.runs.get").value(), Authorizer::Outcome::kThrottled,
+               absl::Seconds(3));
+  absl::StatusOr<Authorizer::Grant> none = pool->Acquire("jobs.runs.get");
   EXPECT_EQ(none.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(GetRetryDelay(none.status()), absl::Seconds(1));
+  EXPECT_EQ(GetRetryDelay(none.status()), absl::Seconds(3));
+  now_ += absl::Seconds(3);
+  EXPECT_TRUE(pool->Acquire("jobs.runs.get").ok());
+}
+
+// A 429 without Retry-After does not say how long the endpoint is closed: the call's own
+// back-off handles it, and the credential stays in use.
+TEST_F(PoolTest, AThrottleWithoutRetryAfterCoolsNothingDown) {
+  auto pool = Start({Pat("a", "PAT_A")});
+  pool->Report(pool->Acquire("jobs.runs.get").value(), Authorizer::Outcome::kThrottled,
+               absl::nullopt);
+  EXPECT_TRUE(pool->Acquire("jobs.runs.get").ok());
+  EXPECT_EQ(State("a"), 0);
+}
+
+// Databricks limits each endpoint on its own: a 429 on runs/get says nothing about
+// runs/submit, on this credential or another.
+TEST_F(PoolTest, AThrottleCoolsTheCredentialDownForThatOperationOnly) {
+  auto pool = Start({Pat("a", "PAT_A"), Pat("b", "PAT_B")});
+  Authorizer::Grant a = pool->Acquire("jobs.runs.get").value();
+  EXPECT_TRUE(pool->Report(a, Authorizer::Outcome::kThrottled, absl::Seconds(2)));
+  for (int i = 0; i < 3; ++i) {
+    Authorizer::Grant get = pool->Acquire("jobs.runs.get").value();
+    EXPECT_EQ(get.authorization, "Bearer dapi-bbbbbbbbbbbb") << "a is cooling on runs/get";
+    EXPECT_EQ(get.operation, "jobs.runs.get");
+    pool->Report(get, Authorizer::Outcome::kSuccess, absl::nullopt);
+  }
+  std::set<std::string> submitters;
+  for (int i = 0; i < 4; ++i) {
+    Authorizer::Grant submit = pool->Acquire("jobs.runs.submit").value();
+    submitters.insert(submit.authorization);
+    pool->Report(submit, Authorizer::Outcome::kSuccess, absl::nullopt);
+  }
+  EXPECT_EQ(submitters.size(), 2u) << "runs/submit still spreads over both";
+  EXPECT_EQ(State("a"), 1);
+  EXPECT_EQ(metrics_.PoolUsable("etl").Value(), 2);
+  now_ += absl::Seconds(2);
+  pool->Tick();
+  EXPECT_EQ(State("a"), 0);
 }
 
 TEST_F(PoolTest, OAuthTokensAreFetchedRefreshedAheadAndKeptThroughAFailedRefresh) {
@@ -157,7 +203,8 @@ TEST_F(PoolTest, OAuthTokensAreFetchedRefreshedAheadAndKeptThroughAFailedRefresh
   m2m.client_id = "client-1";
   m2m.client_secret = {SecretRef::Source::kEnv, "M2M_SECRET"};
   auto pool = Start({m2m});
-  EXPECT_EQ(pool->Acquire().status().code(), absl::StatusCode::kUnavailable) << "no token yet";
+  EXPECT_EQ(pool->Acquire("jobs.runs.get").status().code(), absl::StatusCode::kUnavailable)
+      << "no token yet";
   ASSERT_EQ(http_.sent.size(), 1u);
   const upstream::HttpRequest& request = http_.sent.front().first;
   EXPECT_EQ(request.url, "https://127.0.0.1:8443/oidc/v1/token");
@@ -168,7 +215,7 @@ TEST_F(PoolTest, OAuthTokensAreFetchedRefreshedAheadAndKeptThroughAFailedRefresh
   }
   EXPECT_EQ(basic, "Basic " + absl::Base64Escape("client-1:m2m-secret-value"));
   http_.Answer(200, R"({"access_token":"tok-1","token_type":"Bearer","expires_in":20})");
-  EXPECT_EQ(pool->Acquire().value().authorization, "Bearer tok-1");
+  EXPECT_EQ(pool->Acquire("jobs.runs.get").value().authorization, "Bearer tok-1");
   EXPECT_EQ(metrics_.ForCredential("etl", "sp").refresh_success.Value(), 1);
 
   now_ += absl::Seconds(9);
@@ -179,17 +226,18 @@ TEST_F(PoolTest, OAuthTokensAreFetchedRefreshedAheadAndKeptThroughAFailedRefresh
   ASSERT_EQ(http_.sent.size(), 1u);
   http_.Answer(503, R"({"error":"temporarily_unavailable"})");
   EXPECT_EQ(metrics_.ForCredential("etl", "sp").refresh_failure.Value(), 1);
-  EXPECT_EQ(pool->Acquire().value().authorization, "Bearer tok-1") << "kept after a failure";
+  EXPECT_EQ(pool->Acquire("jobs.runs.get").value().authorization, "Bearer tok-1")
+      << "kept after a failure";
 
   // Not sent in its last 5 s (a quarter of 20 s): unusable at 15 s without a refresh.
   now_ += absl::Seconds(5);
-  EXPECT_EQ(pool->Acquire().status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(pool->Acquire("jobs.runs.get").status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(pool->NotUsableReason(),
             "sp has no usable token (token endpoint answered HTTP 503 temporarily_unavailable)");
   pool->Tick();  // the back-off (2.5 s) has passed
   ASSERT_EQ(http_.sent.size(), 1u);
   http_.Answer(200, R"({"access_token":"tok-2","expires_in":"20"})");
-  EXPECT_EQ(pool->Acquire().value().authorization, "Bearer tok-2");
+  EXPECT_EQ(pool->Acquire("jobs.runs.get").value().authorization, "Bearer tok-2");
 }
 
 TEST_F(PoolTest, AzureServicePrincipalsAskAzureAdForTheDatabricksResource) {
@@ -207,7 +255,7 @@ TEST_F(PoolTest, AzureServicePrincipalsAskAzureAdForTheDatabricksResource) {
             "grant_type=client_credentials&client_id=app-1&client_secret=m2m-secret-value&"
             "resource=2ff814a6-3304-4ab8-85cb-cd0e6f879c1d");
   http_.Answer(200, R"({"token_type":"Bearer","expires_in":"3599","access_token":"aad-1"})");
-  EXPECT_EQ(pool->Acquire().value().authorization, "Bearer aad-1");
+  EXPECT_EQ(pool->Acquire("jobs.runs.get").value().authorization, "Bearer aad-1");
 }
 
 TEST_F(PoolTest, AChangedSecretFileIsUsedForNewAttemptsAndClearsAnEjection) {
@@ -217,7 +265,7 @@ TEST_F(PoolTest, AChangedSecretFileIsUsedForNewAttemptsAndClearsAnEjection) {
   c.name = "file";
   c.token = {SecretRef::Source::kFile, path};
   auto pool = Start({c});
-  Authorizer::Grant old = pool->Acquire().value();
+  Authorizer::Grant old = pool->Acquire("jobs.runs.get").value();
   EXPECT_EQ(old.authorization, "Bearer dapi-first-0000000");
 
   std::ofstream(path) << "dapi-second-000000\n";
@@ -226,7 +274,7 @@ TEST_F(PoolTest, AChangedSecretFileIsUsedForNewAttemptsAndClearsAnEjection) {
   EXPECT_EQ(old.authorization, "Bearer dapi-first-0000000");
   pool->Report(old, Authorizer::Outcome::kRejected, absl::nullopt);
   EXPECT_EQ(State("file"), 0);
-  Authorizer::Grant fresh = pool->Acquire().value();
+  Authorizer::Grant fresh = pool->Acquire("jobs.runs.get").value();
   EXPECT_EQ(fresh.authorization, "Bearer dapi-second-000000");
 
   pool->Report(fresh, Authorizer::Outcome::kRejected, absl::nullopt);
@@ -237,7 +285,7 @@ TEST_F(PoolTest, AChangedSecretFileIsUsedForNewAttemptsAndClearsAnEjection) {
   std::ofstream(path) << "dapi-third-0000000";
   pool->Tick();
   EXPECT_EQ(State("file"), 0) << "a new secret clears the ejection";
-  EXPECT_EQ(pool->Acquire().value().authorization, "Bearer dapi-third-0000000");
+  EXPECT_EQ(pool->Acquire("jobs.runs.get").value().authorization, "Bearer dapi-third-0000000");
   std::remove(path.c_str());
 }
 

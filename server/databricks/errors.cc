@@ -90,7 +90,7 @@ constexpr StatusRow kByHttpStatus[] = {
     {499, {Code::kCancelled, kCancelled, false, false}},
     {500, {Code::kInternal, kServerError, false, false}},
     {501, {Code::kUnimplemented, kNotImplemented, false, false}},
-    {502, {Code::kUnavailable, kUnavailable, false, false}},
+    {502, {Code::kUnavailable, kUnavailable, true, false}},
     {503, {Code::kUnavailable, kUnavailable, true, false}},
     {504, {Code::kDeadlineExceeded, kErrorTypeTimeout, true, false}},
 };

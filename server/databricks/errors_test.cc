@@ -71,7 +71,7 @@ const Row kRows[] = {
     {499, "", Code::kCancelled, "cancelled", false, false},
     {500, "", Code::kInternal, "server_error", false, false},
     {501, "", Code::kUnimplemented, "not_implemented", false, false},
-    {502, "", Code::kUnavailable, "unavailable", false, false},
+    {502, "", Code::kUnavailable, "unavailable", true, false},
     {503, "", Code::kUnavailable, "unavailable", true, false},
     {504, "", Code::kDeadlineExceeded, "timeout", true, false},
     // Fallbacks for statuses not in the table.

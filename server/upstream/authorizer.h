@@ -20,6 +20,8 @@ class Authorizer {
     std::string authorization;
     // Which credential, for Report.
     int credential = -1;
+    // The operation it was acquired for ("jobs.runs.get"), for Report.
+    std::string operation;
   };
 
   enum class Outcome {
@@ -27,7 +29,8 @@ class Authorizer {
     // Databricks refused the credential itself (401, or 403 about the token): it acted on
     // nothing, so the call may be sent again with another credential.
     kRejected,
-    // Databricks throttled the request (429 or a rate-limit code).
+    // Databricks throttled the request (429 or a rate-limit code). Databricks limits each
+    // endpoint separately, so this says nothing about the credential's other operations.
     kThrottled,
     // Anything else: a failure that says nothing about the credential.
     kOther,
@@ -35,9 +38,10 @@ class Authorizer {
 
   virtual ~Authorizer() = default;
 
-  // A grant for one attempt. Errors: UNAVAILABLE or RESOURCE_EXHAUSTED (with RetryInfo)
-  // when no credential is usable now.
-  virtual absl::StatusOr<Grant> Acquire() = 0;
+  // A grant for one attempt of `operation` (the endpoint's metric name, "jobs.runs.get").
+  // Errors: RESOURCE_EXHAUSTED when every credential is only throttled on `operation`, with
+  // RetryInfo saying when the first is free again; UNAVAILABLE when none is usable at all.
+  virtual absl::StatusOr<Grant> Acquire(const std::string& operation) = 0;
 
   // How the attempt made with `grant` ended; `retry_after` is Databricks' Retry-After.
   // Returns whether another credential is usable now, so a rejected call may be retried.

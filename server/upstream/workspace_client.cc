@@ -18,6 +18,7 @@ struct WorkspaceClient::Pending {
   CallCallback done;
   int retries = 0;                          // retries made so far
   int credential_retries = 0;               // attempts sent again after a credential was rejected
+  int credential_waits = 0;                 // waits for a credential throttled on this operation
   absl::optional<Authorizer::Grant> grant;  // the current attempt's credential
   bool probe = false;                       // the current attempt is a half-open probe
   bool retrying = false;                    // holds a retry-budget slot
@@ -80,6 +81,8 @@ Failure FromResponse(const HttpResponse& response) {
 
 // Attempts sent again on another credential after Databricks rejected one.
 constexpr int kMaxCredentialRetries = 3;
+// Waits of one call for a credential throttled on its operation to be free again.
+constexpr int kMaxCredentialWaits = 3;
 
 // Whether Databricks refused the credential itself rather than the request: 401, or a 403
 // about the token ("Invalid access token", "Token is expiring within 30 seconds"). A 403
@@ -164,9 +167,31 @@ void WorkspaceClient::Attempt(std::shared_ptr<Pending> pending) {
 void WorkspaceClient::Transmit(std::shared_ptr<Pending> pending) {
   pending->grant.reset();
   if (pending->call.authorizer != nullptr) {
-    absl::StatusOr<Authorizer::Grant> grant = pending->call.authorizer->Acquire();
+    absl::StatusOr<Authorizer::Grant> grant =
+        pending->call.authorizer->Acquire(pending->call.operation);
     if (!grant.ok()) {
       breaker_.Release(pending->probe);
+      // Every credential is throttled on this operation for a moment: wait for the first to
+      // be free, as the workspace limiter would, rather than fail the call. The wait is
+      // spread like a Retry-After (× U[1, 1.5]) so that the calls waiting do not all
+      // arrive at the moment the cool-down ends and get throttled again together.
+      const absl::optional<absl::Duration> free_in = GetRetryDelay(grant.status());
+      if (grant.status().code() == absl::StatusCode::kResourceExhausted && free_in.has_value() &&
+          *free_in <= absl::Milliseconds(options_.rate_limit_max_wait_ms) &&
+          pending->credential_waits < kMaxCredentialWaits) {
+        absl::optional<absl::Duration> wait;
+        {
+          absl::MutexLock lock(&random_mu_);
+          wait = RetryWait(0, free_in, options_.retry, random_);
+        }
+        if (wait.has_value() && absl::Now() + *wait < pending->call.deadline) {
+          ++pending->credential_waits;
+          http_->RunAfter(*wait, [this, pending = std::move(pending)]() mutable {
+            Attempt(std::move(pending));
+          });
+          return;
+        }
+      }
       Finish(pending, grant.status());
       return;
     }

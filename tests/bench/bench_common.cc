@@ -145,6 +145,19 @@ std::string MeasuredBy(const std::string& command, const std::string& source) {
                       "` (`", source, "`, `-c opt`)");
 }
 
+bool PublishFlag(const std::string& arg, std::string* doc, std::string* command) {
+  absl::string_view value = arg;
+  if (absl::ConsumePrefix(&value, "--doc=")) {
+    *doc = std::string(value);
+    return true;
+  }
+  if (absl::ConsumePrefix(&value, "--command=")) {
+    *command = std::string(value);
+    return true;
+  }
+  return false;
+}
+
 bool Publish(const std::string& doc, const std::string& name, const std::string& markdown) {
   std::cout << "\n" << markdown;
   if (doc.empty()) return true;

@@ -34,6 +34,10 @@ std::string Today();
 // the first line of every generated section.
 std::string MeasuredBy(const std::string& command, const std::string& source);
 
+// Takes the flags of every benchmark that writes a section, --doc=PATH and --command=TEXT
+// (the command named in it); false for any other argument.
+bool PublishFlag(const std::string& arg, std::string* doc, std::string* command);
+
 // Prints `markdown` and, when `doc` is not empty, writes it into `doc`'s section `name`.
 // False (with a message on stderr) when the section cannot be written.
 bool Publish(const std::string& doc, const std::string& name, const std::string& markdown);

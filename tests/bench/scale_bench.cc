@@ -303,14 +303,9 @@ int Main(int argc, char** argv) {
   int tenants = 10000, streams = 10000;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (absl::StartsWith(arg, "--doc=")) {
-      doc = arg.substr(6);
-    } else if (absl::StartsWith(arg, "--command=")) {
-      command = arg.substr(10);
-    } else if (!(absl::StartsWith(arg, "--tenants=") &&
-                 absl::SimpleAtoi(arg.substr(10), &tenants)) &&
-               !(absl::StartsWith(arg, "--streams=") &&
-                 absl::SimpleAtoi(arg.substr(10), &streams))) {
+    if (PublishFlag(arg, &doc, &command)) continue;
+    if (!(absl::StartsWith(arg, "--tenants=") && absl::SimpleAtoi(arg.substr(10), &tenants)) &&
+        !(absl::StartsWith(arg, "--streams=") && absl::SimpleAtoi(arg.substr(10), &streams))) {
       std::cerr << "usage: scale_bench [--doc=PATH] [--command=TEXT] [--tenants=N] [--streams=N]\n";
       return 2;
     }

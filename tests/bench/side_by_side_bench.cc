@@ -301,11 +301,8 @@ int Main(int argc, char** argv) {
   bool quick = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (absl::StartsWith(arg, "--doc=")) {
-      doc = arg.substr(6);
-    } else if (absl::StartsWith(arg, "--command=")) {
-      command = arg.substr(10);
-    } else if (arg == "--quick") {
+    if (PublishFlag(arg, &doc, &command)) continue;
+    if (arg == "--quick") {
       quick = true;
     } else {
       std::cerr << "usage: side_by_side_bench [--doc=PATH] [--command=TEXT] [--quick]\n";

@@ -167,11 +167,8 @@ int Main(int argc, char** argv) {
   int64_t rows = 1000000;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (absl::StartsWith(arg, "--doc=")) {
-      doc = arg.substr(6);
-    } else if (absl::StartsWith(arg, "--command=")) {
-      command = arg.substr(10);
-    } else if (!(absl::StartsWith(arg, "--rows=") && absl::SimpleAtoi(arg.substr(7), &rows))) {
+    if (PublishFlag(arg, &doc, &command)) continue;
+    if (!(absl::StartsWith(arg, "--rows=") && absl::SimpleAtoi(arg.substr(7), &rows))) {
       std::cerr << "usage: stream_bench [--doc=PATH] [--command=TEXT] [--rows=N]\n";
       return 2;
     }

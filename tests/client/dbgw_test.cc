@@ -252,6 +252,7 @@ TEST_F(DbgwTest, SqlCommands) {
 
   const std::string slow =
       Ok({"sql", "submit", "SELECT 'slow_marker' AS s", "--wait-seconds", "0", "-o", "csv"});
+  ASSERT_EQ(Lines(slow).size(), 2u) << slow;
   EXPECT_EQ(Lines(slow)[0], "statement_id,state,rows,chunks,error");
   const std::string slow_id = Lines(slow)[1].substr(0, Lines(slow)[1].find(','));
   Ok({"sql", "cancel", slow_id});

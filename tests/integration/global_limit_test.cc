@@ -109,7 +109,8 @@ void ExpectAdmitted(const std::string& what, int admitted, double burst, double 
   const double bound = burst + rate * absl::ToDoubleSeconds(window);
   std::cout << what << ": " << admitted << " admitted over " << window
             << " (burst + rate x elapsed = " << bound << ")\n";
-  EXPECT_NEAR(admitted, bound, calls_of_slack + rate * 0.005) << what;
+  EXPECT_NEAR(admitted, bound, calls_of_slack + rate * 2.5 * ::gateway::testing::kClientSkewSeconds)
+      << what;
 }
 
 TEST_F(GlobalLimitTest, TwoGatewaysShareOneLimitFallBackWithoutRedisAndRecover) {

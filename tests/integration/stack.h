@@ -22,6 +22,16 @@ namespace gateway::testing {
 // The PAT the emulator accepts and the gateway calls with (DATABRICKS_TOKEN).
 inline constexpr char kStackToken[] = "dapi-integration-0123456789abcdef";
 
+// How far a client's clock reading of a call may be from the gateway's decision on it (the
+// rate-limit tests measure windows on the client): a millisecond or two, but tens of
+// milliseconds in a sanitizer build (.bazelrc defines DBGW_SANITIZER_BUILD), whose gateway
+// runs every call several times slower.
+#ifdef DBGW_SANITIZER_BUILD
+inline constexpr double kClientSkewSeconds = 0.05;
+#else
+inline constexpr double kClientSkewSeconds = 0.002;
+#endif
+
 struct StackOptions {
   // Emulator config after its auth section (jobs:, sql:, …).
   std::string emulator_yaml;
