@@ -1,13 +1,17 @@
 # Databricks Gateway. `make run` and `make test` install what is missing first.
 BAZEL ?= bazel
 
-.PHONY: deps bench-deps build run test bench test-sanitizers check-config k8s-rules image clean help
+.PHONY: deps bench-deps build run test bench soak fuzz test-sanitizers check-config k8s-rules image clean help
 
 help:
 	@echo "make run           install deps, build, run the gateway on 127.0.0.1 (deploy/local)"
 	@echo "make test          install deps, run every test, print 'N passed, N failed'"
 	@echo "make bench         the gateway beside REST, nginx and a gRPC echo; 1M-row streams;"
 	@echo "                   scale (writes docs/performance.md; about 8 minutes)"
+	@echo "make soak          4 minutes of mixed calls under every emulator fault, a credential"
+	@echo "                   revoked, Redis stopped and frozen, a reload (docs/reliability.md)"
+	@echo "make fuzz          each libFuzzer target 60 s from its seed corpus (docs/reliability.md;"
+	@echo "                   FUZZ_SECONDS=N to change; clang build in its own output base)"
 	@echo "make test-sanitizers  every test under AddressSanitizer + UBSan, then ThreadSanitizer"
 	@echo "                   (docs/reliability.md; about 25 minutes each from a cold cache)"
 	@echo "make build         bazel build //..."
@@ -38,6 +42,19 @@ bench: bench-deps
 	tests/bench/run.sh stream_bench --doc=docs/performance.md --command="make bench"
 	tests/bench/run.sh scale_bench --doc=docs/performance.md --command="make bench"
 	./bazel-bin/tests/bench/http_client_bench --benchmark_min_time=2
+
+# The fault soak writes its section of docs/reliability.md; SOAK_ARGS=--seconds=60 shortens it.
+soak: deps
+	$(BAZEL) build -c opt //tests/bench:soak
+	tests/bench/run.sh soak --doc=docs/reliability.md --command="make soak" $(SOAK_ARGS)
+
+# clang's toolchain lives in an output base of its own, beside the disk cache.
+FUZZ_BAZEL = $(BAZEL) --output_base=$(HOME)/.cache/databricks-gateway/fuzz-output-base
+FUZZ_TARGETS = //tests/fuzz:config_fuzz //tests/fuzz:mappers_fuzz //tests/fuzz:sql_fuzz //tests/fuzz:emulator_fuzz
+FUZZ_SECONDS ?= 60
+fuzz: bench-deps
+	$(FUZZ_BAZEL) build --config=fuzz --symlink_prefix=/ $(FUZZ_TARGETS)
+	tests/fuzz/run.sh "$$($(FUZZ_BAZEL) info --config=fuzz bazel-bin)" $(FUZZ_SECONDS)
 
 # Each sanitizer builds into its own output tree, so neither evicts the other nor the
 # normal build.

@@ -169,14 +169,16 @@ class Parser {
     return Peek().kind == Token::kKeyword && Peek().text == word;
   }
   absl::Status Expect(Token::Kind kind, absl::string_view what) {
-    if (Peek().kind != kind) {
-      return Refused(field_,
-                     absl::StrCat("expected ", what, ", found ",
-                                  Peek().kind == Token::kEnd ? "the end" : "'" + Peek().text + "'"),
-                     Peek().position);
-    }
+    if (Peek().kind != kind) return Missing(what);
     parts_.push_back(Next().text);
     return absl::OkStatus();
+  }
+  // The refusal when `what` should come next and does not.
+  absl::Status Missing(absl::string_view what) const {
+    return Refused(field_,
+                   absl::StrCat("expected ", what, ", found ",
+                                Peek().kind == Token::kEnd ? "the end" : "'" + Peek().text + "'"),
+                   Peek().position);
   }
 
   absl::Status Or(int depth) {
@@ -272,7 +274,7 @@ class Parser {
     if (AtKeyword("IS")) {
       parts_.push_back(Next().text);
       if (AtKeyword("NOT")) parts_.push_back(Next().text);
-      if (!AtKeyword("NULL")) return Expect(Token::kEnd, "NULL after IS");
+      if (!AtKeyword("NULL")) return Missing("NULL after IS");
       parts_.push_back(Next().text);
       return absl::OkStatus();
     }
@@ -291,7 +293,7 @@ class Parser {
     if (AtKeyword("BETWEEN")) {
       parts_.push_back(Next().text);
       GW_RETURN_IF_ERROR(Operand());
-      if (!AtKeyword("AND")) return Expect(Token::kEnd, "AND in BETWEEN … AND …");
+      if (!AtKeyword("AND")) return Missing("AND in BETWEEN … AND …");
       parts_.push_back(Next().text);
       return Operand();
     }

@@ -100,6 +100,12 @@ TEST(PredicateTest, InjectionCorpusIsRefusedSayingWhat) {
       {"id =", "expected a column or a :parameter, found the end"},
       {"id", "expected a comparison"},
       {"(id = :a", "expected ')', found the end"},
+      // Found by tests/fuzz/sql_fuzz: an unfinished IS or BETWEEN read past the tokens.
+      {"a BETWEEN :lo", "expected AND in BETWEEN … AND …, found the end"},
+      {"(a = :x AND b BETWEEN :lo", "expected AND in BETWEEN … AND …, found the end"},
+      {"a IS", "expected NULL after IS, found the end"},
+      {"a IS NOT", "expected NULL after IS, found the end"},
+      {"a BETWEEN :lo OR :hi", "expected AND in BETWEEN … AND …, found 'OR'"},
       {"id = :a)", "unexpected ')'"},
       {"", "the predicate is empty"},
       {"t.id = :a", "qualified names are not allowed here ('t.')"},
