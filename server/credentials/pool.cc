@@ -167,20 +167,25 @@ absl::StatusOr<upstream::Authorizer::Grant> CredentialPool::Acquire(const std::s
     if (best == n || credentials_[i].inflight < credentials_[best].inflight) best = i;
   }
   if (best == n) {
-    // Nothing usable: say when the first credential comes back, if one will by itself.
-    absl::Time back = absl::InfiniteFuture();
-    bool all_cooling = true;
+    // Nothing usable. While some credential is only throttled on this operation, the call
+    // is throttled (RESOURCE_EXHAUSTED, and when that credential is free again); otherwise
+    // the pool is down (UNAVAILABLE, and when the first ejection ends).
+    absl::Time cooled_back = absl::InfiniteFuture();
+    absl::Time ejected_back = absl::InfiniteFuture();
     for (const Credential& c : credentials_) {
       const State state = StateOf(c, now);
-      if (state == State::kCooling) back = std::min(back, c.cooling_until.at(operation));
-      if (state == State::kEjected) back = std::min(back, c.ejected_until);
-      all_cooling = all_cooling && state == State::kCooling;
+      if (state == State::kCooling) {
+        cooled_back = std::min(cooled_back, c.cooling_until.at(operation));
+      }
+      if (state == State::kEjected) ejected_back = std::min(ejected_back, c.ejected_until);
     }
+    const bool throttled = cooled_back != absl::InfiniteFuture();
+    const absl::Time back = throttled ? cooled_back : ejected_back;
     const std::string message =
         absl::StrCat("no credential of pool '", options_.name, "' is usable for ", operation, ": ",
                      NotUsableReasonLocked(now, operation));
     absl::Status status =
-        all_cooling ? absl::ResourceExhaustedError(message) : absl::UnavailableError(message);
+        throttled ? absl::ResourceExhaustedError(message) : absl::UnavailableError(message);
     SetErrorInfo(status, "CREDENTIAL_POOL_EXHAUSTED", kGatewayDomain, {{"pool", options_.name}});
     if (back != absl::InfiniteFuture()) SetRetryInfo(status, back - now);
     return status;

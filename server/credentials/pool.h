@@ -17,8 +17,9 @@
 //     attempt (attempts in flight finish with the old one) and clears an ejection; a
 //     changed client secret triggers a token fetch.
 //
-// When no credential is usable for an operation, Acquire fails: RESOURCE_EXHAUSTED when all
-// are only cooling down on it (with when the first is free), else UNAVAILABLE. A credential
+// When no credential is usable for an operation, Acquire fails: RESOURCE_EXHAUSTED while some
+// are only cooling down on it (with when the first is free; the rest may be ejected), else
+// UNAVAILABLE (with when the first ejection ends). A credential
 // counts as usable (gateway_credential_pool_usable, /readyz) unless it is ejected or has no
 // token; when none is, NotUsableReason says why. Secret values never reach a log, metric or
 // error.

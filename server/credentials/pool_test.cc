@@ -129,8 +129,9 @@ TEST_F(PoolTest, AnEmptyPoolRefusesWithTheReasonAndWhenItReturns) {
   Authorizer::Grant b = pool->Acquire("jobs.runs.get").value();
   EXPECT_TRUE(pool->Report(a, Authorizer::Outcome::kRejected, absl::nullopt));
   EXPECT_FALSE(pool->Report(b, Authorizer::Outcome::kThrottled, absl::Seconds(5)));
+  // b will be free in 5 s: the call is throttled, not refused by a broken pool.
   absl::StatusOr<Authorizer::Grant> none = pool->Acquire("jobs.runs.get");
-  ASSERT_EQ(none.status().code(), absl::StatusCode::kUnavailable);
+  ASSERT_EQ(none.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(none.status().message(),
             "no credential of pool 'etl' is usable for jobs.runs.get: a ejected after Databricks "
             "rejected it; b cooling down after a 429 on jobs.runs.get");
@@ -141,6 +142,9 @@ TEST_F(PoolTest, AnEmptyPoolRefusesWithTheReasonAndWhenItReturns) {
   EXPECT_EQ(metrics_.PoolUsable("etl").Value(), 1);
   EXPECT_EQ(State("b"), 1);
   pool->Report(b, Authorizer::Outcome::kRejected, absl::nullopt);
+  absl::StatusOr<Authorizer::Grant> down = pool->Acquire("jobs.runs.submit");
+  EXPECT_EQ(down.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(GetRetryDelay(down.status()).has_value()) << "when the first ejection ends";
   EXPECT_EQ(pool->NotUsableReason(),
             "a ejected after Databricks rejected it; b ejected after Databricks rejected it");
   EXPECT_EQ(metrics_.PoolUsable("etl").Value(), 0);

@@ -39,8 +39,8 @@ class Authorizer {
   virtual ~Authorizer() = default;
 
   // A grant for one attempt of `operation` (the endpoint's metric name, "jobs.runs.get").
-  // Errors: RESOURCE_EXHAUSTED when every credential is only throttled on `operation`, with
-  // RetryInfo saying when the first is free again; UNAVAILABLE when none is usable at all.
+  // Errors: RESOURCE_EXHAUSTED while a credential that could serve is only throttled on
+  // `operation`, with RetryInfo saying when it is free again; UNAVAILABLE when none could.
   virtual absl::StatusOr<Grant> Acquire(const std::string& operation) = 0;
 
   // How the attempt made with `grant` ended; `retry_after` is Databricks' Retry-After.
