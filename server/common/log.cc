@@ -8,6 +8,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "server/common/json.h"
 
 namespace gateway {
 namespace {
@@ -86,40 +87,6 @@ std::string Redactor::Redact(absl::string_view text) const {
   return out;
 }
 
-std::string JsonEscape(absl::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out += kHex[(c >> 4) & 0xf];
-          out += kHex[c & 0xf];
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
-
 void Logger::SetLevel(LogLevel level) {
   absl::MutexLock lock(&mu_);
   min_level_ = level;
@@ -140,11 +107,13 @@ void Logger::Log(LogLevel level, absl::string_view msg, std::initializer_list<Lo
   if (level < min_level_) return;
   std::string line = absl::StrCat(
       "{\"ts\":\"", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
-      "\",\"level\":\"", LogLevelName(level), "\",\"msg\":\"", JsonEscape(redactor_.Redact(msg)),
-      "\"");
+      "\",\"level\":\"", LogLevelName(level), "\",\"msg\":");
+  json::AppendQuoted(redactor_.Redact(msg), &line);
   for (const auto& [key, value] : fields) {
-    absl::StrAppend(&line, ",\"", JsonEscape(key), "\":\"", JsonEscape(redactor_.Redact(value)),
-                    "\"");
+    line += ',';
+    json::AppendQuoted(key, &line);
+    line += ':';
+    json::AppendQuoted(redactor_.Redact(value), &line);
   }
   line += "}\n";
   *out_ << line << std::flush;

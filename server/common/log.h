@@ -74,9 +74,6 @@ class Logger {
   Redactor redactor_ ABSL_GUARDED_BY(mu_);
 };
 
-// `text` as the contents of a JSON string (without the quotes).
-std::string JsonEscape(absl::string_view text);
-
 }  // namespace gateway
 
 #endif  // SERVER_COMMON_LOG_H_

@@ -64,7 +64,7 @@ absl::StatusOr<std::unique_ptr<NginxProxy>> NginxProxy::Start(const NginxOptions
       options.rate_per_second,
       "r/s;\n"
       "  limit_req_status 429;\n"
-      "  # The upstream group: the emulator on 127.0.0.1; proxy_pass names it as http://NAME.\n"
+      "  # The upstream group: the emulator on 127.0.0.1; proxy_pass names it by this name.\n"
       "  upstream databricks {\n"
       "    server 127.0.0.1:",
       options.upstream_port,
