@@ -41,6 +41,7 @@ bench: bench-deps
 	tests/bench/run.sh side_by_side_bench --doc=docs/performance.md --command="make bench"
 	tests/bench/run.sh stream_bench --doc=docs/performance.md --command="make bench"
 	tests/bench/run.sh scale_bench --doc=docs/performance.md --command="make bench"
+	tests/bench/plot.sh docs/performance.md docs/img
 	./bazel-bin/tests/bench/http_client_bench --benchmark_min_time=2
 
 # The fault soak writes its section of docs/reliability.md; SOAK_ARGS=--seconds=60 shortens it.

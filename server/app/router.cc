@@ -112,6 +112,7 @@ void TenantRouter::Update(const config::GatewayConfig& config, const EnvReader& 
                                : no_signer;
     }
     tenant.quota = limiter_->Build(options.name, options.quota, config.redis.replica_count);
+    tenant.dry_run = options.dry_run;
     table->tenants.push_back(std::move(tenant));
   }
   table_ = std::move(table);
@@ -126,6 +127,12 @@ void TenantRouter::RouteCall(const grpc::CallbackServerContext& context, absl::s
   }
   if (table == nullptr) {
     done(absl::UnavailableError("the gateway has no configuration yet"));
+    return;
+  }
+  absl::StatusOr<bool> dry_run =
+      services::ParseDryRunHeader(Metadata(context, services::kDryRunHeader));
+  if (!dry_run.ok()) {
+    done(dry_run.status());
     return;
   }
   size_t index = 0;
@@ -156,9 +163,10 @@ void TenantRouter::RouteCall(const grpc::CallbackServerContext& context, absl::s
     done(tenant.unavailable);
     return;
   }
-  auto route = [table, &tenant](ratelimit::Permit permit) {
+  // The tenant's setting wins: `x-dry-run: false` cannot make a dry-run tenant's call real.
+  auto route = [table, &tenant, dry_run = *dry_run || tenant.dry_run](ratelimit::Permit permit) {
     return std::make_shared<const services::Route>(tenant.client, tenant.pool, tenant.defaults,
-                                                   tenant.caller, std::move(permit));
+                                                   tenant.caller, std::move(permit), dry_run);
   };
   if (tenant.quota == nullptr) {
     done(route(ratelimit::Permit()));

@@ -61,6 +61,7 @@ class TenantRouter final : public services::Router {
     std::shared_ptr<credentials::CredentialPool> pool;
     upstream::WorkspaceClient* client = nullptr;
     services::Defaults defaults;
+    bool dry_run = false;  // every call of the tenant is a dry run
     // Set when calls cannot be routed (a workspace added by a reload, an unreadable key).
     absl::Status unavailable;
   };

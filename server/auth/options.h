@@ -31,6 +31,9 @@ struct TenantOptions {
   std::string credential_pool;
   AccessRules access;
   ratelimit::QuotaOptions quota;
+  // Every call of the tenant is a dry run: mapped and answered with the requests it would
+  // send, never sent (server/services/dry_run.h).
+  bool dry_run = false;
 };
 
 }  // namespace gateway::auth

@@ -388,11 +388,13 @@ void ParseRule(Parser& p, const YAML::Node& node, const std::string& path,
 auth::TenantOptions ParseTenant(Parser& p, const YAML::Node& node, const std::string& path) {
   auth::TenantOptions out;
   if (!p.Map(node, path,
-             {"name", "api_key_sha256", "mtls_identities", "credential_pool", "access", "quota"})) {
+             {"name", "api_key_sha256", "mtls_identities", "credential_pool", "access", "quota",
+              "dry_run"})) {
     p.Error(path, "must be a mapping with a name and a credential_pool");
     return out;
   }
   p.String(node, "name", path, &out.name);
+  p.Bool(node, "dry_run", path, &out.dry_run);
   p.StringList(node, "api_key_sha256", path, &out.api_key_sha256);
   p.StringList(node, "mtls_identities", path, &out.mtls_identities);
   p.String(node, "credential_pool", path, &out.credential_pool);
@@ -948,6 +950,7 @@ std::string RedactedYaml(const GatewayConfig& config) {
     EmitList(out, "api_key_sha256", hashes);
     EmitList(out, "mtls_identities", t.mtls_identities);
     Put(out, "credential_pool", t.credential_pool);
+    Put(out, "dry_run", t.dry_run);
     out << YAML::Key << "access" << YAML::Value << YAML::BeginMap;
     EmitList(out, "methods", t.access.methods);
     EmitList(out, "warehouses", t.access.warehouses);

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -132,7 +133,26 @@ TEST(ParseConfigTest, GoodFileFillsEveryComponentsOptions) {
   EXPECT_EQ(t.quota.methods[0].rule.max_concurrent, 4);
   EXPECT_TRUE(t.quota.methods[0].rule.shadow);
   EXPECT_EQ(t.quota.methods[0].rule.requests_per_second, 0);
+  EXPECT_FALSE(t.dry_run);
   EXPECT_TRUE(config->has_handle_signing_key);
+}
+
+TEST(ParseConfigTest, TenantDryRunIsABoolean) {
+  const std::string good = absl::StrReplaceAll(
+      kGoodConfig,
+      {{"    credential_pool: etl\n", "    credential_pool: etl\n    dry_run: true\n"}});
+  absl::StatusOr<GatewayConfig> config = ParseConfig(good, FakeEnv(kGoodEnv));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->tenants[0].dry_run);
+  EXPECT_THAT(RedactedYaml(*config), HasSubstr("dry_run: true"));
+
+  const std::string bad = absl::StrReplaceAll(
+      kGoodConfig,
+      {{"    credential_pool: etl\n", "    credential_pool: etl\n    dry_run: maybe\n"}});
+  config = ParseConfig(bad, FakeEnv(kGoodEnv));
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(),
+              HasSubstr("tenants[0].dry_run: must be true or false, not \"maybe\""));
 }
 
 TEST(ParseConfigTest, UnknownKeyIsNamedWithItsPath) {

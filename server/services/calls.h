@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "server/common/error_details.h"
+#include "server/services/dry_run.h"
 
 namespace gateway::services {
 
@@ -43,12 +44,23 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   grpc::ServerUnaryReactor* reactor() { return this; }
   absl::Time deadline() const { return deadline_; }
 
-  // Answers the call unless it is already over (cancelled). Returns whether it answered.
+  // Makes this call a dry run that reports `log`'s requests (once routed, before any).
+  void SetDryRun(std::shared_ptr<const DryRunLog> log) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    dry_run_ = std::move(log);
+  }
+
+  // Answers the call unless it is already over (cancelled). Returns whether it answered. A
+  // dry run that got as far as Databricks answers OK with an empty response and its
+  // requests in the trailing metadata; one refused before keeps its error.
   bool Finish(absl::StatusOr<Response> result) ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
     if (finished_) return false;
     finished_ = true;
-    if (!result.ok()) {
+    if (dry_run_ != nullptr && (result.ok() || IsDryRunStop(result.status()))) {
+      context_->AddTrailingMetadata(kDryRunRequestsTrailer, dry_run_->Dump());
+      grpc::ServerUnaryReactor::Finish(grpc::Status::OK);
+    } else if (!result.ok()) {
       grpc::ServerUnaryReactor::Finish(ToGrpcStatus(result.status()));
     } else {
       *response_ = *std::move(result);
@@ -69,11 +81,13 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
 
  private:
   UnaryCall(grpc::CallbackServerContext* context, Response* response)
-      : deadline_(CallDeadline(*context)), response_(response) {}
+      : context_(context), deadline_(CallDeadline(*context)), response_(response) {}
 
+  grpc::CallbackServerContext* const context_;  // owned by gRPC; valid until OnDone
   const absl::Time deadline_;
   mutable absl::Mutex mu_;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  std::shared_ptr<const DryRunLog> dry_run_ ABSL_GUARDED_BY(mu_);
   Response* const response_;  // owned by gRPC; valid until OnDone
   std::shared_ptr<UnaryCall> self_;
 };
@@ -93,6 +107,12 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
   grpc::ServerWriteReactor<Response>* reactor() { return this; }
   absl::Time deadline() const { return deadline_; }
 
+  // Makes this call a dry run that reports `log`'s requests (once routed, before any).
+  void SetDryRun(std::shared_ptr<const DryRunLog> log) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    dry_run_ = std::move(log);
+  }
+
   // Sends `message`; `then` runs (on a gRPC thread) once it was sent. Nothing runs if the
   // call ended meanwhile. At most one Write may be outstanding.
   void Write(Response message, std::function<void()> then) ABSL_LOCKS_EXCLUDED(mu_) {
@@ -103,14 +123,20 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
     this->StartWrite(&message_);
   }
 
-  // Ends the stream unless it already ended. Returns whether this call ended it.
+  // Ends the stream unless it already ended. Returns whether this call ended it. A dry run
+  // that got as far as Databricks ends OK with its requests in the trailing metadata.
   bool Finish(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_) {
     {
       absl::MutexLock lock(&mu_);
       if (finished_) return false;
       finished_ = true;
       then_ = nullptr;
-      grpc::ServerWriteReactor<Response>::Finish(ToGrpcStatus(status));
+      if (dry_run_ != nullptr && (status.ok() || IsDryRunStop(status))) {
+        context_->AddTrailingMetadata(kDryRunRequestsTrailer, dry_run_->Dump());
+        grpc::ServerWriteReactor<Response>::Finish(grpc::Status::OK);
+      } else {
+        grpc::ServerWriteReactor<Response>::Finish(ToGrpcStatus(status));
+      }
     }
     return true;
   }
@@ -155,11 +181,14 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
   void OnDone() override { self_.reset(); }
 
  private:
-  explicit StreamCall(grpc::CallbackServerContext* context) : deadline_(CallDeadline(*context)) {}
+  explicit StreamCall(grpc::CallbackServerContext* context)
+      : context_(context), deadline_(CallDeadline(*context)) {}
 
+  grpc::CallbackServerContext* const context_;  // owned by gRPC; valid until OnDone
   const absl::Time deadline_;
   mutable absl::Mutex mu_;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  std::shared_ptr<const DryRunLog> dry_run_ ABSL_GUARDED_BY(mu_);
   Response message_ ABSL_GUARDED_BY(mu_);
   std::function<void()> then_ ABSL_GUARDED_BY(mu_);
   std::function<void()> on_cancel_ ABSL_GUARDED_BY(mu_);

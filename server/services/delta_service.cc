@@ -122,9 +122,11 @@ struct DeltaCall {
     RowsRun::Start(route, SpecOf(*route, std::move(statement), warehouse_id), call->deadline(),
                    metrics, std::move(done));
   }
-  // Finishes the call and counts the operation (it reached Databricks).
+  // Finishes the call and counts the operation (it reached Databricks, unless a dry run).
   void Finish(absl::StatusOr<Response> result) const {
-    metrics->CountDeltaOperation(route->workspace(), operation, result.ok());
+    if (route->dry_run() == nullptr) {
+      metrics->CountDeltaOperation(route->workspace(), operation, result.ok());
+    }
     call->Finish(std::move(result));
   }
   // Finishes with `status` when it is an error; returns whether it was.
@@ -389,15 +391,19 @@ class TableLoad : public std::enable_shared_from_this<TableLoad> {
     }
   }
 
+  // A table's statement ended. In a dry run it was not sent (DryRunStop), and the load goes
+  // on as if it succeeded, so that every wave's statements are recorded.
   void OnTable(int table, const absl::Status& status, absl::Duration took)
       ABSL_LOCKS_EXCLUDED(mu_) {
-    metrics_->CountDeltaOperation(route_->workspace(), "load_table", status.ok());
+    const bool dry_run = route_->dry_run() != nullptr;
+    if (!dry_run) metrics_->CountDeltaOperation(route_->workspace(), "load_table", status.ok());
+    const bool ok = status.ok() || (dry_run && IsDryRunStop(status));
     std::vector<int> start;
     {
       absl::MutexLock lock(&mu_);
       runs_.erase(table);
       --running_;
-      state_[table] = status.ok() ? v1::TABLE_LOAD_SUCCEEDED : v1::TABLE_LOAD_FAILED;
+      state_[table] = ok ? v1::TABLE_LOAD_SUCCEEDED : v1::TABLE_LOAD_FAILED;
       if (!status.ok()) reason_[table] = std::string(status.message());
       Emit(table, state_[table], reason_[table], absl::ToInt64Milliseconds(took));
       start = NextToStart();
@@ -443,11 +449,13 @@ class TableLoad : public std::enable_shared_from_this<TableLoad> {
   }
 
   // Writes the next queued event unless one is being written; finishes after the summary.
+  // A dry run's progress is not the tables' (nothing ran): it writes no event.
   void Pump() ABSL_LOCKS_EXCLUDED(mu_) {
     v1::LoadTablesResponse event;
     {
       absl::MutexLock lock(&mu_);
       if (writing_ || finished_) return;
+      if (route_->dry_run() != nullptr) events_.clear();
       if (events_.empty()) {
         if (!ended_) return;
         finished_ = true;
@@ -508,8 +516,10 @@ grpc::ServerWriteReactor<v1::ReadTableResponse>* DeltaService::ReadTable(
              return;
            }
            auto stream = std::make_shared<ResultStream<v1::ReadTableResponse>>(
-               call, route, [metrics, workspace = route->workspace()](bool ok) {
-                 metrics->CountDeltaOperation(workspace, "read", ok);
+               call, route,
+               [metrics, workspace = route->workspace(),
+                dry_run = route->dry_run() != nullptr](bool ok) {
+                 if (!dry_run) metrics->CountDeltaOperation(workspace, "read", ok);
                });
            stream->Execute(SpecOf(*route, *std::move(statement), request.warehouse_id()), metrics);
          });

@@ -42,6 +42,7 @@ void Routed(Router& router, const grpc::CallbackServerContext& context, absl::st
                        return;
                      }
                      if (call->finished()) return;
+                     if ((*route)->dry_run() != nullptr) call->SetDryRun((*route)->dry_run());
                      then(*std::move(route), *copy);
                    });
 }

@@ -23,6 +23,12 @@ bool PlausibleStatementId(absl::string_view id) {
 
 }  // namespace
 
+void Route::NotSent(const upstream::Call& call, upstream::CallCallback done) const {
+  dry_run_->Add(call);
+  // On an upstream thread, as an answer would come: the caller's flow may hold locks now.
+  client_->RunAfter(absl::ZeroDuration(), [done = std::move(done)] { done(DryRunStop()); });
+}
+
 absl::Status Route::CheckWarehouse(absl::string_view warehouse_id) const {
   return caller_.access ? caller_.access->CheckWarehouse(warehouse_id) : absl::OkStatus();
 }

@@ -20,6 +20,7 @@
 #include "grpcpp/grpcpp.h"
 #include "server/auth/tenants.h"
 #include "server/ratelimit/limiter.h"
+#include "server/services/dry_run.h"
 #include "server/upstream/authorizer.h"
 #include "server/upstream/workspace_client.h"
 
@@ -45,18 +46,24 @@ struct Caller {
 class Route {
  public:
   // `client` is not owned and outlives every call (the app destroys clients after the gRPC
-  // server stopped). `credentials` grants each upstream attempt its Authorization.
+  // server stopped). `credentials` grants each upstream attempt its Authorization. A route
+  // in `dry_run` sends nothing upstream (server/services/dry_run.h).
   Route(upstream::WorkspaceClient* client, std::shared_ptr<upstream::Authorizer> credentials,
-        Defaults defaults, Caller caller, ratelimit::Permit permit = {})
+        Defaults defaults, Caller caller, ratelimit::Permit permit = {}, bool dry_run = false)
       : client_(client),
         credentials_(std::move(credentials)),
         defaults_(std::move(defaults)),
         caller_(std::move(caller)),
-        permit_(std::move(permit)) {}
+        permit_(std::move(permit)),
+        dry_run_(dry_run ? std::make_shared<DryRunLog>() : nullptr) {}
 
   // Sends `call` with a credential of the route's pool; `done` runs once on an upstream
-  // thread.
+  // thread. In a dry run it records the call and answers DryRunStop() instead.
   void Send(upstream::Call call, upstream::CallCallback done) const {
+    if (dry_run_ != nullptr) {
+      NotSent(call, std::move(done));
+      return;
+    }
     call.authorizer = credentials_;
     client_->Send(std::move(call), std::move(done));
   }
@@ -71,6 +78,10 @@ class Route {
     call.deadline = deadline;
     call.operation = "sql.results.download";
     call.idempotent = true;
+    if (dry_run_ != nullptr) {
+      NotSent(call, std::move(done));
+      return;
+    }
     client_->Send(std::move(call), std::move(done));
   }
 
@@ -78,6 +89,9 @@ class Route {
   void RunAfter(absl::Duration delay, std::function<void()> fn) const {
     client_->RunAfter(delay, std::move(fn));
   }
+
+  // The requests of a call in dry run; null when the call is not one.
+  const std::shared_ptr<DryRunLog>& dry_run() const { return dry_run_; }
 
   const Defaults& defaults() const { return defaults_; }
   // The tenant's name; empty without tenants.
@@ -113,11 +127,14 @@ class Route {
   absl::StatusOr<std::string> StatementId(absl::string_view handle) const;
 
  private:
+  void NotSent(const upstream::Call& call, upstream::CallCallback done) const;
+
   upstream::WorkspaceClient* const client_;
   const std::shared_ptr<upstream::Authorizer> credentials_;
   const Defaults defaults_;
   const Caller caller_;
   ratelimit::Permit permit_;
+  const std::shared_ptr<DryRunLog> dry_run_;
 };
 
 using RouteCallback = std::function<void(absl::StatusOr<std::shared_ptr<const Route>>)>;

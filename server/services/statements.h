@@ -83,9 +83,9 @@ void FetchChunk(const std::shared_ptr<const Route>& route, const std::string& st
 
 // Streams a statement's result on a server-streaming call whose responses have
 // `header` (StreamHeader) and `chunk` (ResultChunk) in a oneof: the header, then each chunk,
-// downloading the next while the previous one is written (two chunks at most in memory). A statement that did not
-// succeed ends the stream with StatementFailure. If the caller cancels while a statement the
-// stream executed is still running, the statement is cancelled.
+// downloading the next while the previous one is written (two chunks at most in memory). A
+// statement that did not succeed ends the stream with StatementFailure. If the caller cancels while
+// a statement the stream executed is still running, the statement is cancelled.
 template <typename Response>
 class ResultStream : public std::enable_shared_from_this<ResultStream<Response>> {
  public:

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -21,6 +22,7 @@
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
+#include "gtest/gtest.h"
 
 extern char** environ;
 
@@ -94,7 +96,30 @@ absl::StatusOr<Subprocess> Subprocess::Start(const std::vector<std::string>& arg
     _exit(127);
   }
   close(pipe_fds[1]);
-  return Subprocess(pid, pipe_fds[0]);
+  return Subprocess(pid, pipe_fds[0], stderr_path);
+}
+
+std::string SanitizerReport(const std::string& output) {
+  // The first line of each sanitizer's report; UBSan's reads "FILE:LINE:COL: runtime error:".
+  static constexpr const char* kMarkers[] = {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                                             "WARNING: ThreadSanitizer", "ERROR: ThreadSanitizer",
+                                             ": runtime error: "};
+  size_t first = std::string::npos;
+  for (const char* marker : kMarkers) first = std::min(first, output.find(marker));
+  if (first == std::string::npos) return "";
+  const size_t line_start = output.rfind('\n', first);
+  return output.substr(line_start == std::string::npos ? 0 : line_start + 1, 4096);
+}
+
+void Subprocess::CheckForSanitizerReport() {
+  if (checked_) return;
+  checked_ = true;
+  const std::string report = SanitizerReport(ReadFile(stderr_path_));
+  if (!report.empty()) {
+    ADD_FAILURE() << "a sanitizer reported in child process " << pid_ << " (" << stderr_path_
+                  << "):\n"
+                  << report;
+  }
 }
 
 CommandResult RunCommand(const std::vector<std::string>& argv,
@@ -135,12 +160,16 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   result.out = ReadFile(out_path);
   result.err = ReadFile(err_path);
+  const std::string report = SanitizerReport(result.err);
+  if (!report.empty()) ADD_FAILURE() << "a sanitizer reported in " << argv[0] << ":\n" << report;
   return result;
 }
 
 Subprocess::Subprocess(Subprocess&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)),
       stdout_fd_(std::exchange(other.stdout_fd_, -1)),
+      stderr_path_(std::move(other.stderr_path_)),
+      checked_(std::exchange(other.checked_, true)),
       buffer_(std::move(other.buffer_)),
       exit_status_(other.exit_status_) {}
 
@@ -149,6 +178,7 @@ Subprocess::~Subprocess() {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
   }
+  if (pid_ > 0) CheckForSanitizerReport();
   if (stdout_fd_ >= 0) close(stdout_fd_);
 }
 
@@ -181,6 +211,7 @@ std::optional<int> Subprocess::Wait(absl::Duration timeout) {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      CheckForSanitizerReport();
       return exit_status_;
     }
     if (absl::Now() > deadline) return std::nullopt;

@@ -52,13 +52,23 @@ class Subprocess {
   pid_t pid() const { return pid_; }
 
  private:
-  Subprocess(pid_t pid, int stdout_fd) : pid_(pid), stdout_fd_(stdout_fd) {}
+  Subprocess(pid_t pid, int stdout_fd, std::string stderr_path)
+      : pid_(pid), stdout_fd_(stdout_fd), stderr_path_(std::move(stderr_path)) {}
+  // Once the process has ended: fails the running test if its stderr holds a sanitizer
+  // report (a sanitizer in a child reports there, and the test would not see it otherwise).
+  void CheckForSanitizerReport();
 
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
+  std::string stderr_path_;
+  bool checked_ = false;
   std::string buffer_;
   std::optional<int> exit_status_;
 };
+
+// The first sanitizer report (AddressSanitizer, LeakSanitizer, ThreadSanitizer or
+// UndefinedBehaviorSanitizer) in `output`, up to 4 KB of it; empty when there is none.
+std::string SanitizerReport(const std::string& output);
 
 // What a command run to its end printed and returned.
 struct CommandResult {
@@ -69,7 +79,8 @@ struct CommandResult {
 };
 
 // Runs `argv` to its end with the current environment plus `env` (a value of "" removes
-// the variable), stdin read from `input`; kills it after `timeout`.
+// the variable), stdin read from `input`; kills it after `timeout`. A sanitizer report on
+// its stderr fails the running test.
 CommandResult RunCommand(const std::vector<std::string>& argv,
                          const std::map<std::string, std::string>& env,
                          absl::Duration timeout = absl::Seconds(60), const std::string& input = "");

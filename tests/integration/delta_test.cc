@@ -14,7 +14,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "proto/databricks/gateway/v1/delta.grpc.pb.h"
 #include "proto/databricks/gateway/v1/sql.grpc.pb.h"
@@ -25,6 +24,7 @@ namespace {
 
 namespace v1 = ::databricks::gateway::v1;
 using ::gateway::testing::Context;
+using ::gateway::testing::ParseText;
 using ::gateway::testing::Stack;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -37,13 +37,6 @@ sql:
   warehouses:
     - {id: wh1, name: Main, state: RUNNING}
 )yaml";
-
-template <typename T>
-T Parse(const std::string& text) {
-  T message;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &message)) << text;
-  return message;
-}
 
 // Row values as text, for compact assertions: "1|ann|NULL".
 std::string RowText(const v1::Row& row) {
@@ -105,7 +98,7 @@ class DeltaTest : public ::testing::Test {
   };
   Read ReadTable(const std::string& request_text) {
     auto context = Context();
-    auto reader = delta_->ReadTable(context.get(), Parse<v1::ReadTableRequest>(request_text));
+    auto reader = delta_->ReadTable(context.get(), ParseText<v1::ReadTableRequest>(request_text));
     Read out;
     v1::ReadTableResponse message;
     while (reader->Read(&message)) {
@@ -128,7 +121,7 @@ class DeltaTest : public ::testing::Test {
                 const std::string& request_text, grpc::Status* status = nullptr) {
     Response response;
     grpc::Status s =
-        (delta_.get()->*method)(Context().get(), Parse<Request>(request_text), &response);
+        (delta_.get()->*method)(Context().get(), ParseText<Request>(request_text), &response);
     if (status != nullptr) {
       *status = s;
     } else {

@@ -13,6 +13,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
 #include "grpcpp/grpcpp.h"
 #include "server/common/json.h"
 #include "tests/harness/process.h"
@@ -131,6 +133,14 @@ struct StatusErrorInfo {
   std::map<std::string, std::string> metadata;
 };
 StatusErrorInfo ErrorInfoOf(const grpc::Status& status);
+
+// A message from its text format; a text that does not parse fails the test.
+template <typename T>
+T ParseText(const std::string& text) {
+  T message;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &message)) << text;
+  return message;
+}
 
 // The hex SHA-256 of an API key, as tenants[].api_key_sha256 holds it.
 std::string Sha256Hex(const std::string& api_key);
