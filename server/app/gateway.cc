@@ -12,6 +12,7 @@
 #include "server/app/version.h"
 #include "server/common/file.h"
 #include "server/upstream/beast_http_client.h"
+#include "server/upstream/recorder.h"
 
 namespace gateway::app {
 namespace {
@@ -96,6 +97,15 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(config::GatewayConfig co
   {
     absl::MutexLock lock(&g.mu_);
     g.RegisterSecrets(g.config_);
+    std::shared_ptr<upstream::ExchangeRecorder> recorder;
+    if (!g.config_.record.path.empty()) {
+      absl::StatusOr<std::unique_ptr<upstream::ExchangeRecorder>> opened =
+          upstream::ExchangeRecorder::Open(
+              g.config_.record, [logger](absl::string_view text) { return logger->Redact(text); });
+      if (!opened.ok()) return opened.status();
+      recorder = *std::move(opened);
+      logger->Warn("recording every upstream exchange", {{"path", g.config_.record.path}});
+    }
     for (const upstream::WorkspaceOptions& workspace : g.config_.workspaces) {
       metrics::UpstreamMetrics::Workspace& metrics =
           g.upstream_metrics_.ForWorkspace(workspace.name);
@@ -105,8 +115,13 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(config::GatewayConfig co
         return absl::InvalidArgumentError(
             absl::StrCat("workspace '", workspace.name, "': ", http.status().message()));
       }
+      std::unique_ptr<upstream::HttpClient> transport = *std::move(http);
+      if (recorder != nullptr) {
+        transport = std::make_unique<upstream::RecordingHttpClient>(std::move(transport), recorder,
+                                                                    workspace.name);
+      }
       auto client = std::make_unique<upstream::WorkspaceClient>(
-          workspace, *std::move(http), metrics,
+          workspace, std::move(transport), metrics,
           [logger](absl::string_view text) { return logger->Redact(text); });
       clients[workspace.name] = client.get();
       g.clients_[workspace.name] = std::move(client);
@@ -251,6 +266,13 @@ absl::Status Gateway::Reload() {
     const int replica_count = loaded->redis.replica_count;
     loaded->redis = config_.redis;
     loaded->redis.replica_count = replica_count;
+  }
+  const upstream::RecordOptions& record = loaded->record;
+  if (record.path != config_.record.path || record.max_bytes != config_.record.max_bytes ||
+      record.max_files != config_.record.max_files ||
+      record.redact_fields != config_.record.redact_fields) {
+    logger_->Warn("record settings changed; they apply after a restart");
+    loaded->record = config_.record;
   }
   RegisterSecrets(*loaded);
   for (const upstream::WorkspaceOptions& workspace : loaded->workspaces) {

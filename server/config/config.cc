@@ -458,6 +458,15 @@ void ParseRedis(Parser& p, const YAML::Node& node, ratelimit::RedisOptions& out)
   p.String(node, "key_prefix", path, &out.key_prefix);
 }
 
+void ParseRecord(Parser& p, const YAML::Node& node, upstream::RecordOptions& out) {
+  const std::string path = "record";
+  if (!p.Map(node, path, {"path", "max_bytes", "max_files", "redact_fields"})) return;
+  p.String(node, "path", path, &out.path);
+  p.Integer(node, "max_bytes", path, &out.max_bytes, int64_t{4096}, int64_t{1} << 40);
+  p.Integer(node, "max_files", path, &out.max_files, 0, 100);
+  p.StringList(node, "redact_fields", path, &out.redact_fields);
+}
+
 void ParseSecurity(Parser& p, const YAML::Node& node, GatewayConfig& out) {
   const std::string path = "security";
   if (!p.Map(node, path, {"strict_secrets", "handle_signing_key"})) return;
@@ -759,7 +768,8 @@ absl::StatusOr<GatewayConfig> ParseConfig(absl::string_view yaml, const EnvReade
     if (root.IsDefined() && !root.IsNull() && !root.IsMap()) {
       return absl::InvalidArgumentError("(top level): must be a mapping");
     }
-    p.Map(root, "", {"server", "workspaces", "credential_pools", "tenants", "redis", "security"});
+    p.Map(root, "",
+          {"server", "workspaces", "credential_pools", "tenants", "redis", "record", "security"});
     ParseServer(p, root["server"], config.server);
     size_t i = 0;
     for (const YAML::Node& item : p.Seq(root["workspaces"], "workspaces")) {
@@ -774,6 +784,7 @@ absl::StatusOr<GatewayConfig> ParseConfig(absl::string_view yaml, const EnvReade
       config.tenants.push_back(ParseTenant(p, item, Index("tenants", i++)));
     }
     ParseRedis(p, root["redis"], config.redis);
+    ParseRecord(p, root["record"], config.record);
     ParseSecurity(p, root["security"], config);
   } catch (const YAML::Exception& e) {
     // Only reachable on malformed node shapes the checks above did not anticipate.
@@ -981,6 +992,16 @@ std::string RedactedYaml(const GatewayConfig& config) {
   Put(out, "replica_count", r.replica_count);
   Put(out, "key_prefix", r.key_prefix);
   out << YAML::EndMap;
+
+  if (!config.record.path.empty()) {
+    const upstream::RecordOptions& rec = config.record;
+    out << YAML::Key << "record" << YAML::Value << YAML::BeginMap;
+    Put(out, "path", rec.path);
+    Put(out, "max_bytes", rec.max_bytes);
+    Put(out, "max_files", rec.max_files);
+    EmitList(out, "redact_fields", rec.redact_fields);
+    out << YAML::EndMap;
+  }
 
   out << YAML::Key << "security" << YAML::Value << YAML::BeginMap;
   Put(out, "strict_secrets", config.strict_secrets);

@@ -35,6 +35,8 @@ struct GatewayConfig {
   std::vector<credentials::CredentialPoolOptions> credential_pools;
   std::vector<auth::TenantOptions> tenants;
   ratelimit::RedisOptions redis;
+  // Recording of upstream exchanges (off without a path); read at start only.
+  upstream::RecordOptions record;
   // Key that signs the run and statement handles given to tenants.
   SecretRef handle_signing_key;
   bool has_handle_signing_key = false;

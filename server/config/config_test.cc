@@ -172,7 +172,31 @@ workspaces:
 TEST(ParseConfigTest, UnknownTopLevelKey) {
   EXPECT_THAT(Errors(std::string(kMinimal) + "listeners: {}\n"),
               HasSubstr("listeners: unknown key (expected one of: server, workspaces, "
-                        "credential_pools, tenants, redis, security)"));
+                        "credential_pools, tenants, redis, record, security)"));
+}
+
+TEST(ParseConfigTest, RecordSectionAndItsLimits) {
+  absl::StatusOr<GatewayConfig> config = ParseConfig(
+      std::string(kGoodConfig) +
+          "record: {path: /tmp/x.jsonl, max_bytes: 8192, max_files: 0, redact_fields: [ssn]}\n",
+      FakeEnv(kGoodEnv));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->record.path, "/tmp/x.jsonl");
+  EXPECT_EQ(config->record.max_bytes, 8192);
+  EXPECT_EQ(config->record.max_files, 0);
+  EXPECT_EQ(config->record.redact_fields, std::vector<std::string>{"ssn"});
+  EXPECT_THAT(RedactedYaml(*config), HasSubstr("path: /tmp/x.jsonl"));
+  // Off by default, and then not in the dump.
+  config = ParseConfig(kGoodConfig, FakeEnv(kGoodEnv));
+  ASSERT_TRUE(config.ok());
+  EXPECT_TRUE(config->record.path.empty());
+  EXPECT_THAT(RedactedYaml(*config), Not(HasSubstr("record")));
+
+  const std::string errors =
+      Errors(std::string(kMinimal) + "record: {path: x, max_bytes: 10, max_files: 101, sink: y}\n");
+  EXPECT_THAT(errors, HasSubstr("record.max_bytes: must be between 4096 and"));
+  EXPECT_THAT(errors, HasSubstr("record.max_files: must be between 0 and 100, not 101"));
+  EXPECT_THAT(errors, HasSubstr("record.sink"));
 }
 
 TEST(ParseConfigTest, WrongTypesAndRanges) {

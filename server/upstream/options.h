@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace gateway::upstream {
 
@@ -73,6 +74,19 @@ struct WorkspaceOptions {
   // Workspace path of the notebook SubmitStreamingRun runs (the gateway ships it as
   // deploy/databricks/streaming_entry.py; import it there).
   std::string streaming_notebook_path = "/Shared/databricks-gateway/streaming_entry";
+};
+
+// Recording of every upstream exchange to a JSON-lines file (recorder.h).
+struct RecordOptions {
+  // The file; recording is off when empty.
+  std::string path;
+  // The file is rotated (path → path.1 → path.2 …) before it would grow past this.
+  int64_t max_bytes = 64 << 20;
+  // Rotated files kept besides the current one.
+  int max_files = 3;
+  // JSON or form fields redacted besides the built-in credential names, matched without
+  // regard to case.
+  std::vector<std::string> redact_fields;
 };
 
 }  // namespace gateway::upstream

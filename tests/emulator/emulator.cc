@@ -61,6 +61,11 @@ std::string RouteKey(absl::string_view method, absl::string_view path) {
     if (parts.size() == 9 && parts[6] == "result") parts[8] = "{n}";
   }
   if (parts.size() > 5 && parts[1] == "api" && parts[3] == "unity-catalog") parts[5] = "{name}";
+  // /emulator-files/{id}/{n}/…: one key for every result link.
+  if (parts.size() > 2 && parts[1] == "emulator-files") {
+    parts.resize(3);
+    parts[2] = "{id}";
+  }
   return absl::StrCat(method, " ", absl::StrJoin(parts, "/"));
 }
 
@@ -88,6 +93,11 @@ absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Start(EmulatorOptions option
     e.jobs_ = std::make_unique<JobsApi>(e.options_.jobs);  // host is set once bound
     e.sql_ = std::make_unique<SqlApi>(e.options_.sql, e.engine_.get());
     e.catalog_ = std::make_unique<CatalogApi>(e.options_.catalog, e.engine_.get());
+    if (!e.options_.replay_path.empty()) {
+      absl::StatusOr<std::unique_ptr<Replay>> replay = Replay::Load(e.options_.replay_path);
+      if (!replay.ok()) return replay.status();
+      e.replay_ = *std::move(replay);
+    }
   }
   gateway::http::ServerOptions server_options;
   {
@@ -180,6 +190,11 @@ void Emulator::Handle(gateway::http::Request request, Responder respond) {
     }
   }
   Advance();
+
+  if (replay_ != nullptr) {
+    counted(replay_->Answer(request, base_url()));
+    return;
+  }
 
   // Endpoints that need no Databricks credential.
   if (absl::StartsWith(request.path, kFiles)) {
@@ -531,8 +546,7 @@ Response Emulator::Control(const gateway::http::Request& request) {
     json::Value connections;
     connections.Set("accepted", now.connections_accepted - connections_base_.connections_accepted)
         .Set("closed", now.connections_closed - connections_base_.connections_closed)
-        .Set("requests_abandoned",
-             now.requests_abandoned - connections_base_.requests_abandoned);
+        .Set("requests_abandoned", now.requests_abandoned - connections_base_.requests_abandoned);
     json::Value out;
     out.Set("requests", to_json(counters_.requests))
         .Set("responses", to_json(counters_.responses))

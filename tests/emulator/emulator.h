@@ -19,6 +19,7 @@
 #include "tests/emulator/catalog_api.h"
 #include "tests/emulator/delta_engine.h"
 #include "tests/emulator/jobs_api.h"
+#include "tests/emulator/replay.h"
 #include "tests/emulator/sql_api.h"
 
 namespace emulator {
@@ -70,7 +71,9 @@ struct EmulatorOptions {
   std::string address = "127.0.0.1:0";
   int io_threads = 1;
   bool manual_clock = false;  // time moves only through /emulator/v1/clock/advance
-  int64_t start_ms = 0;       // the clock's start; 0: now
+  // A gateway recording to answer from instead of emulating (replay.h); empty: none.
+  std::string replay_path;
+  int64_t start_ms = 0;  // the clock's start; 0: now
   std::string workspace_id = "1234567890123456";
   std::vector<PersonalAccessToken> tokens;
   std::vector<OAuthClient> oauth_clients;
@@ -149,6 +152,7 @@ class Emulator {
   std::unique_ptr<JobsApi> jobs_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<SqlApi> sql_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<CatalogApi> catalog_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<Replay> replay_;  // set before serving; thread-safe itself
   std::map<std::string, Bucket> buckets_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, IssuedToken> issued_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, bool> revoked_ ABSL_GUARDED_BY(mu_);  // PATs and client ids

@@ -1,6 +1,7 @@
 // databricks_emulator: a Databricks workspace on loopback for tests and local runs.
 //
 //   databricks_emulator [--config=FILE] [--listen=HOST:PORT] [--port=N] [--manual-clock]
+//                       [--replay=FILE]
 //
 // Prints "emulator listening: " and its base URL once it serves, then runs until SIGTERM or
 // SIGINT. Exit status: 0 after a signal, 2 for bad flags or configuration, 1 if it cannot
@@ -22,7 +23,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: databricks_emulator [--config=FILE] [--listen=HOST:PORT] [--port=N] "
-    "[--manual-clock]\n"
+    "[--manual-clock] [--replay=FILE]\n"
     "\n"
     "A Databricks workspace on loopback: Jobs 2.1/2.2, SQL Statement Execution 2.0 over\n"
     "SQLite with Delta semantics, Unity Catalog 2.1, SQL warehouses, PAT/OAuth/Azure AD\n"
@@ -32,6 +33,8 @@ constexpr char kUsage[] =
     "  --listen=H:P      address to listen on (default 127.0.0.1:0, a free port)\n"
     "  --port=N          port on 127.0.0.1 (0 picks a free one)\n"
     "  --manual-clock    time moves only through POST /emulator/v1/clock/advance\n"
+    "  --replay=FILE     answer API requests from a gateway recording (record.path) instead\n"
+    "                    of emulating; unmatched requests get 400 REPLAY_NO_MATCH\n"
     "  --help            this text\n";
 
 }  // namespace
@@ -39,6 +42,7 @@ constexpr char kUsage[] =
 int main(int argc, char** argv) {
   std::string config_path, listen;
   bool manual_clock = false;
+  std::string replay_path;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     int port = 0;
@@ -54,6 +58,8 @@ int main(int argc, char** argv) {
       listen = absl::StrCat("127.0.0.1:", port);
     } else if (arg == "--manual-clock") {
       manual_clock = true;
+    } else if (absl::StartsWith(arg, "--replay=") && arg.size() > 9) {
+      replay_path = arg.substr(9);
     } else {
       std::cerr << "databricks_emulator: unknown or malformed flag " << arg << "\n" << kUsage;
       return 2;
@@ -78,6 +84,7 @@ int main(int argc, char** argv) {
   }
   if (!listen.empty()) options.address = listen;
   if (manual_clock) options.manual_clock = true;
+  if (!replay_path.empty()) options.replay_path = replay_path;
 
   sigset_t signals;
   sigemptyset(&signals);

@@ -68,9 +68,12 @@ void Stack::Start(const std::string& name, const StackOptions& options) {
   }
   WriteFile(emulator_config, absl::StrCat("auth:\n  tokens: [", tokens, "]\n",
                                           options.emulator_auth_yaml, options.emulator_yaml));
-  absl::StatusOr<Subprocess> emulator = Subprocess::Start(
-      {Runfile("tests/emulator/databricks_emulator"), "--config=" + emulator_config, "--port=0"},
-      {}, emulator_log_);
+  std::vector<std::string> emulator_argv = {Runfile("tests/emulator/databricks_emulator"),
+                                            "--config=" + emulator_config, "--port=0"};
+  if (!options.emulator_replay.empty()) {
+    emulator_argv.push_back("--replay=" + options.emulator_replay);
+  }
+  absl::StatusOr<Subprocess> emulator = Subprocess::Start(emulator_argv, {}, emulator_log_);
   if (!emulator.ok()) {
     error_ = emulator.status().ToString();
     return;

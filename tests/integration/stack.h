@@ -53,6 +53,8 @@ struct StackOptions {
   std::string gateway_yaml;
   // Environment of the gateway besides DATABRICKS_TOKEN (the stack token).
   std::map<std::string, std::string> gateway_env;
+  // A gateway recording the emulator answers from (--replay) instead of emulating.
+  std::string emulator_replay;
 };
 
 class Stack {

@@ -1,0 +1,68 @@
+// Replay of a recording made by the gateway (`record:`, server/upstream/recorder.h): the
+// emulator answers each request with the response recorded for the same request, so a
+// session seen against a real workspace can be reproduced offline.
+//
+// Matching: a request matches a recorded one with the same method and path, the same query
+// parameters and an equal JSON body, where a recorded "[REDACTED]" matches any value, and
+// the values the gateway makes up per call (an `idempotency_token` it generated, "gw-…",
+// and a statement's `wait_timeout`) match any value. Recorded exchanges are used in the
+// order they were sent; once every exchange of a request was used, the last one answers
+// again (a poll that ran longer than when recorded). A request that matches nothing is
+// answered 400 REPLAY_NO_MATCH naming the closest recorded request. A recorded transport
+// error is replayed as a connection reset.
+//
+// The recorded workspace origins (scheme://host:port) in response bodies become the
+// replaying emulator's, so result links lead back to it.
+#ifndef TESTS_EMULATOR_REPLAY_H_
+#define TESTS_EMULATOR_REPLAY_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "server/common/json.h"
+#include "server/http/server.h"
+
+namespace emulator {
+
+class Replay {
+ public:
+  // Reads a recording (JSON lines; rotated files are replayed one at a time). Errors name
+  // the file and the line.
+  static absl::StatusOr<std::unique_ptr<Replay>> Load(const std::string& path);
+
+  // The recorded answer to `request`; `base_url` is this emulator's.
+  gateway::http::Response Answer(const gateway::http::Request& request, const std::string& base_url)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+  size_t size() const { return exchanges_.size(); }
+
+ private:
+  struct Exchange {
+    int64_t seq = 0;
+    std::string method;
+    std::string path;                                        // without the query
+    std::vector<std::pair<std::string, std::string>> query;  // in order
+    gateway::json::Value body;                               // null: none
+    bool transport_error = false;
+    int status = 0;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string response_body;
+  };
+
+  bool Matches(const Exchange& exchange, const gateway::http::Request& request,
+               const gateway::json::Value& body) const;
+  std::string Describe(const Exchange& exchange) const;
+
+  std::vector<Exchange> exchanges_;   // in seq order
+  std::vector<std::string> origins_;  // of the recorded requests
+  absl::Mutex mu_;
+  std::vector<bool> used_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace emulator
+
+#endif  // TESTS_EMULATOR_REPLAY_H_
