@@ -70,7 +70,7 @@ TEST(RecorderTest, WritesEachExchangeWithoutAnySecret) {
   RecordingHttpClient api(std::make_unique<CannedClient>(ok), recorder, "prod");
   HttpRequest submit;
   submit.method = Method::kPost;
-  submit.url = "https://adb-1.azuredatabricks.net/api/2.2/jobs/runs/submit";
+  submit.url = "https://workspace.example/api/2.2/jobs/runs/submit";
   submit.headers = {{"Authorization", "Bearer dapi0123456789abcdef"}, {"X-Trace", "t-1"}};
   submit.body = R"({"run_name":"n","idempotency_token":"tok-1","ssn":"123-45-6789",)"
                 R"("client_secret":"json-client-secret"})";
