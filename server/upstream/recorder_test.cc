@@ -149,7 +149,7 @@ TEST(RecorderTest, RotatesBeforeTheCapAndKeepsMaxFiles) {
   ok.body = R"({"state":"RUNNING"})";
   RecordingHttpClient client(std::make_unique<CannedClient>(ok), recorder, "w");
   HttpRequest get;
-  get.url = "https://host/api/2.2/jobs/runs/get?run_id=1";
+  get.url = "https://workspace.example/api/2.2/jobs/runs/get?run_id=1";
   for (int i = 0; i < 60; ++i) client.Send(get, [](absl::StatusOr<HttpResponse>) {});
 
   int64_t last_seq = 0;
