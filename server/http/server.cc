@@ -3,8 +3,8 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <atomic>
+#include <cerrno>
 #include <optional>
 #include <sstream>
 
@@ -202,20 +202,22 @@ class Server::Listener : public std::enable_shared_from_this<Server::Listener> {
   }
 
   void Accept() {
-    acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](beast::error_code ec,
-                                                                               tcp::socket socket) {
-      if (ec == asio::error::operation_aborted) return;
-      if (!ec) {
-        socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(socket), self->handler_, self->options_,
-                                  self->counters_)
-            ->Read();
-      }
-      self->Accept();
-    });
+    acceptor_.async_accept(asio::make_strand(io_),
+                           [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+                             self->OnAccept(ec, std::move(socket));
+                           });
   }
 
  private:
+  void OnAccept(beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) {
+      socket.set_option(tcp::no_delay(true), ec);
+      std::make_shared<Session>(std::move(socket), handler_, options_, counters_)->Read();
+    }
+    Accept();
+  }
+
   asio::io_context& io_;
   tcp::acceptor acceptor_;
   std::shared_ptr<const Handler> handler_;

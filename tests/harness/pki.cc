@@ -33,10 +33,10 @@ bool TestPki::Sign(const std::string& name, const std::string& ca, const std::st
   std::string extensions = "basicConstraints=CA:FALSE\\n";
   if (!san.empty()) extensions = absl::StrCat("subjectAltName=", san, "\\n", extensions);
   return Run(absl::StrCat("openssl req ", kNewKey, " -keyout ", name, ".key -out ", name,
-                          ".csr -subj /CN=", common_name, " 2>/dev/null\n", "printf '",
-                          extensions, "' > ", name, ".ext\n", "openssl x509 -req -in ", name,
-                          ".csr -CA ", ca, ".pem -CAkey ", ca, ".key -CAcreateserial -days 2 ",
-                          "-extfile ", name, ".ext -out ", name, ".pem 2>/dev/null\n"));
+                          ".csr -subj /CN=", common_name, " 2>/dev/null\n", "printf '", extensions,
+                          "' > ", name, ".ext\n", "openssl x509 -req -in ", name, ".csr -CA ", ca,
+                          ".pem -CAkey ", ca, ".key -CAcreateserial -days 2 ", "-extfile ", name,
+                          ".ext -out ", name, ".pem 2>/dev/null\n"));
 }
 
 bool TestPki::Run(const std::string& script) const {

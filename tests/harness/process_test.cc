@@ -23,8 +23,8 @@ TEST(SanitizerReportTest, ReportInAChildsStderrFailsTheTest) {
   EXPECT_NONFATAL_FAILURE(
       {
         absl::StatusOr<Subprocess> child = Subprocess::Start(
-            {"/bin/sh", "-c", "echo 'a.cc:1:2: runtime error: load of misaligned address' >&2"},
-            {}, TempDir() + "/child.stderr");
+            {"/bin/sh", "-c", "echo 'a.cc:1:2: runtime error: load of misaligned address' >&2"}, {},
+            TempDir() + "/child.stderr");
         ASSERT_TRUE(child.ok()) << child.status();
         EXPECT_EQ(child->Wait(absl::Seconds(10)), 0);
       },
