@@ -1,7 +1,8 @@
 # Databricks Gateway. `make run` and `make test` install what is missing first.
 BAZEL ?= bazel
 
-.PHONY: deps bench-deps build run test bench soak fuzz test-sanitizers check-config k8s-rules image clean help
+.PHONY: deps bench-deps quality-deps build run test bench soak fuzz test-sanitizers coverage lint \
+	format-check check-config k8s-rules image clean help
 
 help:
 	@echo "make run           install deps, build, run the gateway on 127.0.0.1 (deploy/local)"
@@ -14,6 +15,10 @@ help:
 	@echo "                   FUZZ_SECONDS=N to change; clang build in its own output base)"
 	@echo "make test-sanitizers  every test under AddressSanitizer + UBSan, then ThreadSanitizer"
 	@echo "                   (docs/reliability.md; about 25 minutes each from a cold cache)"
+	@echo "make coverage      every test with gcov; line coverage of server/ and client/, HTML in"
+	@echo "                   bazel-coverage/ (gate: 80% of server/; about 40 minutes cold)"
+	@echo "make lint          clang-tidy (.clang-tidy) and cppcheck over server/, client/, tests/"
+	@echo "make format-check  every .cc, .h and .proto as .clang-format lays it out"
 	@echo "make build         bazel build //..."
 	@echo "make check-config  validate deploy/local/gateway.yaml and print it redacted"
 	@echo "make k8s-rules     regenerate k8s/base/prometheusrule.yaml from deploy/prometheus/alerts.yaml"
@@ -62,6 +67,19 @@ fuzz: bench-deps
 test-sanitizers: bench-deps
 	$(BAZEL) test --config=asan --nocache_test_results //...
 	$(BAZEL) test --config=tsan --nocache_test_results //...
+
+quality-deps:
+	@./deploy/install-deps.sh --quality
+
+# The quality gates (docs/testing.md).
+coverage: quality-deps
+	tests/quality/coverage.sh
+
+lint: quality-deps
+	tests/quality/lint.sh
+
+format-check: quality-deps
+	tests/quality/format-check.sh
 
 check-config: deps
 	$(BAZEL) build //server:gateway

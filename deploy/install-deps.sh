@@ -4,7 +4,8 @@
 # has something to install. Works with no terminal (CI) and as root or through sudo.
 # `--build-only`: only what building //server:gateway needs (deploy/Containerfile).
 # `--bench`: besides, what `make bench`, `make soak`, `make fuzz` and
-# `make test-sanitizers` need.
+# `make test-sanitizers` need. `--quality`: besides, what `make coverage`, `make lint` and
+# `make format-check` need.
 set -euo pipefail
 
 # What building the gateway needs (deploy/Containerfile installs only these: --build-only).
@@ -47,16 +48,30 @@ bench_packages=(
   clang libclang-rt-14-dev llvm
 )
 
+# What the quality gates need besides (docs/testing.md).
+quality_packages=(
+  # make format-check
+  clang-format
+  # make lint; jq turns Bazel's compile actions into compile_commands.json
+  clang-tidy cppcheck jq
+  # make coverage: gcov's data as a summary and an HTML report
+  gcovr
+)
+
 build_only=false
 bench=false
-case "${1:-}" in
-  --build-only) build_only=true ;;
-  --bench) bench=true ;;
-  "") ;;
-  *) echo "usage: install-deps.sh [--build-only | --bench]" >&2; exit 2 ;;
-esac
+quality=false
+for arg in "$@"; do
+  case "$arg" in
+    --build-only) build_only=true ;;
+    --bench) bench=true ;;
+    --quality) quality=true ;;
+    *) echo "usage: install-deps.sh [--build-only | --bench | --quality]" >&2; exit 2 ;;
+  esac
+done
 packages=("${build_packages[@]}")
 $bench && packages+=("${bench_packages[@]}")
+$quality && packages+=("${quality_packages[@]}")
 if ! $build_only; then
   packages+=("${test_packages[@]}")
   # kubectl renders the kustomize overlays: the one on PATH, else Debian's 1.20, whose

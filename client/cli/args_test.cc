@@ -40,7 +40,7 @@ TEST(ParseTest, DoubleDashEndsFlags) {
 }
 
 TEST(ParseTest, MistakesAreNamed) {
-  auto error = [](std::vector<std::string> words) {
+  auto error = [](const std::vector<std::string>& words) {
     return std::string(Parse(kCommand, kGlobal, words).status().message());
   };
   EXPECT_EQ(error({"--nope"}), "unknown flag --nope");

@@ -50,7 +50,7 @@ absl::optional<int64_t> ExpiresIn(const json::Value& body) {
 }  // namespace
 
 struct CredentialPool::Credential {
-  Credential(CredentialOptions options, metrics::CredentialMetrics::Credential metrics)
+  Credential(CredentialOptions options, const metrics::CredentialMetrics::Credential& metrics)
       : options(std::move(options)), metrics(metrics) {}
 
   CredentialOptions options;

@@ -17,7 +17,7 @@ absl::Status ValidatePageSize(int page_size) {
 }
 
 ApiRequest ListRequest(absl::string_view resource, absl::string_view operation,
-                       std::vector<std::pair<absl::string_view, std::string>> query) {
+                       const std::vector<std::pair<absl::string_view, std::string>>& query) {
   ApiRequest api;
   api.path = PathWithQuery(absl::StrCat(kUnityCatalog, "/", resource), query);
   api.operation = std::string(operation);

@@ -185,7 +185,11 @@ absl::Status SetValue(const json::Value& v, const FieldDescriptor* field, Messag
       if (field->type() == FieldDescriptor::TYPE_BYTES && !absl::Base64Unescape(s, &s)) {
         return absl::InvalidArgumentError(absl::StrCat(path, ": not base64"));
       }
-      rep ? r->AddString(message, field, std::move(s)) : r->SetString(message, field, std::move(s));
+      if (rep) {
+        r->AddString(message, field, std::move(s));
+      } else {
+        r->SetString(message, field, std::move(s));
+      }
       return absl::OkStatus();
     }
     case FieldDescriptor::CPPTYPE_MESSAGE: {

@@ -316,12 +316,12 @@ std::string UrlDecode(absl::string_view text) {
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
+    int value = 0;
     if (c == '+') {
       out.push_back(' ');
     } else if (c == '%' && i + 2 < text.size() && absl::ascii_isxdigit(text[i + 1]) &&
-               absl::ascii_isxdigit(text[i + 2])) {
-      int value = 0;
-      absl::SimpleHexAtoi(text.substr(i + 1, 2), &value);
+               absl::ascii_isxdigit(text[i + 2]) &&
+               absl::SimpleHexAtoi(text.substr(i + 1, 2), &value)) {
       out.push_back(static_cast<char>(value));
       i += 2;
     } else {

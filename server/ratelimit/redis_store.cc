@@ -217,7 +217,7 @@ class RedisStore::Connection {
     Send(Command({"SCRIPT", "LOAD", kGcraScript}), Pending::Kind::kLoadScript, nullptr);
   }
 
-  void Send(std::string command, Pending::Kind kind, Callback done) {
+  void Send(const std::string& command, Pending::Kind kind, Callback done) {
     outbox_ += command;
     pending_.push_back(Pending{kind, Clock::now(), std::move(done)});
     Write();

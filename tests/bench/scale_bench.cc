@@ -139,8 +139,8 @@ struct Tally {
 // terminal, and reports how it ended.
 class Watcher : public grpc::ClientReadReactor<v1::WaitRunResponse> {
  public:
-  Watcher(v1::JobsService::Stub& stub, const std::string& run_id, Tally& tally) : tally_(tally) {
-    context_ = ContextFor(0, absl::Minutes(5));
+  Watcher(v1::JobsService::Stub& stub, const std::string& run_id, Tally& tally)
+      : tally_(tally), context_(ContextFor(0, absl::Minutes(5))) {
     request_.set_run_id(run_id);
     stub.async()->WaitRun(context_.get(), &request_, this);
     StartRead(&response_);

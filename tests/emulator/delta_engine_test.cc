@@ -21,12 +21,13 @@ class DeltaEngineTest : public ::testing::Test {
   }
 
   // Runs a statement one minute after the previous one.
-  absl::StatusOr<ResultSet> Sql(const std::string& sql, std::vector<SqlParameter> params = {}) {
+  absl::StatusOr<ResultSet> Sql(const std::string& sql,
+                                const std::vector<SqlParameter>& params = {}) {
     session_.now_ms += 60000;
     return engine_->Execute(sql, params, session_);
   }
-  ResultSet Ok(const std::string& sql, std::vector<SqlParameter> params = {}) {
-    absl::StatusOr<ResultSet> result = Sql(sql, std::move(params));
+  ResultSet Ok(const std::string& sql, const std::vector<SqlParameter>& params = {}) {
+    absl::StatusOr<ResultSet> result = Sql(sql, params);
     EXPECT_TRUE(result.ok()) << sql << "\n" << result.status();
     return result.ok() ? *result : ResultSet{};
   }

@@ -18,7 +18,7 @@ class SqlApiTest : public EmulatorTest {
     json::Value body;
     body.Set("warehouse_id", "wh").Set("statement", statement);
     std::string text = body.Dump();
-    if (!extra.empty()) text = text.substr(0, text.size() - 1) + "," + extra + "}";
+    if (!extra.empty()) text.replace(text.size() - 1, 1, absl::StrCat(",", extra, "}"));
     return Post("/api/2.0/sql/statements", text);
   }
   // Runs a statement that must succeed and returns its rows.

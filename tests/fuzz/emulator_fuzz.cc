@@ -69,10 +69,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       options.warehouses = {{"wh1", "Main"}};
       emulator::SqlApi sql(options, engine->get());
       int answers = 0;
-      sql.Handle(request, request.path, "fuzzer", kNowMs, [&](gateway::http::Response response) {
-        ++answers;
-        CheckAnswer(response, request.path);
-      });
+      sql.Handle(request, request.path, "fuzzer", kNowMs,
+                 [&](const gateway::http::Response& response) {
+                   ++answers;
+                   CheckAnswer(response, request.path);
+                 });
       sql.AdvanceTo(kNowMs + 600'000);
       sql.ReleaseWaiters(kNowMs + 600'000);
       FUZZ_CHECK(answers == 1, "%s answered %d times", request.path.c_str(), answers);

@@ -3,6 +3,7 @@
 // signals.
 #include <signal.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -55,9 +56,9 @@ workspaces:
 // A gateway process started on free ports with a config written for the test.
 class GatewayProcess {
  public:
-  explicit GatewayProcess(const std::string& config, const std::string& name) {
-    config_path_ = absl::StrCat(testing::TempDir(), "/", name, ".yaml");
-    log_path_ = absl::StrCat(testing::TempDir(), "/", name, ".log");
+  explicit GatewayProcess(const std::string& config, const std::string& name)
+      : config_path_(absl::StrCat(testing::TempDir(), "/", name, ".yaml")),
+        log_path_(absl::StrCat(testing::TempDir(), "/", name, ".log")) {
     WriteFile(config_path_, config);
     absl::StatusOr<Subprocess> process =
         Subprocess::Start({testing::Runfile("server/gateway"), "--config=" + config_path_},
@@ -69,7 +70,7 @@ class GatewayProcess {
     if (!line.has_value()) return;
     // "gateway listening: grpc=127.0.0.1:P admin=http://127.0.0.1:Q"
     grpc_target_ = line->substr(line->find("grpc=") + 5);
-    grpc_target_ = grpc_target_.substr(0, grpc_target_.find(' '));
+    grpc_target_.resize(std::min(grpc_target_.size(), grpc_target_.find(' ')));
     const std::string admin = line->substr(line->rfind(':') + 1);
     EXPECT_TRUE(absl::SimpleAtoi(admin, &admin_port_)) << *line;
   }

@@ -2,6 +2,8 @@
 
 #include <signal.h>
 
+#include <algorithm>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -117,7 +119,7 @@ void Stack::Start(const std::string& name, const StackOptions& options) {
     return;
   }
   std::string target = line->substr(line->find("grpc=") + 5);
-  target = target.substr(0, target.find(' '));
+  target.resize(std::min(target.size(), target.find(' ')));
   if (!absl::SimpleAtoi(line->substr(line->rfind(':') + 1), &admin_port_)) {
     error_ = absl::StrCat("unexpected listening line: ", *line);
     return;
