@@ -1,13 +1,13 @@
 // dbgw: the command-line client of the Databricks gateway. `dbgw --help` lists the
 // commands; client/README.md describes them.
+#include <unistd.h>  // environ
+
 #include <iostream>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "client/cli/app.h"
-
-extern char** environ;
 
 int main(int argc, char** argv) {
   std::map<std::string, std::string> env;

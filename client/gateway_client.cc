@@ -286,7 +286,7 @@ constexpr bool kUnsafe = false;
                                                              const CallOptions& options) {       \
     return Unary<v1::Method##Response>(                                                          \
         safe, options, [&](grpc::ClientContext* context, v1::Method##Response* response) {       \
-          return Service->Method(context, request, response);                                    \
+          return (Service)->Method(context, request, response);                                  \
         });                                                                                      \
   }
 
