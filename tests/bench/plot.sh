@@ -69,6 +69,8 @@ gnuplot <<EOF
 $common
 set output "$out/latency-by-rate.png"
 set multiplot layout 1,2 title "GetRun latency at fixed rates (open loop), lower is better"
+# Two panels side by side: the key goes underneath, so that each panel keeps its width.
+set key outside bottom center horizontal
 set title "p50"
 set ylabel "µs"
 plot "$data/p50" using 2:xtic(1) title "rest (floor)", '' using 3 title "gateway", \
@@ -78,6 +80,7 @@ plot "$data/p99" using 2:xtic(1) title "rest (floor)", '' using 3 title "gateway
      '' using 4 title "nginx", '' using 5 title "gRPC echo"
 unset multiplot
 
+set key outside right top
 set output "$out/cpu-per-call.png"
 set title "CPU per call of the process in the middle, at fixed rates (lower is better)"
 set ylabel "µs of CPU per call"
