@@ -13,22 +13,22 @@ v1::Value NullValue() {
   return value;
 }
 
-v1::Value BoolValue(bool b) {
-  v1::Value value;
-  value.set_bool_value(b);
-  return value;
+v1::Value BoolValue(bool value) {
+  v1::Value out;
+  out.set_bool_value(value);
+  return out;
 }
 
-v1::Value IntValue(int64_t i) {
-  v1::Value value;
-  value.set_int_value(i);
-  return value;
+v1::Value IntValue(int64_t value) {
+  v1::Value out;
+  out.set_int_value(value);
+  return out;
 }
 
-v1::Value DoubleValue(double d) {
-  v1::Value value;
-  value.set_double_value(d);
-  return value;
+v1::Value DoubleValue(double value) {
+  v1::Value out;
+  out.set_double_value(value);
+  return out;
 }
 
 v1::Value DecimalValue(absl::string_view text) {
@@ -37,10 +37,10 @@ v1::Value DecimalValue(absl::string_view text) {
   return value;
 }
 
-v1::Value StringValue(absl::string_view s) {
-  v1::Value value;
-  value.set_string_value(std::string(s));
-  return value;
+v1::Value StringValue(absl::string_view value) {
+  v1::Value out;
+  out.set_string_value(std::string(value));
+  return out;
 }
 
 v1::Value DateValue(int year, int month, int day) {

@@ -104,7 +104,7 @@ absl::Status ApplyConfigFile(const std::string& path, Settings* settings) {
     static const std::set<std::string> kKeys = {"target",   "tls",          "ca_file", "cert_file",
                                                 "key_file", "api_key_file", "timeout", "output"};
     for (const auto& entry : root) {
-      const std::string key = entry.first.as<std::string>();
+      const auto key = entry.first.as<std::string>();
       if (kKeys.count(key) == 0) {
         return absl::InvalidArgumentError(absl::StrCat(
             where, ": unknown key '", key, "' (known: ", absl::StrJoin(kKeys, ", "), ")"));

@@ -112,7 +112,8 @@ absl::StatusOr<std::vector<std::vector<std::string>>> ParseCsv(const std::string
   std::vector<std::vector<std::string>> records;
   std::vector<std::string> record;
   std::string field;
-  bool quoted = false, field_started = false;
+  bool quoted = false;
+  bool field_started = false;
   int line = 1;
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
@@ -654,7 +655,7 @@ absl::Status CheckKeys(const YAML::Node& node, const std::string& path,
     return absl::InvalidArgumentError(
         absl::StrCat(path.empty() ? "the file" : path, ": must be a mapping"));
   for (const auto& entry : node) {
-    const std::string key = entry.first.as<std::string>();
+    const auto key = entry.first.as<std::string>();
     if (allowed.count(key) == 0) {
       return absl::InvalidArgumentError(absl::StrCat(
           YamlPath(path, key), ": unknown key (known: ", absl::StrJoin(allowed, ", "), ")"));
@@ -746,7 +747,9 @@ int Load(Context& context) {
   // The last state of every table, in the order the plan lists them.
   std::vector<std::string> order;
   std::map<std::string, v1::TableProgress> tables;
-  int waves = 0, done = 0, failed = 0;
+  int waves = 0;
+  int done = 0;
+  int failed = 0;
   std::set<std::string> running;
   auto show = [&](int wave) {
     std::string text = absl::StrCat("load  wave ", wave + 1, "/", waves, "  tables ", done, "/",

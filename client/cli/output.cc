@@ -108,6 +108,7 @@ void FlattenInto(const google::protobuf::Message& message, const std::string& pr
       const int size = r->FieldSize(message, field);
       if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
         std::vector<std::string> items;
+        items.reserve(size);
         for (int i = 0; i < size; ++i) items.push_back(ScalarText(message, field, i));
         out->emplace_back(path, absl::StrJoin(items, ","));
         continue;
@@ -156,10 +157,10 @@ std::string FieldText(const google::protobuf::Message& message, absl::string_vie
     const Reflection* r = current->GetReflection();
     const bool last = i + 1 == parts.size();
     if (field->is_repeated()) {
+      const int size = r->FieldSize(*current, field);
       std::vector<std::string> items;
-      for (int k = 0; k < r->FieldSize(*current, field); ++k) {
-        items.push_back(ScalarText(*current, field, k));
-      }
+      items.reserve(size);
+      for (int k = 0; k < size; ++k) items.push_back(ScalarText(*current, field, k));
       return absl::StrJoin(items, ",");
     }
     if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
@@ -287,6 +288,7 @@ std::string RenderTable(const std::vector<std::string>& headers,
     }
   };
   std::vector<std::string> upper;
+  upper.reserve(headers.size());
   for (const std::string& header : headers) upper.push_back(absl::AsciiStrToUpper(header));
   measure(upper);
   for (const auto& row : rows) measure(row);
@@ -311,7 +313,10 @@ void Printer::Message(const google::protobuf::Message& message) {
   }
   const auto fields = Flatten(message);
   if (format_ == Format::kCsv) {
-    std::vector<std::string> header, values;
+    std::vector<std::string> header;
+    std::vector<std::string> values;
+    header.reserve(fields.size());
+    values.reserve(fields.size());
     for (const auto& [path, text] : fields) {
       header.push_back(path);
       values.push_back(text);
@@ -320,6 +325,7 @@ void Printer::Message(const google::protobuf::Message& message) {
     return;
   }
   std::vector<std::vector<std::string>> rows;
+  rows.reserve(fields.size());
   for (const auto& [path, text] : fields) rows.push_back({path, OneLine(text)});
   write_(RenderTable({"field", "value"}, rows));
 }
@@ -384,6 +390,7 @@ void Printer::Line(const std::vector<std::string>& cells) {
     return;
   }
   std::vector<std::string> one_line;
+  one_line.reserve(cells.size());
   for (const std::string& cell : cells) one_line.push_back(OneLine(cell));
   table_.push_back(std::move(one_line));
 }

@@ -72,7 +72,7 @@ void ProgressLine::DrawLocked() {
   if (text_.empty()) return;
   std::string line = absl::StrCat(text_, "  ", Elapsed(absl::Now() - start_));
   // A line longer than the terminal would wrap, and \r could no longer take it back.
-  const size_t width = static_cast<size_t>(TerminalWidth(fd_));
+  const auto width = static_cast<size_t>(TerminalWidth(fd_));
   if (line.size() >= width) line.resize(width - 1);
   WriteAll(fd_, absl::StrCat("\r\033[K", line));
   drawn_ = true;

@@ -45,7 +45,7 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(const std::strin
   options.max_body_bytes = 64 << 10;
   auto shared_handlers = std::make_shared<const AdminHandlers>(std::move(handlers));
   absl::StatusOr<std::unique_ptr<http::Server>> server = http::Server::Start(
-      options, [shared_handlers](const http::Request& request, http::Responder respond) {
+      options, [shared_handlers](const http::Request& request, const http::Responder& respond) {
         respond(Route(request, *shared_handlers));
       });
   if (!server.ok()) {

@@ -55,7 +55,7 @@ struct WorkspaceOptions {
   // Idle keep-alive connections are closed after this long.
   int idle_timeout_seconds = 60;
   // Larger responses fail with RESOURCE_EXHAUSTED.
-  int64_t max_response_bytes = 64 * 1024 * 1024;
+  int64_t max_response_bytes = int64_t{64} * 1024 * 1024;
   // Requests per second the gateway sends this workspace, all tenants together
   // (DATABRICKS_RATE_LIMIT).
   double rate_limit_rps = 100;
