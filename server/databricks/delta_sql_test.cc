@@ -36,7 +36,7 @@ TEST(IdentifierTest, EverythingElseIsRefusedNamingTheCharacter) {
       {"a.b", "table: '.' at position 1"},
       {"-a", "table: '-' at position 0"},
       {"a'b", "table: ''' at position 1"},
-      {"t\xD0\xB0ble", "table: byte 0xD0 at position 1"},  // Cyrillic 'а'
+      {"t\u0430ble", "table: byte 0xD0 at position 1"},  // Cyrillic 'а', UTF-8 D0 B0
       {"a\nb", "table: byte 0x0A at position 1"},
       {std::string(256, 'x'), "table: at most 255 characters, got 256"},
   };

@@ -66,7 +66,7 @@ absl::Status ValidateWarehouseId(absl::string_view id, absl::string_view field) 
 std::string DecimalTypeOf(absl::string_view text) {
   absl::ConsumePrefix(&text, "-") || absl::ConsumePrefix(&text, "+");
   const std::vector<absl::string_view> parts = absl::StrSplit(text, '.');
-  if (parts.size() > 2 || parts[0].empty() && (parts.size() == 1 || parts[1].empty())) {
+  if (parts.size() > 2 || (parts[0].empty() && (parts.size() == 1 || parts[1].empty()))) {
     return "DECIMAL";
   }
   for (absl::string_view part : parts) {

@@ -166,6 +166,19 @@ void Emulator::Count(std::map<std::string, int64_t> Counters::*which, const std:
   ++(counters_.*which)[key];
 }
 
+void Emulator::DeliverAfter(absl::Duration delay, Responder respond, Response response) {
+  if (delay <= absl::ZeroDuration()) {
+    respond(std::move(response));
+    return;
+  }
+  auto timer =
+      std::make_shared<asio::steady_timer>(server_->io_context(), absl::ToChronoNanoseconds(delay));
+  timer->async_wait([timer, respond = std::move(respond),
+                     response = std::move(response)](const boost::system::error_code&) mutable {
+    respond(std::move(response));
+  });
+}
+
 void Emulator::Handle(gateway::http::Request request, Responder respond) {
   // Count every response by status, whenever it is sent.
   Responder counted = [this, respond = std::move(respond)](Response response) {
@@ -192,7 +205,8 @@ void Emulator::Handle(gateway::http::Request request, Responder respond) {
   Advance();
 
   if (replay_ != nullptr) {
-    counted(replay_->Answer(request, base_url()));
+    Replay::Replayed replayed = replay_->Answer(request, base_url());
+    DeliverAfter(replayed.took, std::move(counted), std::move(replayed.response));
     return;
   }
 
@@ -246,14 +260,9 @@ void Emulator::Handle(gateway::http::Request request, Responder respond) {
   // What happens to the real response: delayed, cut, or lost after processing.
   Responder deliver = counted;
   if (fault != nullptr && fault->kind == "latency") {
-    const int64_t delay = fault->latency_ms;
-    asio::io_context& io = server_->io_context();
-    deliver = [&io, delay, counted](Response response) {
-      auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(delay));
-      timer->async_wait([timer, counted,
-                         response = std::move(response)](const boost::system::error_code&) mutable {
-        counted(std::move(response));
-      });
+    const absl::Duration delay = absl::Milliseconds(fault->latency_ms);
+    deliver = [this, delay, counted](Response response) {
+      DeliverAfter(delay, counted, std::move(response));
     };
   } else if (fault != nullptr && (fault->kind == "reset_after" || fault->kind == "truncate")) {
     const bool reset = fault->kind == "reset_after";

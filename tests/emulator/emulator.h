@@ -127,6 +127,10 @@ class Emulator {
 
   explicit Emulator(EmulatorOptions options);
   void Handle(gateway::http::Request request, gateway::http::Responder respond);
+  // Sends `response` through `respond` after `delay`, from a timer (at once when `delay` is
+  // not positive).
+  void DeliverAfter(absl::Duration delay, gateway::http::Responder respond,
+                    gateway::http::Response response);
   void Dispatch(const gateway::http::Request& request, const std::string& principal,
                 gateway::http::Responder respond) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Response Control(const gateway::http::Request& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -98,6 +98,9 @@ int main(int argc, char** argv) {
     std::cerr << "databricks_emulator: " << server.status().message() << "\n";
     return 1;
   }
+  if (!replay_path.empty()) {
+    std::cerr << "databricks_emulator: answering from the recording " << replay_path << "\n";
+  }
   std::cout << "emulator listening: " << (*server)->base_url() << std::endl;
   int signal = 0;
   sigwait(&signals, &signal);

@@ -115,6 +115,9 @@ absl::StatusOr<std::unique_ptr<Replay>> Replay::Load(const std::string& path) {
     exchange.path = target.substr(0, question);
     if (question != std::string::npos) exchange.query = SplitQuery(target.substr(question + 1));
     if (const json::Value* body = request->Find("body")) exchange.body = *body;
+    if (const json::Value* took = parsed->Find("duration_ms"); took && took->is_number()) {
+      exchange.took = absl::Milliseconds(took->as_double());
+    }
     if (const json::Value* response = parsed->Find("response")) {
       const json::Value* status = response->Find("status");
       if (status == nullptr || !status->is_int()) return bad("the response has no status");
@@ -165,7 +168,7 @@ std::string Replay::Describe(const Exchange& exchange) const {
   return out;
 }
 
-Response Replay::Answer(const Request& request, const std::string& base_url) {
+Replay::Replayed Replay::Answer(const Request& request, const std::string& base_url) {
   json::Value body;
   if (!request.body.empty()) {
     absl::StatusOr<json::Value> parsed = json::Parse(request.body);
@@ -200,17 +203,18 @@ Response Replay::Answer(const Request& request, const std::string& base_url) {
         best = shared;
       }
     }
-    return ApiError(
-        400, "REPLAY_NO_MATCH",
-        absl::StrCat("replay: no recorded exchange matches ", sent,
-                     closest == nullptr
-                         ? "; the recording is empty"
-                         : absl::StrCat("; the closest recorded request is ", Describe(*closest))));
+    return {ApiError(
+                400, "REPLAY_NO_MATCH",
+                absl::StrCat("replay: no recorded exchange matches ", sent,
+                             closest == nullptr ? "; the recording is empty"
+                                                : absl::StrCat("; the closest recorded request is ",
+                                                               Describe(*closest)))),
+            absl::ZeroDuration()};
   }
   Response response;
   if (chosen->transport_error) {
     response.delivery = Response::Delivery::kResetConnection;
-    return response;
+    return {std::move(response), chosen->took};
   }
   response.status = chosen->status;
   response.headers = chosen->headers;
@@ -218,7 +222,7 @@ Response Replay::Answer(const Request& request, const std::string& base_url) {
   for (const std::string& origin : origins_) {
     response.body = absl::StrReplaceAll(response.body, {{origin, base_url}});
   }
-  return response;
+  return {std::move(response), chosen->took};
 }
 
 }  // namespace emulator

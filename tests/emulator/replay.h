@@ -12,7 +12,9 @@
 // error is replayed as a connection reset.
 //
 // The recorded workspace origins (scheme://host:port) in response bodies become the
-// replaying emulator's, so result links lead back to it.
+// replaying emulator's, so result links lead back to it. Each answer comes as late as it
+// came when recorded (the exchange's duration_ms), so deadlines, polls and waits play out
+// as they did.
 #ifndef TESTS_EMULATOR_REPLAY_H_
 #define TESTS_EMULATOR_REPLAY_H_
 
@@ -23,6 +25,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "server/common/json.h"
 #include "server/http/server.h"
 
@@ -34,8 +37,13 @@ class Replay {
   // the file and the line.
   static absl::StatusOr<std::unique_ptr<Replay>> Load(const std::string& path);
 
-  // The recorded answer to `request`; `base_url` is this emulator's.
-  gateway::http::Response Answer(const gateway::http::Request& request, const std::string& base_url)
+  // The recorded answer to `request` (`base_url` is this emulator's), and how long after the
+  // request it was recorded: zero for an unmatched request.
+  struct Replayed {
+    gateway::http::Response response;
+    absl::Duration took;
+  };
+  Replayed Answer(const gateway::http::Request& request, const std::string& base_url)
       ABSL_LOCKS_EXCLUDED(mu_);
 
   size_t size() const { return exchanges_.size(); }
@@ -51,6 +59,7 @@ class Replay {
     int status = 0;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string response_body;
+    absl::Duration took;  // duration_ms
   };
 
   bool Matches(const Exchange& exchange, const gateway::http::Request& request,

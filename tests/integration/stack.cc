@@ -4,12 +4,14 @@
 
 #include <algorithm>
 
+#include "absl/base/const_init.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "proto/google/rpc/error_details.pb.h"
 #include "proto/google/rpc/status.pb.h"
@@ -47,7 +49,26 @@ class ApiKeyFactory : public grpc::experimental::ClientInterceptorFactoryInterfa
   const std::string value_;
 };
 
+// The session file of a stack in the integration tests' record/replay mode: DIR/NAME.jsonl,
+// where DIR is the value of `variable` (empty when it is not set). A name used again in the
+// same process gets a number ("delta-2"), so that each stack has a file of its own and a
+// replay meets the stacks in the order they were recorded.
+std::string SessionFile(const char* variable, const std::string& name) {
+  const char* dir = std::getenv(variable);
+  if (dir == nullptr || *dir == '\0') return "";
+  static absl::Mutex mu(absl::kConstInit);
+  static auto* uses = new std::map<std::string, int>();
+  absl::MutexLock lock(&mu);
+  const int use = ++(*uses)[absl::StrCat(variable, "/", name)];
+  return absl::StrCat(dir, "/", name, use == 1 ? "" : absl::StrCat("-", use), ".jsonl");
+}
+
 }  // namespace
+
+bool Replaying() {
+  const char* dir = std::getenv(kReplayDirVariable);
+  return dir != nullptr && *dir != '\0';
+}
 
 Stack::Stack(const std::string& name, const std::string& emulator_yaml,
              const std::string& workspace_yaml) {
@@ -72,9 +93,9 @@ void Stack::Start(const std::string& name, const StackOptions& options) {
                                           options.emulator_auth_yaml, options.emulator_yaml));
   std::vector<std::string> emulator_argv = {Runfile("tests/emulator/databricks_emulator"),
                                             "--config=" + emulator_config, "--port=0"};
-  if (!options.emulator_replay.empty()) {
-    emulator_argv.push_back("--replay=" + options.emulator_replay);
-  }
+  std::string replay = options.emulator_replay;
+  if (replay.empty()) replay = SessionFile(kReplayDirVariable, name);
+  if (!replay.empty()) emulator_argv.push_back("--replay=" + replay);
   absl::StatusOr<Subprocess> emulator = Subprocess::Start(emulator_argv, {}, emulator_log_);
   if (!emulator.ok()) {
     error_ = emulator.status().ToString();
@@ -89,6 +110,7 @@ void Stack::Start(const std::string& name, const StackOptions& options) {
   }
 
   gateway_config_ = absl::StrCat(dir, "/", name, "-gateway.yaml");
+  const std::string record = SessionFile(kRecordDirVariable, name);
   WriteFile(
       gateway_config_,
       absl::StrCat(R"yaml(server:
@@ -102,7 +124,8 @@ void Stack::Start(const std::string& name, const StackOptions& options) {
     allow_plaintext: true
 )yaml",
                    options.workspace_yaml,
-                   absl::StrReplaceAll(options.gateway_yaml, {{"{emulator}", emulator_url()}})));
+                   absl::StrReplaceAll(options.gateway_yaml, {{"{emulator}", emulator_url()}}),
+                   record.empty() ? "" : absl::StrCat("record:\n  path: ", record, "\n")));
   std::map<std::string, std::string> env = options.gateway_env;
   env["DATABRICKS_TOKEN"] = kStackToken;
   absl::StatusOr<Subprocess> gateway = Subprocess::Start(

@@ -34,6 +34,17 @@ inline constexpr double kClientSkewSeconds = 0.05;
 inline constexpr double kClientSkewSeconds = 0.002;
 #endif
 
+// The integration tests' record/replay mode (tests/integration/record_replay_test.cc). With
+// GATEWAY_TEST_RECORD_DIR set, each stack's gateway records its upstream exchanges
+// (`record:`) in DIR/NAME.jsonl, NAME being the stack's name. With GATEWAY_TEST_REPLAY_DIR
+// set, each stack's emulator answers from the file of the same name (--replay) instead of
+// emulating. Its control API still counts requests, so tests that read counters pass too.
+inline constexpr char kRecordDirVariable[] = "GATEWAY_TEST_RECORD_DIR";
+inline constexpr char kReplayDirVariable[] = "GATEWAY_TEST_REPLAY_DIR";
+// Whether this process' stacks replay recordings: a test that checks what a recording
+// cannot hold skips itself then, saying why.
+bool Replaying();
+
 struct StackOptions {
   // Emulator config after its auth section (jobs:, sql:, …).
   std::string emulator_yaml;

@@ -39,7 +39,8 @@ report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 echo "lint: clang-tidy over ${#sources[@]} sources" >&2
 printf '%s\n' "${sources[@]}" |
-  xargs -P "$(nproc)" -n 1 "$clang_tidy" -p . --quiet 2>/dev/null >"$report" || true
+  xargs -P "$(nproc)" -n 1 "$clang_tidy" -p . --config-file="$PWD/.clang-tidy" --quiet \
+    2>/dev/null >"$report" || true
 tidy_findings=$(grep -cE ': (warning|error): ' "$report" || true)
 # Paths read better from the project root than from Bazel's execution root.
 sed "s|$execroot/||" "$report"
