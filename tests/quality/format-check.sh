@@ -19,7 +19,7 @@ case "${1:-}" in
 esac
 
 # third_party/ holds Bazel's own rules, kept as they come.
-mapfile -t files < <(git ls-files '*.cc' '*.h' '*.proto' | grep -v '^third_party/')
+mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.cc' '*.h' '*.proto' | grep -v '^third_party/')
 unformatted=0
 for file in "${files[@]}"; do
   if "$clang_format" --dry-run --Werror "$file" >/dev/null 2>&1; then
