@@ -37,8 +37,8 @@ tracefile=$out/coverage.json
 gcovr --root . --json "$tracefile" --filter 'server/' --filter 'client/' \
   --exclude '.*_test\.cc$' --gcov-ignore-parse-errors -j "$(nproc)" "$bindir" || exit 1
 
-# Never give gcovr /dev/null as an output: gcovr 5.2 replaces the file it writes, and
-# /dev/null became a regular file for the whole machine when this script did.
+# Never give gcovr /dev/null as an output: gcovr 5.2 tries each output path by creating it
+# and deleting it, so /dev/null became a regular file for the whole machine when this did.
 summary() {  # summary DIR: DIR's line coverage, in percent
   gcovr --add-tracefile "$tracefile" --root . --filter "$1/" --print-summary |
     sed -n "s/^lines: \([0-9.]*\)%.*/\1/p"
