@@ -1,7 +1,7 @@
 // The Databricks Gateway process: flags → configuration → Gateway → signals.
 #include <pthread.h>
-#include <signal.h>
 
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <optional>

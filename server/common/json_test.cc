@@ -51,7 +51,7 @@ TEST(JsonTest, ErrorsNameTheOffsetAndWhatWasExpected) {
       {"\"abc", "invalid JSON at byte 4: expected a closing quote"},
       {"01", "invalid JSON at byte 0: expected no leading zeros in a number"},
       {"{} x", "invalid JSON at byte 3: expected end of input after the JSON value"},
-      {"\"\\ud800\"", "invalid JSON at byte 7: expected a low surrogate after a high one"},
+      {R"("\ud800")", "invalid JSON at byte 7: expected a low surrogate after a high one"},
       {"tru", "invalid JSON at byte 0: expected a JSON value"},
   };
   for (const Case& c : cases) {

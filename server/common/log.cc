@@ -106,8 +106,8 @@ void Logger::Log(LogLevel level, absl::string_view msg, std::initializer_list<Lo
   absl::MutexLock lock(&mu_);
   if (level < min_level_) return;
   std::string line = absl::StrCat(
-      "{\"ts\":\"", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
-      "\",\"level\":\"", LogLevelName(level), "\",\"msg\":");
+      R"({"ts":")", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()),
+      R"(","level":")", LogLevelName(level), R"(","msg":)");
   json::AppendQuoted(redactor_.Redact(msg), &line);
   for (const auto& [key, value] : fields) {
     line += ',';

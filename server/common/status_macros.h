@@ -21,11 +21,15 @@
 #define GW_ASSIGN_OR_RETURN(lhs, expr) \
   GW_ASSIGN_OR_RETURN_IMPL_(GW_STATUS_MACROS_CONCAT_(gw_statusor_, __LINE__), lhs, expr)
 
+// `statusor` is a name to declare and `lhs` may be a declaration (`const int x`): the
+// parentheses bugprone-macro-parentheses asks for would not compile there.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define GW_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, expr) \
   auto statusor = (expr);                              \
   if (!statusor.ok()) {                                \
     return std::move(statusor).status();               \
   }                                                    \
   lhs = std::move(statusor).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 #endif  // SERVER_COMMON_STATUS_MACROS_H_

@@ -128,6 +128,8 @@ bool CredentialPool::ReloadSecret(Credential& c) {
   return !first;
 }
 
+// A member, not static: what it reads of `c` is guarded by mu_ (the header's annotation).
+// NOLINTNEXTLINE(readability-convert-member-functions-to-static)
 CredentialPool::State CredentialPool::StateOf(const Credential& c, absl::Time now) const {
   if (c.authorization.empty() || now >= c.usable_until) return State::kNoToken;
   if (now < c.ejected_until) return State::kEjected;

@@ -23,7 +23,7 @@ using upstream::Authorizer;
 class FakeHttpClient : public upstream::HttpClient {
  public:
   void Send(upstream::HttpRequest request, upstream::HttpCallback done) override {
-    sent.push_back({std::move(request), std::move(done)});
+    sent.emplace_back(std::move(request), std::move(done));
   }
   void RunAfter(absl::Duration, std::function<void()>) override {}
 
@@ -84,6 +84,7 @@ class PoolTest : public ::testing::Test {
 TEST_F(PoolTest, SpreadsAttemptsOverTheLeastLoadedCredentials) {
   auto pool = Start({Pat("a", "PAT_A"), Pat("b", "PAT_B"), Pat("c", "PAT_C")});
   std::vector<Authorizer::Grant> held;
+  held.reserve(3);
   for (int i = 0; i < 3; ++i) held.push_back(pool->Acquire("jobs.runs.get").value());
   EXPECT_NE(held[0].credential, held[1].credential);
   EXPECT_NE(held[1].credential, held[2].credential);

@@ -298,7 +298,7 @@ class Reader {
         absl::StrCat("column '", result_.schema.columns(column).name(), "' is not an integer"));
   }
 
-  std::string Text(const v1::Row& row, int column) const {
+  static std::string Text(const v1::Row& row, int column) {
     if (column < 0 || column >= row.values_size()) return "";
     const v1::Value& v = row.values(column);
     switch (v.kind_case()) {
@@ -364,7 +364,7 @@ absl::Status ValidateLiteral(absl::string_view text, absl::string_view field) {
         field, absl::StrCat("at most ", kMaxLiteralLength, " characters, got ", text.size()));
   }
   for (size_t i = 0; i < text.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const auto c = static_cast<unsigned char>(text[i]);
     if (c == '\'' || c == '"' || c == '\\' || c < 0x20 || c == 0x7F) {
       return InvalidField(
           field, absl::StrCat("character ",
@@ -1035,12 +1035,15 @@ absl::Status ParseHistory(const ResultRows& result, v1::DescribeHistoryResponse*
   GW_ASSIGN_OR_RETURN(const int version, reader.Index("version"));
   GW_ASSIGN_OR_RETURN(const int timestamp, reader.Index("timestamp"));
   GW_ASSIGN_OR_RETURN(const int operation, reader.Index("operation"));
-  const int user_id = reader.Optional("userId"), user_name = reader.Optional("userName"),
-            parameters = reader.Optional("operationParameters"),
-            metrics = reader.Optional("operationMetrics"),
-            read_version = reader.Optional("readVersion"),
-            isolation = reader.Optional("isolationLevel"), blind = reader.Optional("isBlindAppend"),
-            cluster = reader.Optional("clusterId"), engine = reader.Optional("engineInfo");
+  const int user_id = reader.Optional("userId");
+  const int user_name = reader.Optional("userName");
+  const int parameters = reader.Optional("operationParameters");
+  const int metrics = reader.Optional("operationMetrics");
+  const int read_version = reader.Optional("readVersion");
+  const int isolation = reader.Optional("isolationLevel");
+  const int blind = reader.Optional("isBlindAppend");
+  const int cluster = reader.Optional("clusterId");
+  const int engine = reader.Optional("engineInfo");
   for (const v1::Row& row : result.rows) {
     v1::HistoryEntry& entry = *out->add_entries();
     GW_ASSIGN_OR_RETURN(int64_t v, reader.Int(row, version));

@@ -364,7 +364,7 @@ TEST(SqlTypeTest, OnlyDeltasWideningsAreAllowed) {
 }
 
 TEST(SchemaEvolutionTest, CompatibleChangesBecomeStatements) {
-  v1::Schema current = Parse<v1::Schema>(R"pb(
+  auto current = Parse<v1::Schema>(R"pb(
     columns { name: "id" type_name: INT type_text: "int" }
     columns { name: "amount" type_name: DECIMAL type_text: "decimal(10,2)" })pb");
   auto plan =
@@ -390,7 +390,7 @@ TEST(SchemaEvolutionTest, CompatibleChangesBecomeStatements) {
 }
 
 TEST(SchemaEvolutionTest, AnyIncompatibilityMeansNoStatements) {
-  v1::Schema current = Parse<v1::Schema>(R"pb(
+  auto current = Parse<v1::Schema>(R"pb(
     columns { name: "id" type_name: LONG type_text: "bigint" }
     columns { name: "name" type_name: STRING type_text: "string" })pb");
   auto plan = PlanSchemaEvolution(Parse<v1::EvolveSchemaRequest>(R"pb(
@@ -418,7 +418,7 @@ TEST(SchemaEvolutionTest, AnyIncompatibilityMeansNoStatements) {
 ResultRows Result(const std::string& schema, const std::string& rows) {
   ResultRows result;
   result.schema = Parse<v1::Schema>(schema);
-  const v1::ResultChunk chunk = Parse<v1::ResultChunk>(rows);
+  const auto chunk = Parse<v1::ResultChunk>(rows);
   result.rows.assign(chunk.rows().begin(), chunk.rows().end());
   return result;
 }

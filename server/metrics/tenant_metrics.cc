@@ -1,5 +1,6 @@
 #include "server/metrics/tenant_metrics.h"
 
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -31,7 +32,7 @@ TenantMetrics::Rule& TenantMetrics::ForRule(absl::string_view tenant, absl::stri
   if (it != rules_.end()) return *it->second;
   const std::string t(tenant);
   const std::string r(rule);
-  auto handles = std::unique_ptr<Rule>(new Rule{
+  auto handles = std::make_unique<Rule>(Rule{
       decisions_.Add({{"tenant", t}, {"rule", r}, {"decision", "allowed"}}),
       decisions_.Add({{"tenant", t}, {"rule", r}, {"decision", "limited"}}),
       decisions_.Add({{"tenant", t}, {"rule", r}, {"decision", "shadow_limited"}}),

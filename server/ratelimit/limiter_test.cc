@@ -47,7 +47,7 @@ class LimiterTest : public ::testing::Test {
   LimiterTest() : metrics_(registry_), limiter_(&metrics_, &store_, [this] { return now_; }) {}
 
   // The outcome of one Admit that must have decided inline.
-  absl::StatusOr<Permit> AdmitNow(const TenantQuota& quota, absl::string_view method) {
+  static absl::StatusOr<Permit> AdmitNow(const TenantQuota& quota, absl::string_view method) {
     std::optional<absl::StatusOr<Permit>> result;
     quota.Admit(method, [&result](absl::StatusOr<Permit> r) { result = std::move(r); });
     EXPECT_TRUE(result.has_value()) << "no inline decision";

@@ -50,8 +50,9 @@ databricks::StatementSpec SpecOf(const Route& route, DeltaStatement statement,
 class RowsRun : public std::enable_shared_from_this<RowsRun> {
  public:
   static std::shared_ptr<StatementRun> Start(std::shared_ptr<const Route> route,
-                                             databricks::StatementSpec spec, absl::Time deadline,
-                                             metrics::ServiceMetrics* metrics, RowsCallback done) {
+                                             const databricks::StatementSpec& spec,
+                                             absl::Time deadline, metrics::ServiceMetrics* metrics,
+                                             RowsCallback done) {
     auto run = std::shared_ptr<RowsRun>(new RowsRun(route, deadline, std::move(done)));
     return StatementRun::Execute(std::move(route), spec, deadline, metrics,
                                  [run](absl::StatusOr<databricks::Statement> statement) {
@@ -118,9 +119,9 @@ struct DeltaCall {
   metrics::ServiceMetrics* metrics;
   const char* operation;
 
-  void Run(DeltaStatement statement, RowsCallback done) const {
+  void Run(DeltaStatement statement, const RowsCallback& done) const {
     RowsRun::Start(route, SpecOf(*route, std::move(statement), warehouse_id), call->deadline(),
-                   metrics, std::move(done));
+                   metrics, done);
   }
   // Finishes the call and counts the operation (it reached Databricks, unless a dry run).
   void Finish(absl::StatusOr<Response> result) const {
@@ -252,7 +253,7 @@ void RunInOrder(const DeltaCall<Response>& delta, std::vector<DeltaStatement> st
   DeltaStatement statement = statements[next];
   delta.Run(std::move(statement),
             [delta, statements = std::move(statements), next,
-             done = std::move(done)](absl::StatusOr<ResultRows> rows) mutable {
+             done = std::move(done)](const absl::StatusOr<ResultRows>& rows) mutable {
               if (!rows.ok()) {
                 done(rows.status());
                 return;
@@ -383,7 +384,8 @@ class TableLoad : public std::enable_shared_from_this<TableLoad> {
       const absl::Time began = absl::Now();
       std::shared_ptr<StatementRun> run = RowsRun::Start(
           route_, SpecOf(*route_, plan_.statements[table], warehouse_id_), call_->deadline(),
-          metrics_, [self = shared_from_this(), table, began](absl::StatusOr<ResultRows> rows) {
+          metrics_,
+          [self = shared_from_this(), table, began](const absl::StatusOr<ResultRows>& rows) {
             self->OnTable(table, rows.status(), absl::Now() - began);
           });
       absl::MutexLock lock(&mu_);
@@ -505,7 +507,7 @@ grpc::ServerWriteReactor<v1::ReadTableResponse>* DeltaService::ReadTable(
     grpc::CallbackServerContext* context, const v1::ReadTableRequest* request) {
   auto call = StreamCall<v1::ReadTableResponse>::Start(context);
   Routed(router_, *context, "DeltaService/ReadTable", call, *request,
-         [call, metrics = &metrics_](std::shared_ptr<const Route> route,
+         [call, metrics = &metrics_](const std::shared_ptr<const Route>& route,
                                      const v1::ReadTableRequest& request) {
            absl::Status allowed = CheckAccess(*route, request.warehouse_id(), TablesOf(request));
            absl::StatusOr<DeltaStatement> statement =
@@ -546,7 +548,7 @@ grpc::ServerUnaryReactor* DeltaService::WriteTable(grpc::CallbackServerContext* 
         const NameDefaults names = NamesOf(*delta.route);
         WithCurrentSchema(
             delta, databricks::CheckWriteTable(request, names), request.table(),
-            [delta, request, names](v1::Schema schema) {
+            [delta, request, names](const v1::Schema& schema) {
               std::vector<std::string> columns;
               for (const v1::ColumnSchema& c : schema.columns()) columns.push_back(c.name());
               absl::StatusOr<DeltaStatement> write =
@@ -642,7 +644,7 @@ grpc::ServerUnaryReactor* DeltaService::VacuumTable(grpc::CallbackServerContext*
         *history_request.mutable_table() = request.table();
         history_request.set_limit(5);
         DeltaStatement history = *databricks::BuildDescribeHistory(history_request, names);
-        delta.Run(*std::move(vacuum), [delta, history](absl::StatusOr<ResultRows> rows) {
+        delta.Run(*std::move(vacuum), [delta, history](const absl::StatusOr<ResultRows>& rows) {
           if (delta.Failed(rows.status())) return;
           delta.Run(history, [delta](absl::StatusOr<ResultRows> entries) {
             v1::VacuumTableResponse out;
@@ -706,7 +708,7 @@ grpc::ServerUnaryReactor* DeltaService::EvolveSchema(grpc::CallbackServerContext
         const NameDefaults names = NamesOf(*delta.route);
         // Compatibility first, against the table as it is now; then the changes, in order.
         WithCurrentSchema(delta, databricks::CheckEvolveSchema(request, names), request.table(),
-                          [delta, request, names](v1::Schema current) {
+                          [delta, request, names](const v1::Schema& current) {
                             absl::StatusOr<databricks::SchemaEvolution> plan =
                                 databricks::PlanSchemaEvolution(request, current, names);
                             if (delta.Failed(plan.status())) return;
@@ -720,11 +722,12 @@ grpc::ServerUnaryReactor* DeltaService::EvolveSchema(grpc::CallbackServerContext
                               delta.Finish(std::move(out));
                               return;
                             }
-                            RunInOrder(delta, std::move(plan->statements), 0,
-                                       [delta, out = std::move(out)](absl::Status status) mutable {
-                                         if (delta.Failed(status)) return;
-                                         delta.Finish(std::move(out));
-                                       });
+                            RunInOrder(
+                                delta, std::move(plan->statements), 0,
+                                [delta, out = std::move(out)](const absl::Status& status) mutable {
+                                  if (delta.Failed(status)) return;
+                                  delta.Finish(std::move(out));
+                                });
                           });
       });
 }
@@ -756,7 +759,7 @@ grpc::ServerWriteReactor<v1::LoadTablesResponse>* DeltaService::LoadTables(
   auto call = StreamCall<v1::LoadTablesResponse>::Start(context);
   Routed(
       router_, *context, "DeltaService/LoadTables", call, *request,
-      [call, metrics = &metrics_](std::shared_ptr<const Route> route,
+      [call, metrics = &metrics_](const std::shared_ptr<const Route>& route,
                                   const v1::LoadTablesRequest& request) {
         // Everything that can be refused is refused here, before any statement runs.
         const NameDefaults names = NamesOf(*route);

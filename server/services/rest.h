@@ -59,7 +59,7 @@ grpc::ServerUnaryReactor* ProxyUnary(Router& router, grpc::CallbackServerContext
   std::shared_ptr<UnaryCall<Response>> call = UnaryCall<Response>::Start(context, response);
   Routed(router, *context, method, call, *request,
          [call, build = std::move(build), parse = std::move(parse)](
-             std::shared_ptr<const Route> route, const Request& request) {
+             const std::shared_ptr<const Route>& route, const Request& request) {
            absl::StatusOr<databricks::ApiRequest> api = build(*route, request);
            if (!api.ok()) {
              call->Finish(api.status());

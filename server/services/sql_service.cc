@@ -173,7 +173,7 @@ grpc::ServerUnaryReactor* SqlService::ExecuteStatement(grpc::CallbackServerConte
                                                        v1::ExecuteStatementResponse* response) {
   auto call = UnaryCall<v1::ExecuteStatementResponse>::Start(context, response);
   Routed(router_, *context, "SqlService/ExecuteStatement", call, *request,
-         [call, metrics = &metrics_](std::shared_ptr<const Route> route,
+         [call, metrics = &metrics_](const std::shared_ptr<const Route>& route,
                                      const v1::ExecuteStatementRequest& request) {
            const databricks::StatementSpec spec = SpecFrom(request, route->defaults());
            if (absl::Status allowed = route->CheckWarehouse(spec.warehouse_id); !allowed.ok()) {
@@ -193,7 +193,7 @@ grpc::ServerUnaryReactor* SqlService::ExecuteStatement(grpc::CallbackServerConte
            }
            const absl::Time started = absl::Now();
            SendApi(*route, *std::move(api), call->deadline(),
-                   [call, route, started, metrics](absl::StatusOr<json::Value> body) {
+                   [call, route, started, metrics](const absl::StatusOr<json::Value>& body) {
                      absl::StatusOr<databricks::Statement> statement = StatementOf(body);
                      if (!statement.ok()) {
                        call->Finish(statement.status());
@@ -214,10 +214,10 @@ grpc::ServerUnaryReactor* SqlService::GetStatement(grpc::CallbackServerContext* 
                                                    v1::GetStatementResponse* response) {
   auto call = UnaryCall<v1::GetStatementResponse>::Start(context, response);
   RoutedStatement(router_, *context, "SqlService/GetStatement", call, *request,
-                  [call](std::shared_ptr<const Route> route, const v1::GetStatementRequest&,
+                  [call](const std::shared_ptr<const Route>& route, const v1::GetStatementRequest&,
                          const std::string& id) {
                     SendApi(*route, databricks::BuildGetStatement(id), call->deadline(),
-                            [call, route](absl::StatusOr<json::Value> body) {
+                            [call, route](const absl::StatusOr<json::Value>& body) {
                               absl::StatusOr<databricks::Statement> statement = StatementOf(body);
                               if (!statement.ok()) {
                                 call->Finish(statement.status());
@@ -256,11 +256,12 @@ grpc::ServerUnaryReactor* SqlService::GetResultChunk(grpc::CallbackServerContext
   }
   RoutedStatement(
       router_, *context, "SqlService/GetResultChunk", call, *request,
-      [call](std::shared_ptr<const Route> route, const v1::GetResultChunkRequest& request,
+      [call](const std::shared_ptr<const Route>& route, const v1::GetResultChunkRequest& request,
              const std::string& id) {
         // The chunk endpoint does not repeat the schema; the statement has it.
         SendApi(*route, databricks::BuildGetStatement(id), call->deadline(),
-                [call, route, id, index = request.chunk_index()](absl::StatusOr<json::Value> body) {
+                [call, route, id,
+                 index = request.chunk_index()](const absl::StatusOr<json::Value>& body) {
                   absl::StatusOr<databricks::Statement> statement = StatementOf(body);
                   if (!statement.ok()) {
                     call->Finish(statement.status());
@@ -302,7 +303,7 @@ grpc::ServerWriteReactor<v1::StreamStatementResultsResponse>* SqlService::Stream
     grpc::CallbackServerContext* context, const v1::StreamStatementResultsRequest* request) {
   auto call = StreamCall<v1::StreamStatementResultsResponse>::Start(context);
   Routed(router_, *context, "SqlService/StreamStatementResults", call, *request,
-         [call, metrics = &metrics_](std::shared_ptr<const Route> route,
+         [call, metrics = &metrics_](const std::shared_ptr<const Route>& route,
                                      const v1::StreamStatementResultsRequest& request) {
            auto stream =
                std::make_shared<ResultStream<v1::StreamStatementResultsResponse>>(call, route);
@@ -373,29 +374,30 @@ grpc::ServerUnaryReactor* SqlService::StartWarehouse(grpc::CallbackServerContext
                                                      const v1::StartWarehouseRequest* request,
                                                      v1::StartWarehouseResponse* response) {
   auto call = UnaryCall<v1::StartWarehouseResponse>::Start(context, response);
-  Routed(router_, *context, "SqlService/StartWarehouse", call, *request,
-         [call](std::shared_ptr<const Route> route, const v1::StartWarehouseRequest& request) {
-           if (absl::Status allowed = route->CheckWarehouse(request.id()); !allowed.ok()) {
-             call->Finish(allowed);
-             return;
-           }
-           absl::StatusOr<ApiRequest> api = databricks::BuildStartWarehouse(request.id());
-           if (!api.ok()) {
-             call->Finish(api.status());
-             return;
-           }
-           // The start answer is empty; the warehouse as it is afterwards is the answer.
-           auto wait = std::make_shared<WarehouseWait>(call, route, request.id(),
-                                                       request.wait_until_running());
-           SendApi(*route, *std::move(api), call->deadline(),
-                   [call, wait](absl::StatusOr<json::Value> body) {
-                     if (!body.ok()) {
-                       call->Finish(body.status());
-                       return;
-                     }
-                     wait->Poll();
-                   });
-         });
+  Routed(
+      router_, *context, "SqlService/StartWarehouse", call, *request,
+      [call](const std::shared_ptr<const Route>& route, const v1::StartWarehouseRequest& request) {
+        if (absl::Status allowed = route->CheckWarehouse(request.id()); !allowed.ok()) {
+          call->Finish(allowed);
+          return;
+        }
+        absl::StatusOr<ApiRequest> api = databricks::BuildStartWarehouse(request.id());
+        if (!api.ok()) {
+          call->Finish(api.status());
+          return;
+        }
+        // The start answer is empty; the warehouse as it is afterwards is the answer.
+        auto wait = std::make_shared<WarehouseWait>(call, route, request.id(),
+                                                    request.wait_until_running());
+        SendApi(*route, *std::move(api), call->deadline(),
+                [call, wait](const absl::StatusOr<json::Value>& body) {
+                  if (!body.ok()) {
+                    call->Finish(body.status());
+                    return;
+                  }
+                  wait->Poll();
+                });
+      });
   return call->reactor();
 }
 

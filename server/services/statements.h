@@ -103,9 +103,9 @@ class ResultStream : public std::enable_shared_from_this<ResultStream<Response>>
     call_->OnCancelled([run] { run->Cancel(); });
   }
 
-  void Attach(std::string statement_id) {
+  void Attach(const std::string& statement_id) {
     StatementRun::Attach(
-        route_, std::move(statement_id), call_->deadline(),
+        route_, statement_id, call_->deadline(),
         [self = this->shared_from_this()](absl::StatusOr<databricks::Statement> statement) {
           self->OnStatement(std::move(statement));
         });
