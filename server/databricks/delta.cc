@@ -466,7 +466,9 @@ std::string WideningRefusal(const SqlType& from, const SqlType& to) {
   bool allowed = false;
   if (IsIntegral(from.name) && IsIntegral(to.name)) {
     allowed = IntegralRank(to.name) > IntegralRank(from.name);
-  } else if (IsIntegral(from.name) && from.name != T::LONG && to.name == T::DOUBLE) {
+  } else if ((IsIntegral(from.name) && from.name != T::LONG && to.name == T::DOUBLE) ||
+             (from.name == T::FLOAT && to.name == T::DOUBLE) ||
+             (from.name == T::DATE && to.name == T::TIMESTAMP_NTZ)) {
     allowed = true;
   } else if (IsIntegral(from.name) && to.name == T::DECIMAL) {
     allowed = to.precision - to.scale >= IntegralDigits(from.name);
@@ -475,12 +477,8 @@ std::string WideningRefusal(const SqlType& from, const SqlType& to) {
                           " needs at least ", IntegralDigits(from.name),
                           " digits left of the decimal point");
     }
-  } else if (from.name == T::FLOAT && to.name == T::DOUBLE) {
-    allowed = true;
   } else if (from.name == T::DECIMAL && to.name == T::DECIMAL) {
     allowed = to.scale >= from.scale && to.precision - to.scale >= from.precision - from.scale;
-  } else if (from.name == T::DATE && to.name == T::TIMESTAMP_NTZ) {
-    allowed = true;
   }
   if (allowed) return "";
   return absl::StrCat(from.text, " → ", to.text, " is not a widening Delta allows");

@@ -44,7 +44,7 @@ struct StatementSpec {
 };
 
 // Largest SQL text Databricks accepts.
-inline constexpr size_t kMaxStatementBytes = 16 * 1024 * 1024;
+inline constexpr size_t kMaxStatementBytes = size_t{16} * 1024 * 1024;
 
 // POST /api/2.0/sql/statements. `wait` is how long Databricks holds the answer (0, or
 // 5–50 s); `cancel_on_timeout` cancels the statement when the wait passes. Errors:

@@ -455,7 +455,7 @@ class RedisStore::Connection {
   std::deque<Pending> pending_;
   std::string outbox_;
   bool writing_ = false;
-  std::array<char, 16 * 1024> inbox_;
+  std::array<char, size_t{16} * 1024> inbox_;
   std::unique_ptr<redisReader, ReaderDeleter> reader_;
   std::string script_sha_;
   bool loading_script_ = false;
