@@ -331,7 +331,7 @@ std::string JsonText(const json::Value& value) {
 // Reads a map<string,string> cell, which Databricks sends as a JSON object's text.
 absl::Status ReadMap(const Reader& reader, const v1::Row& row, int column,
                      google::protobuf::Map<std::string, std::string>* out) {
-  const std::string text = reader.Text(row, column);
+  const std::string text = gateway::databricks::Reader::Text(row, column);
   if (text.empty()) return absl::OkStatus();
   absl::StatusOr<json::Value> parsed = json::Parse(text);
   if (!parsed.ok() || !parsed->is_object()) {
@@ -992,7 +992,8 @@ absl::Status ParseOptimize(const ResultRows& result, v1::OptimizeTableResponse* 
   const Reader reader(result, "sql.statements (OPTIMIZE)");
   GW_ASSIGN_OR_RETURN(const int metrics, reader.Index("metrics"));
   if (result.rows.empty()) return UnreadableResponse(reader.operation(), "no result row");
-  absl::StatusOr<json::Value> parsed = json::Parse(reader.Text(result.rows.front(), metrics));
+  absl::StatusOr<json::Value> parsed =
+      json::Parse(gateway::databricks::Reader::Text(result.rows.front(), metrics));
   if (!parsed.ok() || !parsed->is_object()) {
     return UnreadableResponse(reader.operation(), "metrics is not a JSON object");
   }
@@ -1008,7 +1009,8 @@ absl::Status ParseOptimize(const ResultRows& result, v1::OptimizeTableResponse* 
 absl::Status ParseVacuumDryRun(const ResultRows& result, v1::VacuumTableResponse* out) {
   const Reader reader(result, "sql.statements (VACUUM DRY RUN)");
   GW_ASSIGN_OR_RETURN(const int path, reader.Index("path"));
-  for (const v1::Row& row : result.rows) out->add_files(reader.Text(row, path));
+  for (const v1::Row& row : result.rows)
+    out->add_files(gateway::databricks::Reader::Text(row, path));
   out->set_num_files(out->files_size());
   return absl::OkStatus();
 }
@@ -1018,7 +1020,7 @@ absl::Status ParseVacuumHistory(const ResultRows& history, v1::VacuumTableRespon
   GW_ASSIGN_OR_RETURN(const int operation, reader.Index("operation"));
   GW_ASSIGN_OR_RETURN(const int metrics, reader.Index("operationMetrics"));
   for (const v1::Row& row : history.rows) {  // newest first
-    if (reader.Text(row, operation) != "VACUUM END") continue;
+    if (gateway::databricks::Reader::Text(row, operation) != "VACUUM END") continue;
     google::protobuf::Map<std::string, std::string> values;
     GW_RETURN_IF_ERROR(ReadMap(reader, row, metrics, &values));
     int64_t n = 0;
@@ -1049,9 +1051,9 @@ absl::Status ParseHistory(const ResultRows& result, v1::DescribeHistoryResponse*
     if (row.values(timestamp).has_timestamp_value()) {
       *entry.mutable_timestamp() = row.values(timestamp).timestamp_value();
     }
-    entry.set_user_id(reader.Text(row, user_id));
-    entry.set_user_name(reader.Text(row, user_name));
-    entry.set_operation(reader.Text(row, operation));
+    entry.set_user_id(gateway::databricks::Reader::Text(row, user_id));
+    entry.set_user_name(gateway::databricks::Reader::Text(row, user_name));
+    entry.set_operation(gateway::databricks::Reader::Text(row, operation));
     if (parameters >= 0) {
       GW_RETURN_IF_ERROR(ReadMap(reader, row, parameters, entry.mutable_operation_parameters()));
     }
@@ -1060,10 +1062,10 @@ absl::Status ParseHistory(const ResultRows& result, v1::DescribeHistoryResponse*
     }
     GW_ASSIGN_OR_RETURN(int64_t read, reader.Int(row, read_version, -1));
     if (read >= 0) entry.set_read_version(read);
-    entry.set_isolation_level(reader.Text(row, isolation));
-    entry.set_is_blind_append(reader.Text(row, blind) == "true");
-    entry.set_cluster_id(reader.Text(row, cluster));
-    entry.set_engine_info(reader.Text(row, engine));
+    entry.set_isolation_level(gateway::databricks::Reader::Text(row, isolation));
+    entry.set_is_blind_append(gateway::databricks::Reader::Text(row, blind) == "true");
+    entry.set_cluster_id(gateway::databricks::Reader::Text(row, cluster));
+    entry.set_engine_info(gateway::databricks::Reader::Text(row, engine));
   }
   return absl::OkStatus();
 }
@@ -1110,12 +1112,12 @@ absl::Status ParseTableSchema(const ResultRows& result, v1::Schema* out) {
   GW_ASSIGN_OR_RETURN(const int type, reader.Index("data_type"));
   const int comment = reader.Optional("comment");
   for (const v1::Row& row : result.rows) {
-    const std::string column_name = reader.Text(row, name);
+    const std::string column_name = gateway::databricks::Reader::Text(row, name);
     if (column_name.empty() || absl::StartsWith(column_name, "#")) break;
     v1::ColumnSchema& column = *out->add_columns();
     column.set_name(column_name);
     column.set_position(out->columns_size() - 1);
-    const std::string type_text = reader.Text(row, type);
+    const std::string type_text = gateway::databricks::Reader::Text(row, type);
     column.set_type_text(type_text);
     absl::StatusOr<SqlType> parsed = ParseSqlType(type_text, "data_type", true);
     if (parsed.ok()) {
@@ -1124,7 +1126,7 @@ absl::Status ParseTableSchema(const ResultRows& result, v1::Schema* out) {
       column.set_type_scale(parsed->scale);
     }
     column.set_nullable(true);
-    column.set_comment(reader.Text(row, comment));
+    column.set_comment(gateway::databricks::Reader::Text(row, comment));
   }
   return absl::OkStatus();
 }

@@ -395,7 +395,9 @@ absl::StatusOr<v1::Value> ParseCell(const json::Value& cell, const v1::ColumnSch
     }
     case v1::ColumnSchema::DATE: {
       const std::vector<absl::string_view> parts = absl::StrSplit(text, '-');
-      int year, month, day;
+      int year;
+      int month;
+      int day;
       if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &year) ||
           !absl::SimpleAtoi(parts[1], &month) || !absl::SimpleAtoi(parts[2], &day)) {
         return CellError(column, cell);

@@ -55,7 +55,7 @@ class LimiterTest : public ::testing::Test {
     return std::move(*result);
   }
 
-  int Admitted(const TenantQuota& quota, absl::string_view method, int tries) {
+  static int Admitted(const TenantQuota& quota, absl::string_view method, int tries) {
     int admitted = 0;
     for (int i = 0; i < tries; ++i) admitted += AdmitNow(quota, method).ok() ? 1 : 0;
     return admitted;

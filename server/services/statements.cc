@@ -145,7 +145,7 @@ void StatementRun::Cancel() {
 void StatementRun::CancelUpstream(const std::string& statement_id) {
   // Best effort, on its own short deadline: the caller is gone or out of time.
   SendApi(*route_, databricks::BuildCancelStatement(statement_id), absl::Now() + absl::Seconds(10),
-          [](absl::StatusOr<json::Value>) {});
+          [](const absl::StatusOr<json::Value>&) {});
 }
 
 bool StatementRun::Complete(absl::StatusOr<databricks::Statement> result) {

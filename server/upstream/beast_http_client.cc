@@ -221,7 +221,7 @@ class BeastHttpClient::Pool : public std::enable_shared_from_this<Pool> {
   explicit Pool(BeastHttpClient& client) : client_(client) {}
 
   // Gives `exchange` a connection now (idle or new) or queues it until one frees.
-  void Acquire(std::shared_ptr<Exchange> exchange);
+  void Acquire(const std::shared_ptr<Exchange>& exchange);
   // Returns a connection after an exchange: to the idle list (or straight to a waiting
   // request) when `reusable`, else closes it and lets a waiting request open a new one.
   void Release(std::shared_ptr<Connection> connection, bool reusable);
@@ -279,7 +279,7 @@ class BeastHttpClient::Exchange : public std::enable_shared_from_this<Exchange> 
     resolver->async_resolve(
         url_.host, url_.port,
         [self = shared_from_this(), resolver](beast::error_code ec,
-                                              tcp::resolver::results_type results) {
+                                              const tcp::resolver::results_type& results) {
           if (ec) return self->Fail(self->ConnectError("cannot resolve", ec));
           self->connection_->tcp().expires_at(
               std::min(SteadyDeadline(self->request_.deadline),
@@ -493,7 +493,7 @@ class BeastHttpClient::Exchange : public std::enable_shared_from_this<Exchange> 
   bool repeated_ = false;
 };
 
-void BeastHttpClient::Pool::Acquire(std::shared_ptr<Exchange> exchange) {
+void BeastHttpClient::Pool::Acquire(const std::shared_ptr<Exchange>& exchange) {
   std::shared_ptr<Connection> idle;
   std::vector<std::shared_ptr<Connection>> stale;
   bool open_new = false;

@@ -86,7 +86,7 @@ TEST(RecorderTest, WritesEachExchangeWithoutAnySecret) {
   grant.url = "https://login.example/oauth2/token";
   grant.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
   grant.body = "grant_type=client_credentials&client_id=app&client_secret=form-client-secret";
-  token.Send(grant, [](absl::StatusOr<HttpResponse>) {});
+  token.Send(grant, [](const absl::StatusOr<HttpResponse>&) {});
 
   RecordingHttpClient link(
       std::make_unique<CannedClient>(absl::UnavailableError("connection reset by host")), recorder,
@@ -95,7 +95,7 @@ TEST(RecorderTest, WritesEachExchangeWithoutAnySecret) {
   download.url =
       "https://bucket.blob.example/chunk0?sv=2020&sig=azure-link-signature&"
       "X-Amz-Signature=aws-link-signature&part=1";
-  link.Send(download, [](absl::StatusOr<HttpResponse>) {});
+  link.Send(download, [](const absl::StatusOr<HttpResponse>&) {});
 
   const std::string text = ReadAll(options.path);
   for (const char* secret :
@@ -150,7 +150,7 @@ TEST(RecorderTest, RotatesBeforeTheCapAndKeepsMaxFiles) {
   RecordingHttpClient client(std::make_unique<CannedClient>(ok), recorder, "w");
   HttpRequest get;
   get.url = "https://workspace.example/api/2.2/jobs/runs/get?run_id=1";
-  for (int i = 0; i < 60; ++i) client.Send(get, [](absl::StatusOr<HttpResponse>) {});
+  for (int i = 0; i < 60; ++i) client.Send(get, [](const absl::StatusOr<HttpResponse>&) {});
 
   int64_t last_seq = 0;
   for (const std::string& path : {options.path + ".2", options.path + ".1", options.path}) {

@@ -39,7 +39,8 @@ std::vector<std::string> StatFields(pid_t pid) {
 
 double OwnCpuSeconds(pid_t pid) {
   const std::vector<std::string> fields = StatFields(pid);
-  int64_t user = 0, system = 0;
+  int64_t user = 0;
+  int64_t system = 0;
   if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &user) ||
       !absl::SimpleAtoi(fields[12], &system)) {
     return 0;

@@ -34,9 +34,10 @@ constexpr char kBody[] =
 std::unique_ptr<http::Server> StartServer() {
   http::ServerOptions options;
   options.io_threads = 1;
-  absl::StatusOr<std::unique_ptr<http::Server>> server = http::Server::Start(
-      options,
-      [](http::Request, http::Responder respond) { respond(http::Response::Json(200, kBody)); });
+  absl::StatusOr<std::unique_ptr<http::Server>> server =
+      http::Server::Start(options, [](const http::Request&, const http::Responder& respond) {
+        respond(http::Response::Json(200, kBody));
+      });
   if (!server.ok()) std::abort();
   return *std::move(server);
 }

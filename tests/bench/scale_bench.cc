@@ -212,7 +212,8 @@ WaiterFigures MeasureWaiters(int streams) {
   std::vector<std::string> handles(streams);
   std::mutex mu;
   std::condition_variable changed;
-  int in_flight = 0, failed = 0;
+  int in_flight = 0;
+  int failed = 0;
   struct Submit {
     std::unique_ptr<grpc::ClientContext> context;
     v1::SubmitRunRequest request;
@@ -230,7 +231,7 @@ WaiterFigures MeasureWaiters(int streams) {
     s.context = ContextFor(0, absl::Seconds(30));
     s.request = RunRequest(i);
     stubs[i % stubs.size()]->async()->SubmitRun(s.context.get(), &s.request, &s.response,
-                                                [&, i](grpc::Status status) {
+                                                [&, i](const grpc::Status& status) {
                                                   std::lock_guard<std::mutex> lock(mu);
                                                   if (status.ok()) {
                                                     handles[i] = submits[i]->response.run_id();
@@ -257,6 +258,7 @@ WaiterFigures MeasureWaiters(int streams) {
   Tally tally;
   std::vector<std::unique_ptr<Watcher>> watchers;
   const absl::Time opening = absl::Now();
+  watchers.reserve(streams);
   for (int i = 0; i < streams; ++i) {
     watchers.push_back(std::make_unique<Watcher>(*stubs[i % stubs.size()], handles[i], tally));
   }
@@ -299,8 +301,10 @@ WaiterFigures MeasureWaiters(int streams) {
 std::string Mb(int64_t kb) { return absl::StrFormat("%.1f", kb / 1024.0); }
 
 int Main(int argc, char** argv) {
-  std::string doc, command = "make bench";
-  int tenants = 10000, streams = 10000;
+  std::string doc;
+  std::string command = "make bench";
+  int tenants = 10000;
+  int streams = 10000;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (PublishFlag(arg, &doc, &command)) continue;

@@ -196,7 +196,8 @@ std::string Tables(const std::vector<Scenario>& scenarios, const std::vector<std
     const Measurement& m = results[s.name][name];
     const Measurement& floor = results[s.name]["rest"];
     const LatencyHistogram& h = m.report.latency;
-    double added50 = 0, added99 = 0;
+    double added50 = 0;
+    double added99 = 0;
     if (name == "echo") {
       added50 = h.Quantile(0.5) / 1e3;
       added99 = h.Quantile(0.99) / 1e3;
@@ -297,7 +298,8 @@ std::string Targets(const std::vector<Scenario>& scenarios, Results& results) {
 }
 
 int Main(int argc, char** argv) {
-  std::string doc, command = "make bench";
+  std::string doc;
+  std::string command = "make bench";
   bool quick = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -396,6 +398,7 @@ security:
   contenders.push_back(
       {"echo", std::make_unique<GrpcGetRunTarget>(echo_address, "", handle), echo->pid(), false});
   std::vector<std::string> names;
+  names.reserve(contenders.size());
   for (const Contender& c : contenders) names.push_back(c.name);
 
   const pid_t emulator = stack.emulator_pid();

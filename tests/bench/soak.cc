@@ -16,10 +16,9 @@
 // With --doc=PATH it writes its tables into PATH's "soak" section.
 //
 //   soak [--doc=docs/reliability.md] [--command="make soak"] [--seconds=N] [--rate=N]
-#include <signal.h>
-
 #include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <iostream>
 #include <map>
 #include <string>
@@ -192,7 +191,7 @@ class MixedTarget : public CallTarget {
   };
 
   template <typename Request, typename Response>
-  static Call<Request, Response>* NewCall(Done done) {
+  static Call<Request, Response>* NewCall(const Done& done) {
     auto* call = new Call<Request, Response>;
     call->done = std::move(done);
     call->context.set_deadline(std::chrono::system_clock::now() +
@@ -205,7 +204,7 @@ class MixedTarget : public CallTarget {
     auto* call = NewCall<v1::GetRunRequest, v1::GetRunResponse>(std::move(done));
     call->request.set_run_id(run_id_);
     jobs_->async()->GetRun(&call->context, &call->request, &call->response,
-                           [call](grpc::Status status) {
+                           [call](const grpc::Status& status) {
                              call->done(Outcome("GetRun", status));
                              delete call;
                            });
@@ -215,7 +214,7 @@ class MixedTarget : public CallTarget {
     auto* call = NewCall<v1::GetWarehouseRequest, v1::GetWarehouseResponse>(std::move(done));
     call->request.set_id("wh1");
     sql_->async()->GetWarehouse(&call->context, &call->request, &call->response,
-                                [call](grpc::Status status) {
+                                [call](const grpc::Status& status) {
                                   call->done(Outcome("GetWarehouse", status));
                                   delete call;
                                 });
@@ -232,7 +231,7 @@ class MixedTarget : public CallTarget {
     task->mutable_notebook_task()->set_notebook_path("/Workspace/soak/run");
     const std::string kind = with_token ? "SubmitRun (token)" : "SubmitRun (no token)";
     jobs_->async()->SubmitRun(&call->context, &call->request, &call->response,
-                              [call, kind](grpc::Status status) {
+                              [call, kind](const grpc::Status& status) {
                                 call->done(Outcome(kind, status));
                                 delete call;
                               });
@@ -385,7 +384,8 @@ bool Alive(pid_t pid) {
 std::string Mb(int64_t kb) { return absl::StrFormat("%.1f", kb / 1024.0); }
 
 int Main(int argc, char** argv) {
-  std::string doc, command = "make soak";
+  std::string doc;
+  std::string command = "make soak";
   int seconds = 240;
   double rate = 200;
   for (int i = 1; i < argc; ++i) {

@@ -163,7 +163,8 @@ Result Through(const std::string& name, const Stack& stack, int64_t expected_row
 std::string Megabytes(int64_t kb) { return kb < 0 ? "–" : absl::StrFormat("%.1f", kb / 1024.0); }
 
 int Main(int argc, char** argv) {
-  std::string doc, command = "make bench";
+  std::string doc;
+  std::string command = "make bench";
   int64_t rows = 1000000;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];

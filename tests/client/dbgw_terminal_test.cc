@@ -1,8 +1,7 @@
 // `dbgw` in a real terminal: a tmux session runs it (send-keys) and the test reads the
 // screen (capture-pane) while a run is waited for and while tables load. The progress
 // line must show the live state and be gone when the result is printed.
-#include <stdlib.h>
-
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -80,7 +79,7 @@ class DbgwTerminalTest : public ::testing::Test {
     return screen;
   }
 
-  std::string DbgwCommand(const std::string& args) const {
+  static std::string DbgwCommand(const std::string& args) {
     return absl::StrCat("DBGW_TARGET=", stack_->target(), " DBGW_API_KEY=team-key ",
                         Runfile("client/dbgw"), " ", args);
   }

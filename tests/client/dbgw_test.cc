@@ -89,7 +89,7 @@ TEST_F(DbgwTest, HelpCoversEveryCommand) {
   EXPECT_EQ(commands.size(), 39u) << help;
   for (const std::string& command : commands) {
     std::vector<std::string> args = absl::StrSplit(command, ' ');
-    args.push_back("--help");
+    args.emplace_back("--help");
     const std::string text = Ok(args);
     EXPECT_THAT(text, StartsWith("Usage: dbgw " + command)) << command;
     EXPECT_THAT(text, HasSubstr("Global flags:")) << command;
@@ -450,7 +450,8 @@ TEST_F(DbgwTest, ReadmeQuickStartCommandsWork) {
     // The shell's word splitting, for the quoting the README uses ("…" around one word).
     std::vector<std::string> args;
     std::string word;
-    bool quoted = false, in_word = false;
+    bool quoted = false;
+    bool in_word = false;
     for (char c : command) {
       if (c == '"') {
         quoted = !quoted;

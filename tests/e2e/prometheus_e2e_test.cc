@@ -246,6 +246,7 @@ security:
                                              const std::function<void()>& call, int threads = 2) {
     std::atomic<bool> stop{false};
     std::vector<std::thread> workers;
+    workers.reserve(threads);
     for (int i = 0; i < threads; ++i) {
       workers.emplace_back([&] {
         while (!stop.load()) call();

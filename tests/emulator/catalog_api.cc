@@ -161,7 +161,8 @@ Response CatalogApi::Handle(const Request& request, absl::string_view route) {
   const std::vector<std::string> parts = absl::StrSplit(route, '/');
   const auto& catalogs = engine_->catalogs();
   if (parts[0] == "catalogs" && parts.size() == 1) {
-    size_t begin = 0, end = 0;
+    size_t begin = 0;
+    size_t end = 0;
     std::string next;
     if (auto f = Page(request, "catalogs", catalogs.size(), &begin, &end, &next))
       return f->ToResponse();
@@ -194,7 +195,8 @@ Response CatalogApi::Handle(const Request& request, absl::string_view route) {
       return NotFound("CATALOG_DOES_NOT_EXIST",
                       absl::StrCat("Catalog '", catalog_name, "' does not exist."));
     }
-    size_t begin = 0, end = 0;
+    size_t begin = 0;
+    size_t end = 0;
     std::string next;
     if (auto f = Page(request, "schemas", c->second.schemas.size(), &begin, &end, &next)) {
       return f->ToResponse();
@@ -221,7 +223,8 @@ Response CatalogApi::Handle(const Request& request, absl::string_view route) {
     return JsonResponse(SchemaJson(c->second.schemas.at(name[1])));
   }
   if (parts[0] == "tables" && parts.size() == 1) {
-    std::string catalog_name, schema_name;
+    std::string catalog_name;
+    std::string schema_name;
     QueryString(request, "catalog_name", &catalog_name);
     QueryString(request, "schema_name", &schema_name);
     if (catalog_name.empty() || schema_name.empty()) {
@@ -237,7 +240,8 @@ Response CatalogApi::Handle(const Request& request, absl::string_view route) {
       return NotFound("SCHEMA_DOES_NOT_EXIST", absl::StrCat("Schema '", catalog_name, ".",
                                                             schema_name, "' does not exist."));
     }
-    bool omit_columns = false, omit_properties = false;
+    bool omit_columns = false;
+    bool omit_properties = false;
     if (auto f = QueryBool(request, "omit_columns", &omit_columns)) return f->ToResponse();
     if (auto f = QueryBool(request, "omit_properties", &omit_properties)) return f->ToResponse();
     std::string max_results;
@@ -251,7 +255,8 @@ Response CatalogApi::Handle(const Request& request, absl::string_view route) {
                  "#UC-PGRQD")
           .ToResponse();
     }
-    size_t begin = 0, end = 0;
+    size_t begin = 0;
+    size_t end = 0;
     std::string next;
     if (auto f = Page(request, "tables", total, &begin, &end, &next)) return f->ToResponse();
     json::Value list = json::Value::EmptyArray();
@@ -282,7 +287,9 @@ Response CatalogApi::Handle(const Request& request, absl::string_view route) {
     return JsonResponse(TableJson(*t, false, false));
   }
   if (parts[0] == "table-summaries" && parts.size() == 1) {
-    std::string catalog_name, schema_pattern = "*", table_pattern = "*";
+    std::string catalog_name;
+    std::string schema_pattern = "*";
+    std::string table_pattern = "*";
     QueryString(request, "catalog_name", &catalog_name);
     QueryString(request, "schema_name_pattern", &schema_pattern);
     QueryString(request, "table_name_pattern", &table_pattern);
@@ -305,7 +312,8 @@ Response CatalogApi::Handle(const Request& request, absl::string_view route) {
         if (matches(table_pattern, tname)) tables.push_back(t.get());
       }
     }
-    size_t begin = 0, end = 0;
+    size_t begin = 0;
+    size_t end = 0;
     std::string next;
     if (auto f = Page(request, "summaries", tables.size(), &begin, &end, &next))
       return f->ToResponse();

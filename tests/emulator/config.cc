@@ -247,7 +247,7 @@ absl::StatusOr<EmulatorOptions> ParseOptions(const json::Value& root) {
   r.String(root, "", "listen", &o.address);
   r.Int(root, "", "io_threads", &o.io_threads);
   r.String(root, "", "workspace_id", &o.workspace_id);
-  int64_t seed = static_cast<int64_t>(o.seed);
+  auto seed = static_cast<int64_t>(o.seed);
   r.Int(root, "", "seed", &seed);
   o.seed = static_cast<uint64_t>(seed);
   if (const json::Value* clock = root.Find("clock");

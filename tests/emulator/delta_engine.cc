@@ -403,7 +403,7 @@ class DeltaEngine::Statement {
     }
     return *ms;
   }
-  absl::StatusOr<const TableVersion*> VersionById(const Table& table, int64_t version) {
+  static absl::StatusOr<const TableVersion*> VersionById(const Table& table, int64_t version) {
     if (table.format != "DELTA") {
       return SqlError("DELTA_ONLY_OPERATION",
                       absl::StrCat("Time travel is only supported for Delta tables; ",
@@ -518,7 +518,7 @@ class DeltaEngine::Statement {
     return absl::StrFormat("%s/part-%05d-%s.c000.snappy.parquet", table.storage_location, file,
                            table.table_id.substr(0, 8));
   }
-  int64_t AddFile(Table& table, int64_t rows, int64_t bytes) {
+  static int64_t AddFile(Table& table, int64_t rows, int64_t bytes) {
     const int64_t id = table.next_file_id++;
     table.files[id] = DataFile{rows, bytes, -1, false};
     return id;
@@ -568,7 +568,7 @@ class DeltaEngine::Statement {
     }
     return target;
   }
-  absl::Status RequireDelta(const Table& table, absl::string_view operation) {
+  static absl::Status RequireDelta(const Table& table, absl::string_view operation) {
     if (table.format == "DELTA") return absl::OkStatus();
     return SqlError("UNSUPPORTED_FEATURE.TABLE_OPERATION",
                     absl::StrCat("Table ", table.FullName(), " does not support ", operation,
@@ -590,13 +590,13 @@ class DeltaEngine::Statement {
   absl::StatusOr<ResultSet> Restore();
   absl::StatusOr<ResultSet> Describe();
   absl::StatusOr<ResultSet> DescribeHistory(Table& table);
-  absl::StatusOr<ResultSet> DescribeDetail(Table& table);
+  static absl::StatusOr<ResultSet> DescribeDetail(Table& table);
   absl::StatusOr<ResultSet> AlterTable();
   absl::StatusOr<ResultSet> Convert();
   absl::StatusOr<ResultSet> Show();
   absl::StatusOr<std::vector<ColumnSpec>> ColumnDefinitions();
   absl::StatusOr<std::map<std::string, std::string>> Properties();
-  absl::Status CheckUnusedParameters() const;
+  static absl::Status CheckUnusedParameters();
 
   DeltaEngine& e_;
   std::vector<Token> t_;
@@ -639,7 +639,9 @@ absl::Status DeltaEngine::Statement::RewriteTableRef(size_t* i, size_t end, std:
       GW_RETURN_IF_ERROR(Rewrite(begin, end, &arg));
       args.push_back("(" + arg + ")");
     }
-    std::string start = "0", stop, step = "1";
+    std::string start = "0";
+    std::string stop;
+    std::string step = "1";
     if (args.size() == 1) {
       stop = args[0];
     } else if (args.size() == 2 || args.size() == 3) {
@@ -997,7 +999,9 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Query(const std::string& sql) 
       continue;
     }
     // An expression: Databricks would report its type; infer it from the values.
-    bool any_double = false, any_int = false, any_text = false;
+    bool any_double = false;
+    bool any_int = false;
+    bool any_text = false;
     for (const auto& row : raw) {
       any_double |= std::holds_alternative<double>(row[c]);
       any_int |= std::holds_alternative<int64_t>(row[c]);
@@ -1025,6 +1029,7 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Query(const std::string& sql) 
 absl::Status DeltaEngine::Statement::CreatePhysical(const std::string& physical,
                                                     const std::vector<ColumnSpec>& columns) {
   std::vector<std::string> defs;
+  defs.reserve(columns.size());
   for (const ColumnSpec& c : columns) {
     defs.push_back(absl::StrCat(Quote(c.name), " ", c.type.SqliteDecl()));
   }
@@ -1035,7 +1040,8 @@ absl::Status DeltaEngine::Statement::CopyRows(const std::string& from,
                                               const std::vector<ColumnSpec>& from_columns,
                                               const std::string& to,
                                               const std::vector<ColumnSpec>& to_columns) {
-  std::vector<std::string> target, source;
+  std::vector<std::string> target;
+  std::vector<std::string> source;
   for (const ColumnSpec& c : to_columns) {
     for (const ColumnSpec& f : from_columns) {
       if (absl::EqualsIgnoreCase(f.name, c.name)) {
@@ -1054,6 +1060,7 @@ absl::Status DeltaEngine::Statement::Normalize(const Table& table, const std::st
   // Delta enforces the schema on write: cast every value to its column's type (ANSI: bad
   // values fail the statement) and refuse NULL in NOT NULL columns.
   std::vector<std::string> sets;
+  sets.reserve(columns.size());
   for (const ColumnSpec& c : columns) {
     sets.push_back(absl::StrCat(Quote(c.name), " = __gw_cast(", Quote(c.name), ", ",
                                 QuoteLiteral(c.type.Text()), ")"));
@@ -1079,13 +1086,15 @@ absl::Status DeltaEngine::Statement::Normalize(const Table& table, const std::st
 absl::StatusOr<std::pair<int64_t, int64_t>> DeltaEngine::Statement::RowsAndBytes(
     const std::string& physical, const std::vector<ColumnSpec>& columns) {
   std::vector<std::string> lengths;
+  lengths.reserve(columns.size());
   for (const ColumnSpec& c : columns)
     lengths.push_back(absl::StrCat("ifnull(length(", Quote(c.name), "), 0)"));
-  if (lengths.empty()) lengths.push_back("0");
+  if (lengths.empty()) lengths.emplace_back("0");
   GW_ASSIGN_OR_RETURN(
       ResultSet r, Query(absl::StrCat("SELECT count(*), ifnull(sum(", absl::StrJoin(lengths, " + "),
                                       "), 0) FROM ", Quote(physical))));
-  int64_t rows = 0, bytes = 0;
+  int64_t rows = 0;
+  int64_t bytes = 0;
   absl::SimpleAtoi(r.rows[0][0].value_or("0"), &rows);
   absl::SimpleAtoi(r.rows[0][1].value_or("0"), &bytes);
   return std::make_pair(rows, bytes);
@@ -1124,7 +1133,7 @@ absl::Status DeltaEngine::Statement::Commit(Table& table, TableVersion next, boo
 // ---------------------------------------------------------------------------------------------
 // Statements
 
-absl::Status DeltaEngine::Statement::CheckUnusedParameters() const { return absl::OkStatus(); }
+absl::Status DeltaEngine::Statement::CheckUnusedParameters() { return absl::OkStatus(); }
 
 absl::StatusOr<ResultSet> DeltaEngine::Statement::Run() {
   const Token& first = Peek();
@@ -1243,12 +1252,12 @@ absl::StatusOr<std::map<std::string, std::string>> DeltaEngine::Statement::Prope
 
 namespace {
 
-ResultSet AffectedRows(std::vector<std::pair<std::string, int64_t>> counts) {
+ResultSet AffectedRows(const std::vector<std::pair<std::string, int64_t>>& counts) {
   ResultSet result;
   std::vector<std::optional<std::string>> row;
   for (const auto& [name, value] : counts) {
     result.columns.push_back({name, SqlType{SqlType::Kind::kLong}, ""});
-    row.push_back(absl::StrCat(value));
+    row.emplace_back(absl::StrCat(value));
   }
   result.rows.push_back(std::move(row));
   return result;
@@ -1282,7 +1291,8 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::CreateTable(bool or_replace) {
   if (Peek().IsSymbol("(")) {
     GW_ASSIGN_OR_RETURN(columns, ColumnDefinitions());
   }
-  std::string format = "DELTA", comment;
+  std::string format = "DELTA";
+  std::string comment;
   std::vector<std::string> partitions;
   std::map<std::string, std::string> properties;
   // Table clauses, in any order.
@@ -1385,7 +1395,7 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::CreateTable(bool or_replace) {
                       {"num_copied_files", SqlType{SqlType::Kind::kLong}, ""},
                       {"removed_files_size", SqlType{SqlType::Kind::kLong}, ""},
                       {"copied_files_size", SqlType{SqlType::Kind::kLong}, ""}};
-    const int64_t files = static_cast<int64_t>(from->files.size());
+    const auto files = static_cast<int64_t>(from->files.size());
     result.rows.push_back(Row{absl::StrCat(rb.second), absl::StrCat(files), "0",
                               absl::StrCat(shallow ? 0 : files), "0",
                               absl::StrCat(shallow ? 0 : rb.second)});
@@ -1673,7 +1683,7 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Update() {
                              predicate.empty() ? "" : " WHERE " + predicate)));
   next.operation = "UPDATE";
   next.parameters = {{"predicate", JsonList({TokenText(where + 1, End())})}};
-  const int64_t removed = static_cast<int64_t>(next.files.size());
+  const auto removed = static_cast<int64_t>(next.files.size());
   GW_RETURN_IF_ERROR(Commit(*table, std::move(next), updated > 0));
   table->versions.back().metrics = {
       {"numUpdatedRows", absl::StrCat(updated)},
@@ -1688,7 +1698,8 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Delete() {
   GW_ASSIGN_OR_RETURN(WriteTarget target, Target("DELETE", "WHERE"));
   Table* table = target.table;
   const std::string& alias = target.alias;
-  std::string predicate, predicate_text;
+  std::string predicate;
+  std::string predicate_text;
   if (Accept("WHERE")) {
     GW_RETURN_IF_ERROR(Rewrite(pos_, End(), &predicate));
     predicate_text = TokenText(pos_, End());
@@ -1708,7 +1719,7 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Delete() {
                                    " AS ", Quote(alias), " WHERE ", predicate, ")")));
   next.operation = "DELETE";
   next.parameters = {{"predicate", JsonList({predicate_text.empty() ? "true" : predicate_text})}};
-  const int64_t removed = static_cast<int64_t>(next.files.size());
+  const auto removed = static_cast<int64_t>(next.files.size());
   GW_RETURN_IF_ERROR(Commit(*table, std::move(next), deleted > 0));
   table->versions.back().metrics = {
       {"numDeletedRows", absl::StrCat(deleted)},
@@ -1729,7 +1740,8 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Merge() {
   const std::string& target_alias = target.alias;
   GW_RETURN_IF_ERROR(Expect("USING"));
   // The source: a table (with optional time travel) or a parenthesized query.
-  std::string source_sql, source_alias = "source";
+  std::string source_sql;
+  std::string source_alias = "source";
   if (Peek().IsSymbol("(")) {
     GW_ASSIGN_OR_RETURN(size_t close, MatchingParen(pos_));
     GW_RETURN_IF_ERROR(Rewrite(pos_ + 1, close, &source_sql));
@@ -1897,7 +1909,9 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Merge() {
         break;
     }
   }
-  int64_t updated = 0, deleted = 0, inserted = 0;
+  int64_t updated = 0;
+  int64_t deleted = 0;
+  int64_t inserted = 0;
   for (size_t n = 0; n < clauses.size(); ++n) {
     const Clause& c = clauses[n];
     std::vector<std::pair<std::string, std::string>> assignments = c.assignments;
@@ -1911,7 +1925,9 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Merge() {
         assignments.emplace_back(column.name, absl::StrCat(sa, ".", Quote(column.name)));
       }
     }
-    std::vector<std::string> sets, names, values;
+    std::vector<std::string> sets;
+    std::vector<std::string> names;
+    std::vector<std::string> values;
     for (const auto& [column, value] : assignments) {
       sets.push_back(absl::StrCat(Quote(column), " = (", value, ")"));
       names.push_back(Quote(column));
@@ -1952,7 +1968,8 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Merge() {
   for (size_t n = 0; n < clauses.size(); ++n) {
     const Clause& c = clauses[n];
     if (c.action != Clause::Action::kInsert) continue;
-    std::vector<std::string> names, values;
+    std::vector<std::string> names;
+    std::vector<std::string> values;
     if (c.star) {
       for (const ColumnSpec& column : columns) {
         if (source_columns.count(column.name) == 0) {
@@ -1986,7 +2003,7 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Merge() {
                      {"matchedPredicates", "[]"},
                      {"notMatchedPredicates", "[]"},
                      {"notMatchedBySourcePredicates", "[]"}};
-  const int64_t removed = static_cast<int64_t>(next.files.size());
+  const auto removed = static_cast<int64_t>(next.files.size());
   const bool changed = updated + deleted + inserted > 0;
   GW_RETURN_IF_ERROR(Commit(*table, std::move(next), changed));
   table->versions.back().metrics = {
@@ -2055,23 +2072,26 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Optimize() {
   }
   GW_RETURN_IF_ERROR(ExpectEnd());
   const TableVersion& current = table->current();
-  int64_t removed_bytes = 0, removed_rows = 0;
+  int64_t removed_bytes = 0;
+  int64_t removed_rows = 0;
   for (int64_t f : current.files) {
     removed_bytes += table->files[f].bytes;
     removed_rows += table->files[f].rows;
   }
-  const int64_t considered = static_cast<int64_t>(current.files.size());
+  const auto considered = static_cast<int64_t>(current.files.size());
   const bool rewrite = considered > 1 || (!zorder.empty() && considered > 0);
   json::Value metrics;
   metrics.Set("numFilesAdded", int64_t{rewrite ? 1 : 0})
       .Set("numFilesRemoved", rewrite ? considered : int64_t{0});
-  json::Value added_stats, removed_stats;
+  json::Value added_stats;
+  json::Value removed_stats;
   added_stats.Set("min", rewrite ? removed_bytes : 0)
       .Set("max", rewrite ? removed_bytes : 0)
       .Set("avg", rewrite ? static_cast<double>(removed_bytes) : 0.0)
       .Set("totalFiles", int64_t{rewrite ? 1 : 0})
       .Set("totalSize", rewrite ? removed_bytes : 0);
-  int64_t min_size = 0, max_size = 0;
+  int64_t min_size = 0;
+  int64_t max_size = 0;
   for (int64_t f : current.files) {
     const int64_t b = table->files[f].bytes;
     min_size = min_size == 0 ? b : std::min(min_size, b);
@@ -2225,7 +2245,11 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Restore() {
   const TableVersion& current = table->current();
   std::set<int64_t> now_files(current.files.begin(), current.files.end());
   std::set<int64_t> then_files(target->files.begin(), target->files.end());
-  int64_t removed = 0, removed_size = 0, restored = 0, restored_size = 0, size_after = 0;
+  int64_t removed = 0;
+  int64_t removed_size = 0;
+  int64_t restored = 0;
+  int64_t restored_size = 0;
+  int64_t size_after = 0;
   for (int64_t f : now_files) {
     if (then_files.count(f) == 0) {
       ++removed;
@@ -2322,8 +2346,10 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::DescribeHistory(Table& table) 
                                  table.FullName(), " is ", table.format, "."));
   }
   ResultSet result;
-  const SqlType s{SqlType::Kind::kString}, l{SqlType::Kind::kLong}, ts{SqlType::Kind::kTimestamp},
-      b{SqlType::Kind::kBoolean};
+  const SqlType s{SqlType::Kind::kString};
+  const SqlType l{SqlType::Kind::kLong};
+  const SqlType ts{SqlType::Kind::kTimestamp};
+  const SqlType b{SqlType::Kind::kBoolean};
   result.columns = {
       {"version", l, ""},
       {"timestamp", ts, ""},
@@ -2369,8 +2395,10 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::DescribeDetail(Table& table) {
   json::Value properties = json::Value::EmptyObject();
   for (const auto& [k, value] : v.properties) properties.Set(k, value);
   ResultSet result;
-  const SqlType s{SqlType::Kind::kString}, l{SqlType::Kind::kLong}, ts{SqlType::Kind::kTimestamp},
-      i{SqlType::Kind::kInt};
+  const SqlType s{SqlType::Kind::kString};
+  const SqlType l{SqlType::Kind::kLong};
+  const SqlType ts{SqlType::Kind::kTimestamp};
+  const SqlType i{SqlType::Kind::kInt};
   result.columns = {{"format", s, ""},
                     {"id", s, ""},
                     {"name", s, ""},
@@ -2590,7 +2618,8 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::Convert() {
 
 absl::StatusOr<ResultSet> DeltaEngine::Statement::Show() {
   ResultSet result;
-  const SqlType s{SqlType::Kind::kString}, b{SqlType::Kind::kBoolean};
+  const SqlType s{SqlType::Kind::kString};
+  const SqlType b{SqlType::Kind::kBoolean};
   if (Accept("CATALOGS")) {
     GW_RETURN_IF_ERROR(ExpectEnd());
     result.columns = {{"catalog", s, ""}};

@@ -31,8 +31,8 @@ class DeltaEngineTest : public ::testing::Test {
     EXPECT_TRUE(result.ok()) << sql << "\n" << result.status();
     return result.ok() ? *result : ResultSet{};
   }
-  std::string Error(const std::string& sql, std::vector<SqlParameter> params = {}) {
-    absl::StatusOr<ResultSet> result = Sql(sql, std::move(params));
+  std::string Error(const std::string& sql, const std::vector<SqlParameter>& params = {}) {
+    absl::StatusOr<ResultSet> result = Sql(sql, params);
     EXPECT_FALSE(result.ok()) << sql;
     return result.ok() ? "" : std::string(result.status().message());
   }

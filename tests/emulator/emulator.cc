@@ -179,7 +179,7 @@ void Emulator::DeliverAfter(absl::Duration delay, Responder respond, Response re
   });
 }
 
-void Emulator::Handle(gateway::http::Request request, Responder respond) {
+void Emulator::Handle(const gateway::http::Request& request, Responder respond) {
   // Count every response by status, whenever it is sent.
   Responder counted = [this, respond = std::move(respond)](Response response) {
     Count(&Counters::responses, response.delivery == Response::Delivery::kNormal
@@ -422,7 +422,10 @@ FaultRule* Emulator::PickFault(const std::string& key) {
 }
 
 Response Emulator::OAuthToken(const gateway::http::Request& request) {
-  std::string grant, client_id, client_secret, scope = "all-apis";
+  std::string grant;
+  std::string client_id;
+  std::string client_secret;
+  std::string scope = "all-apis";
   FormValue(request.body, "grant_type", &grant);
   FormValue(request.body, "scope", &scope);
   if (const std::string* auth = request.Header("authorization")) {
@@ -461,7 +464,11 @@ Response Emulator::OAuthToken(const gateway::http::Request& request) {
 }
 
 Response Emulator::AzureToken(const gateway::http::Request& request, absl::string_view tenant) {
-  std::string grant, client_id, client_secret, resource, scope;
+  std::string grant;
+  std::string client_id;
+  std::string client_secret;
+  std::string resource;
+  std::string scope;
   FormValue(request.body, "grant_type", &grant);
   FormValue(request.body, "client_id", &client_id);
   FormValue(request.body, "client_secret", &client_secret);
@@ -535,7 +542,7 @@ Response Emulator::Control(const gateway::http::Request& request) {
     } else if (seconds != nullptr && seconds->is_number()) {
       delta = static_cast<int64_t>(seconds->as_double() * 1000);
     } else {
-      return BadParameter("give {\"ms\": N} or {\"seconds\": N}").ToResponse();
+      return BadParameter(R"(give {"ms": N} or {"seconds": N})").ToResponse();
     }
     if (delta < 0) return BadParameter("the clock only moves forward").ToResponse();
     clock_offset_ms_ += delta;
@@ -619,7 +626,7 @@ Response Emulator::Control(const gateway::http::Request& request) {
       if (auto f = GetString(body, "client_id", &id)) return f->ToResponse();
     }
     if (id.empty())
-      return BadParameter("give {\"token\": ...} or {\"client_id\": ...}").ToResponse();
+      return BadParameter(R"(give {"token": ...} or {"client_id": ...})").ToResponse();
     revoked_[id] = route == "credentials/revoke";
     return JsonResponse(json::Value::EmptyObject());
   }

@@ -126,7 +126,7 @@ class Emulator {
   };
 
   explicit Emulator(EmulatorOptions options);
-  void Handle(gateway::http::Request request, gateway::http::Responder respond);
+  void Handle(const gateway::http::Request& request, gateway::http::Responder respond);
   // Sends `response` through `respond` after `delay`, from a timer (at once when `delay` is
   // not positive).
   void DeliverAfter(absl::Duration delay, gateway::http::Responder respond,

@@ -92,7 +92,8 @@ void SetListPage(const char* key, json::Value items, int64_t offset, int64_t lim
 TaskOutcome JobsApi::OutcomeFor(const Task& task, const Run& run) const {
   const std::set<std::string> pairs =
       ParameterPairs(task.spec, run.job_parameters, run.overriding_parameters);
-  std::string notebook, python;
+  std::string notebook;
+  std::string python;
   if (const json::Value* nb = task.spec.Find("notebook_task")) {
     if (const json::Value* p = nb->Find("notebook_path"); p && p->is_string())
       notebook = p->as_string();
@@ -161,7 +162,7 @@ void JobsApi::Plan(Run& run, int64_t start_ms) {
   }
 }
 
-void JobsApi::Cut(Run& run, int64_t at_ms, bool timeout) {
+void JobsApi::Cut(Run& run, int64_t at_ms, bool timeout) const {
   if (run.cancel_ms >= 0) return;
   run.cancel_ms = at_ms;
   run.timed_out = timeout;
@@ -183,7 +184,7 @@ void JobsApi::Cut(Run& run, int64_t at_ms, bool timeout) {
   }
 }
 
-JobsApi::Snapshot JobsApi::TaskAt(const Run& run, const Task& task, int64_t now_ms) const {
+JobsApi::Snapshot JobsApi::TaskAt(const Run& run, const Task& task, int64_t now_ms) {
   Snapshot s;
   if (run.skipped) {
     s.life_cycle = "SKIPPED";
@@ -269,8 +270,13 @@ JobsApi::Snapshot JobsApi::RunAt(const Run& run, int64_t now_ms) const {
         "Skipping this run because the limit of maximum concurrent runs has been reached.";
     return s;
   }
-  bool any_running = false, any_pending = false, any_terminating = false, any_started = false;
-  bool any_internal = false, any_failed = false, all_done = true;
+  bool any_running = false;
+  bool any_pending = false;
+  bool any_terminating = false;
+  bool any_started = false;
+  bool any_internal = false;
+  bool any_failed = false;
+  bool all_done = true;
   int64_t end = 0;
   std::string message;
   for (const Task& task : run.tasks) {
@@ -493,7 +499,9 @@ json::Value JobsApi::RunJson(const Run& run, int64_t now_ms, bool with_tasks, si
   const int64_t start = run.start_ms >= 0 ? run.start_ms : run.created_ms;
   out.Set("start_time", start);
   out.Set("end_time", s.status_state == "TERMINATED" ? s.end_ms : int64_t{0});
-  int64_t setup = 0, execution = 0, cleanup = 0;
+  int64_t setup = 0;
+  int64_t execution = 0;
+  int64_t cleanup = 0;
   for (const Task& t : run.tasks) {
     const json::Value tj = TaskJson(run, t, now_ms);
     setup = std::max(setup, tj.Find("setup_duration")->as_int());
@@ -741,7 +749,7 @@ Response JobsApi::GetRun(const Request& request, bool v22, int64_t now_ms) {
   if (v22) {
     if (auto f = PageOffset(request, "tasks", &page_offset)) return f->ToResponse();
   }
-  const size_t offset = static_cast<size_t>(page_offset);
+  const auto offset = static_cast<size_t>(page_offset);
   const size_t limit = v22 ? kArrayPage : run->tasks.size();
   json::Value out = RunJson(*run, now_ms, true, offset, limit);
   if (v22 && offset + limit < run->tasks.size()) {
@@ -752,9 +760,16 @@ Response JobsApi::GetRun(const Request& request, bool v22, int64_t now_ms) {
 }
 
 Response JobsApi::ListRuns(const Request& request, int64_t now_ms) {
-  int64_t job_id = 0, limit = 20, offset = 0, from = 0, to = 0;
-  bool has_limit = false, has_job = false;
-  bool active_only = false, completed_only = false, expand = false;
+  int64_t job_id = 0;
+  int64_t limit = 20;
+  int64_t offset = 0;
+  int64_t from = 0;
+  int64_t to = 0;
+  bool has_limit = false;
+  bool has_job = false;
+  bool active_only = false;
+  bool completed_only = false;
+  bool expand = false;
   if (auto f = QueryInt(request, "job_id", &job_id, &has_job)) return f->ToResponse();
   if (auto f = QueryInt(request, "limit", &limit, &has_limit)) return f->ToResponse();
   if (auto f = QueryInt(request, "offset", &offset)) return f->ToResponse();
@@ -763,7 +778,8 @@ Response JobsApi::ListRuns(const Request& request, int64_t now_ms) {
   if (auto f = QueryBool(request, "active_only", &active_only)) return f->ToResponse();
   if (auto f = QueryBool(request, "completed_only", &completed_only)) return f->ToResponse();
   if (auto f = QueryBool(request, "expand_tasks", &expand)) return f->ToResponse();
-  std::string run_type, page_token;
+  std::string run_type;
+  std::string page_token;
   QueryString(request, "run_type", &run_type);
   if (has_limit && limit == 0) limit = 24;  // 0 asks for the server's maximum
   if (limit < 1 || limit >= 25) {
@@ -963,7 +979,7 @@ Response JobsApi::GetJob(const Request& request, bool v22) {
   if (v22) {
     int64_t page_offset = 0;
     if (auto f = PageOffset(request, "tasks", &page_offset)) return f->ToResponse();
-    const size_t offset = static_cast<size_t>(page_offset);
+    const auto offset = static_cast<size_t>(page_offset);
     if (const json::Value* tasks = job.settings.Find("tasks"); tasks && tasks->is_array()) {
       json::Value page = json::Value::EmptyArray();
       for (size_t i = offset; i < tasks->as_array().size() && i < offset + kArrayPage; ++i) {
@@ -982,7 +998,8 @@ Response JobsApi::GetJob(const Request& request, bool v22) {
 }
 
 Response JobsApi::ListJobs(const Request& request) {
-  int64_t limit = 20, offset = 0;
+  int64_t limit = 20;
+  int64_t offset = 0;
   bool expand = false;
   if (auto f = QueryInt(request, "limit", &limit)) return f->ToResponse();
   if (auto f = QueryInt(request, "offset", &offset)) return f->ToResponse();

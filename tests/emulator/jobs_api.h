@@ -114,8 +114,8 @@ class JobsApi {
 
   TaskOutcome OutcomeFor(const Task& task, const Run& run) const;
   void Plan(Run& run, int64_t start_ms);
-  void Cut(Run& run, int64_t at_ms, bool timeout);
-  Snapshot TaskAt(const Run& run, const Task& task, int64_t now_ms) const;
+  void Cut(Run& run, int64_t at_ms, bool timeout) const;
+  static Snapshot TaskAt(const Run& run, const Task& task, int64_t now_ms);
   Snapshot RunAt(const Run& run, int64_t now_ms) const;
   bool Active(const Run& run, int64_t now_ms) const;
   json::Value RunJson(const Run& run, int64_t now_ms, bool with_tasks, size_t task_offset,

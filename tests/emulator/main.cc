@@ -40,7 +40,8 @@ constexpr char kUsage[] =
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string config_path, listen;
+  std::string config_path;
+  std::string listen;
   bool manual_clock = false;
   std::string replay_path;
   for (int i = 1; i < argc; ++i) {
@@ -49,7 +50,8 @@ int main(int argc, char** argv) {
     if (arg == "--help" || arg == "-h") {
       std::cout << kUsage;
       return 0;
-    } else if (absl::StartsWith(arg, "--config=")) {
+    }
+    if (absl::StartsWith(arg, "--config=")) {
       config_path = arg.substr(9);
     } else if (absl::StartsWith(arg, "--listen=")) {
       listen = arg.substr(9);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -77,7 +78,7 @@ size_t CommonPrefix(absl::string_view a, absl::string_view b) {
 absl::StatusOr<std::unique_ptr<Replay>> Replay::Load(const std::string& path) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("replay: cannot read ", path));
-  auto replay = std::unique_ptr<Replay>(new Replay());
+  auto replay = std::make_unique<Replay>();
   std::string line;
   int number = 0;
   while (std::getline(in, line)) {
@@ -143,8 +144,7 @@ absl::StatusOr<std::unique_ptr<Replay>> Replay::Load(const std::string& path) {
   return replay;
 }
 
-bool Replay::Matches(const Exchange& exchange, const Request& request,
-                     const json::Value& body) const {
+bool Replay::Matches(const Exchange& exchange, const Request& request, const json::Value& body) {
   if (exchange.method != request.method || exchange.path != request.path) return false;
   const auto query = SplitQuery(request.query);
   if (query.size() != exchange.query.size()) return false;
@@ -158,7 +158,7 @@ bool Replay::Matches(const Exchange& exchange, const Request& request,
   return Same(exchange.body, body, "");
 }
 
-std::string Replay::Describe(const Exchange& exchange) const {
+std::string Replay::Describe(const Exchange& exchange) {
   std::string out = absl::StrCat("#", exchange.seq, " ", exchange.method, " ", exchange.path);
   for (size_t i = 0; i < exchange.query.size(); ++i) {
     absl::StrAppend(&out, i == 0 ? "?" : "&", exchange.query[i].first, "=",

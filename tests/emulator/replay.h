@@ -62,9 +62,9 @@ class Replay {
     absl::Duration took;  // duration_ms
   };
 
-  bool Matches(const Exchange& exchange, const gateway::http::Request& request,
-               const gateway::json::Value& body) const;
-  std::string Describe(const Exchange& exchange) const;
+  static bool Matches(const Exchange& exchange, const gateway::http::Request& request,
+                      const gateway::json::Value& body);
+  static std::string Describe(const Exchange& exchange);
 
   std::vector<Exchange> exchanges_;   // in seq order
   std::vector<std::string> origins_;  // of the recorded requests

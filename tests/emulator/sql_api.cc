@@ -53,7 +53,7 @@ SqlApi::Statement* SqlApi::Find(absl::string_view id) {
   return it == statements_.end() ? nullptr : &it->second;
 }
 
-void SqlApi::StartWarehouse(Warehouse& w, int64_t now_ms) {
+void SqlApi::StartWarehouse(Warehouse& w, int64_t now_ms) const {
   if (w.state == "STOPPED" || w.state == "STOPPING") {
     w.state = "STARTING";
     w.ready_ms = now_ms + options_.warehouse_start_ms;
@@ -307,10 +307,11 @@ json::Value SqlApi::StatementJson(const Statement& s) const {
 }
 
 void SqlApi::Handle(const Request& request, absl::string_view route, const std::string& user,
-                    int64_t now_ms, gateway::http::Responder respond) {
+                    int64_t now_ms, const gateway::http::Responder& respond) {
   AdvanceTo(now_ms);
   const std::vector<absl::string_view> parts = absl::StrSplit(route, '/');
-  const bool get = request.method == "GET", post = request.method == "POST";
+  const bool get = request.method == "GET";
+  const bool post = request.method == "POST";
   Response response;
   if (parts[0] == "statements") {
     if (parts.size() == 1 && post) {
@@ -352,7 +353,8 @@ Response SqlApi::Execute(const Request& request, const std::string& user, int64_
   json::Value body;
   if (auto f = ParseBody(request, &body)) return f->ToResponse();
   Statement s;
-  std::string wait = "10s", on_timeout = "CONTINUE";
+  std::string wait = "10s";
+  std::string on_timeout = "CONTINUE";
   for (auto [field, out] : {std::pair<const char*, std::string*>{"statement", &s.text},
                             {"warehouse_id", &s.warehouse_id},
                             {"catalog", &s.catalog},
@@ -518,7 +520,7 @@ Response SqlApi::ExternalLink(const Request& request, absl::string_view rest, in
     Response r;
     r.status = status;
     r.headers = {{"Content-Type", "application/xml"}};
-    r.body = absl::StrCat("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>", code,
+    r.body = absl::StrCat(R"(<?xml version="1.0" encoding="UTF-8"?><Error><Code>)", code,
                           "</Code><Message>", message, "</Message></Error>");
     return r;
   };
@@ -529,8 +531,10 @@ Response SqlApi::ExternalLink(const Request& request, absl::string_view rest, in
                     "specified");
   }
   const std::vector<absl::string_view> parts = absl::StrSplit(rest, '/');
-  std::string expires_text, signature;
-  int64_t expires = 0, index = -1;
+  std::string expires_text;
+  std::string signature;
+  int64_t expires = 0;
+  int64_t index = -1;
   Statement* s = parts.size() == 2 ? Find(parts[0]) : nullptr;
   if (s == nullptr || !absl::SimpleAtoi(parts[1], &index) ||
       !QueryString(request, "X-Emulator-Expires", &expires_text) ||
@@ -603,7 +607,8 @@ json::Value SqlApi::WarehouseJson(const Warehouse& w) const {
 
 Response SqlApi::ListWarehouses(const Request& request, int64_t now_ms) {
   (void)now_ms;
-  int64_t page_size = 0, offset = 0;
+  int64_t page_size = 0;
+  int64_t offset = 0;
   if (auto f = QueryInt(request, "page_size", &page_size)) return f->ToResponse();
   if (auto f = PageOffset(request, "warehouses", &offset)) return f->ToResponse();
   if (page_size < 0) return BadParameter("page_size must be >= 0").ToResponse();

@@ -7,6 +7,7 @@
 #ifndef TESTS_EMULATOR_SQL_API_H_
 #define TESTS_EMULATOR_SQL_API_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -39,10 +40,10 @@ struct SqlOptions {
   int64_t chunk_rows = 10000;
   int64_t chunk_bytes = 4 << 20;
   int64_t inline_limit_bytes = 25 << 20;
-  int64_t result_ttl_ms = 3600 * 1000;            // SUCCEEDED -> CLOSED
-  int64_t retention_ms = 12 * 3600 * 1000;        // terminal -> 404
-  int64_t abandon_ms = 15 * 60 * 1000;            // no poll -> CANCELED
-  int64_t external_link_ttl_ms = 15 * 60 * 1000;  // presigned link lifetime
+  int64_t result_ttl_ms = int64_t{3600} * 1000;            // SUCCEEDED -> CLOSED
+  int64_t retention_ms = int64_t{12} * 3600 * 1000;        // terminal -> 404
+  int64_t abandon_ms = int64_t{15} * 60 * 1000;            // no poll -> CANCELED
+  int64_t external_link_ttl_ms = int64_t{15} * 60 * 1000;  // presigned link lifetime
   int64_t warehouse_start_ms = 5000;
   bool auto_start = true;  // a statement on a STOPPED warehouse starts it (else FAILED)
   std::vector<WarehouseSpec> warehouses = {
@@ -64,7 +65,7 @@ class SqlApi {
   // /api/2.0/sql/statements... and /api/2.0/sql/warehouses...; `route` follows "sql/".
   // Calls `respond` exactly once, possibly later (from AdvanceTo).
   void Handle(const Request& request, absl::string_view route, const std::string& user,
-              int64_t now_ms, gateway::http::Responder respond);
+              int64_t now_ms, const gateway::http::Responder& respond);
   // GET of an external link (path after "/emulator-files/").
   Response ExternalLink(const Request& request, absl::string_view rest, int64_t now_ms);
   // Moves statements and warehouses to `now_ms` and answers waits that are due.
@@ -118,7 +119,7 @@ class SqlApi {
                            int64_t now_ms);
 
   void Finish(Statement& s, int64_t at_ms);
-  void StartWarehouse(Warehouse& w, int64_t now_ms);
+  void StartWarehouse(Warehouse& w, int64_t now_ms) const;
   json::Value StatementJson(const Statement& s) const;
   json::Value ChunkJson(const Statement& s, size_t index) const;
   json::Value WarehouseJson(const Warehouse& w) const;

@@ -45,7 +45,7 @@ class SqlApiTest : public EmulatorTest {
       chunk = Get(next).body;  // chunks hold two rows in the test configuration
     }
   }
-  std::string Id(const Reply& r) { return Str(r.body, "statement_id"); }
+  static std::string Id(const Reply& r) { return Str(r.body, "statement_id"); }
 };
 
 using Table = std::vector<std::vector<std::string>>;
@@ -111,7 +111,8 @@ TEST_F(SqlApiTest, AsynchronousStatementMovesPendingRunningSucceeded) {
 }
 
 TEST_F(SqlApiTest, WaitTimeoutHoldsTheRequestThenContinuesOrCancels) {
-  Reply cont, cancel;
+  Reply cont;
+  Reply cancel;
   std::thread a([&] { cont = Sql("SELECT 1 /*slow*/", R"("wait_timeout":"5s")"); });
   std::thread b([&] {
     cancel =

@@ -213,7 +213,8 @@ absl::StatusOr<SqlType> ParseSqlType(absl::string_view text) {
     args.remove_prefix(prefix.size());
     args.remove_suffix(1);
     const size_t comma = args.find(',');
-    int precision = 0, scale = 0;
+    int precision = 0;
+    int scale = 0;
     if (!absl::SimpleAtoi(args.substr(0, comma), &precision) ||
         (comma != absl::string_view::npos && !absl::SimpleAtoi(args.substr(comma + 1), &scale)) ||
         precision < 1 || precision > 38 || scale < 0 || scale > precision) {
@@ -295,7 +296,8 @@ absl::StatusOr<SqlValue> CastValue(const SqlValue& value, const SqlType& type) {
         const absl::string_view text = absl::StripAsciiWhitespace(*s);
         double parsed = 0;
         if (!absl::SimpleAtoi(text, &result)) {
-          if (!absl::SimpleAtod(text, &parsed) || text.find_first_of("xX") != text.npos) {
+          if (!absl::SimpleAtod(text, &parsed) ||
+              text.find_first_of("xX") != absl::string_view::npos) {
             return CastError(value, type);
           }
           if (!std::isfinite(parsed) || std::fabs(parsed) >= 9.2e18) return Overflow(value, type);

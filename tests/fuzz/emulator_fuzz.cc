@@ -66,7 +66,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           emulator::DeltaEngine::Create(emulator::EngineOptions());
       FUZZ_CHECK(engine.ok(), "engine: %s", std::string(engine.status().message()).c_str());
       emulator::SqlOptions options;
-      options.warehouses = {{"wh1", "Main"}};
+      emulator::WarehouseSpec warehouse;
+      warehouse.id = "wh1";
+      warehouse.name = "Main";
+      options.warehouses = {warehouse};
       emulator::SqlApi sql(options, engine->get());
       int answers = 0;
       sql.Handle(request, request.path, "fuzzer", kNowMs,

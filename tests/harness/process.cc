@@ -3,12 +3,12 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -23,8 +23,6 @@
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "gtest/gtest.h"
-
-extern char** environ;
 
 namespace gateway::testing {
 namespace {
@@ -45,6 +43,7 @@ std::vector<std::string> EnvironmentWith(const std::map<std::string, std::string
 // The argv/envp form of `strings` (which must outlive it).
 std::vector<char*> CStrings(const std::vector<std::string>& strings) {
   std::vector<char*> pointers;
+  pointers.reserve(strings.size());
   for (const std::string& s : strings) pointers.push_back(const_cast<char*>(s.c_str()));
   pointers.push_back(nullptr);
   return pointers;
@@ -127,7 +126,9 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
                          const std::string& input) {
   static int runs = 0;
   const std::string base = absl::StrCat(TempDir(), "/command-", getpid(), "-", ++runs);
-  const std::string in_path = base + ".in", out_path = base + ".out", err_path = base + ".err";
+  const std::string in_path = base + ".in";
+  const std::string out_path = base + ".out";
+  const std::string err_path = base + ".err";
   WriteFile(in_path, input);
   const std::vector<std::string> env_strings = EnvironmentWith(env);
   std::vector<char*> c_argv = CStrings(argv);

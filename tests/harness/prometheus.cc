@@ -1,7 +1,6 @@
 #include "tests/harness/prometheus.h"
 
-#include <signal.h>
-
+#include <csignal>
 #include <cstdlib>
 #include <utility>
 

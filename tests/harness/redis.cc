@@ -1,9 +1,9 @@
 #include "tests/harness/redis.h"
 
 #include <hiredis/hiredis.h>
-#include <signal.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -70,7 +70,7 @@ absl::Status RedisServer::Launch() {
                                    "--logfile",
                                    absl::StrCat(TempDir(), "/", name_, ".redis.log")};
   if (!password_.empty()) {
-    argv.push_back("--requirepass");
+    argv.emplace_back("--requirepass");
     argv.push_back(password_);
   }
   absl::StatusOr<Subprocess> process =

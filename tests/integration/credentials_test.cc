@@ -28,7 +28,7 @@ constexpr char kPatB[] = "dapi-pool-b-8c9d0e1f2a3b4c5d6e7f";
 constexpr char kPatC[] = "dapi-pool-c-0a1b2c3d4e5f60718293";
 
 std::string Series(const std::string& name, const std::string& credential) {
-  return absl::StrCat(name, "{credential=\"", credential, "\",pool=\"three\"}");
+  return absl::StrCat(name, "{credential=\"", credential, R"(",pool="three"})");
 }
 
 TEST(CredentialPoolTest, RevokedCredentialIsEjectedWithoutFailingASafeCall) {

@@ -56,10 +56,10 @@ std::string RowText(const v1::Row& row) {
         parts.push_back(v.decimal_value());
         break;
       case v1::Value::kBoolValue:
-        parts.push_back(v.bool_value() ? "true" : "false");
+        parts.emplace_back(v.bool_value() ? "true" : "false");
         break;
       default:
-        parts.push_back("NULL");
+        parts.emplace_back("NULL");
     }
   }
   return absl::StrJoin(parts, "|");
@@ -614,7 +614,8 @@ TEST_F(DeltaTest, LoadTablesNeverRunsMoreThanTheConcurrencyLimit) {
   const absl::Time start = absl::Now();
   Load load = LoadTables(request);
   ASSERT_TRUE(load.status.ok()) << load.status.error_message();
-  int running = 0, most = 0;
+  int running = 0;
+  int most = 0;
   for (const std::string& e : TableEvents(load.events)) {
     if (absl::EndsWith(e, "RUNNING")) most = std::max(most, ++running);
     if (absl::EndsWith(e, "SUCCEEDED") || absl::EndsWith(e, "FAILED")) --running;

@@ -399,7 +399,7 @@ TEST_F(DryRunTest, InvalidRequestsAndHeadersAreStillRefused) {
 TEST_F(DryRunTest, ADryRunTenantNeverReachesDatabricksEvenWhenAskingNotTo) {
   stack_->ResetCounters();
   auto jobs = v1::JobsService::NewStub(stack_->ChannelWithKey("rehearsal-key"));
-  const v1::SubmitRunRequest request = ParseText<v1::SubmitRunRequest>(R"pb(
+  const auto request = ParseText<v1::SubmitRunRequest>(R"pb(
     run_name: "rehearsed"
     tasks {
       task_key: "main"

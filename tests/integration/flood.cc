@@ -39,9 +39,13 @@ grpc::Status GetWarehouse(const std::shared_ptr<grpc::Channel>& channel) {
 Flood Hammer(const std::shared_ptr<grpc::Channel>& channel, int threads, absl::Time until) {
   ::grpc::health::v1::HealthCheckResponse health;
   ::grpc::health::v1::Health::NewStub(channel)->Check(Context().get(), {}, &health);
-  std::atomic<int> admitted{0}, limited{0}, other{0};
-  std::atomic<int64_t> first{INT64_MAX}, last_admitted{INT64_MIN};
+  std::atomic<int> admitted{0};
+  std::atomic<int> limited{0};
+  std::atomic<int> other{0};
+  std::atomic<int64_t> first{INT64_MAX};
+  std::atomic<int64_t> last_admitted{INT64_MIN};
   std::vector<std::thread> workers;
+  workers.reserve(threads);
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&] {
       while (absl::Now() < until) {

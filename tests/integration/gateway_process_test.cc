@@ -1,9 +1,8 @@
 // The gateway binary as an operator runs it: started with a config file, reached over
 // loopback through real gRPC channels and real HTTP requests, stopped and reloaded with
 // signals.
-#include <signal.h>
-
 #include <algorithm>
+#include <csignal>
 #include <memory>
 #include <string>
 

@@ -87,7 +87,8 @@ class GlobalLimitTest : public ::testing::Test {
   std::pair<Flood, Flood> FloodFor(bool both) {
     absl::SleepFor(absl::Seconds(1));  // a bucket refills in burst / rate = 0.5 s
     const absl::Time until = absl::Now() + absl::Seconds(2);
-    Flood on_a, on_b;
+    Flood on_a;
+    Flood on_b;
     std::thread b([&] {
       if (both) on_b = Hammer(b_->ChannelWithKey("shared-key"), 2, until);
     });

@@ -62,9 +62,11 @@ security:
   auto channel = stack.ChannelWithKey("oauth-key");
 
   // Two callers, one call each every 50 ms.
-  std::atomic<int> succeeded{0}, failed{0};
+  std::atomic<int> succeeded{0};
+  std::atomic<int> failed{0};
   const absl::Time until = absl::Now() + kRun;
   std::vector<std::thread> callers;
+  callers.reserve(2);
   for (int i = 0; i < 2; ++i) {
     callers.emplace_back([&] {
       while (absl::Now() < until) {

@@ -69,8 +69,9 @@ class LockedLog : public std::streambuf {
 absl::StatusOr<GcraDecision> Take(RedisStore& store, const std::string& key, double rate,
                                   int64_t burst) {
   std::promise<absl::StatusOr<GcraDecision>> promise;
-  store.Take(key, rate, burst,
-             [&promise](absl::StatusOr<GcraDecision> decision) { promise.set_value(decision); });
+  store.Take(key, rate, burst, [&promise](const absl::StatusOr<GcraDecision>& decision) {
+    promise.set_value(decision);
+  });
   return promise.get_future().get();
 }
 
@@ -82,7 +83,7 @@ class RedisStoreTest : public ::testing::Test {
     redis_ = *std::move(redis);
   }
 
-  RedisStoreOptions Options(const std::string& address) {
+  static RedisStoreOptions Options(const std::string& address) {
     RedisStoreOptions options;
     options.address = address;
     options.key_prefix = "test:";

@@ -53,8 +53,8 @@ std::vector<std::string> GatewaySecrets() {
 
 std::vector<std::string> Secrets() {
   std::vector<std::string> secrets = GatewaySecrets();
-  secrets.push_back(kCallerKey);
-  secrets.push_back(kWrongKey);
+  secrets.emplace_back(kCallerKey);
+  secrets.emplace_back(kWrongKey);
   return secrets;
 }
 

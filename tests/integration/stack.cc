@@ -1,8 +1,7 @@
 #include "tests/integration/stack.h"
 
-#include <signal.h>
-
 #include <algorithm>
+#include <csignal>
 
 #include "absl/base/const_init.h"
 #include "absl/strings/escaping.h"

@@ -290,7 +290,8 @@ TEST_F(TenancyTest, TwoTenantsHammeredConcurrentlyEachGetTheirOwnLimit) {
   // Idle long enough for both buckets to be full.
   absl::SleepFor(absl::Seconds(1));
   const absl::Time until = absl::Now() + absl::Seconds(3);
-  Flood slow, fast;
+  Flood slow;
+  Flood fast;
   std::thread a([&] { slow = Hammer(stack_->ChannelWithKey("slow-key"), 3, until); });
   std::thread b([&] { fast = Hammer(stack_->ChannelWithKey("fast-key"), 3, until); });
   a.join();

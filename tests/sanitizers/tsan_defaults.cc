@@ -292,12 +292,12 @@ extern "C" {
 // touches on behalf of Debian's gRPC is ordered by gRPC's own atomics, which TSan cannot see;
 // checked, every transport write would race with the free that follows it. Calls made from
 // our instrumented code are still checked.
-const char* __tsan_default_options() {
+const char* _tsan_default_options() {
   return "halt_on_error=1:second_deadlock_stack=1:ignore_noninstrumented_modules=1";
 }
 
 // Each line names a frame of Debian's gRPC, never one of ours.
-const char* __tsan_default_suppressions() {
+const char* _tsan_default_suppressions() {
   return
       // gRPC's callback API finishes a batch (CallOpSet::FinalizeResult, a template
       // compiled into our binary) on one thread after an interceptor's Proceed on another;

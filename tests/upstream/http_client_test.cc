@@ -187,8 +187,8 @@ std::string Gzip(const std::string& text) {
 class PlainServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<http::Server>> server =
-        http::Server::Start({}, [this](http::Request request, http::Responder respond) {
+    absl::StatusOr<std::unique_ptr<http::Server>> server = http::Server::Start(
+        {}, [this](const http::Request& request, const http::Responder& respond) {
           if (request.path == "/gzip") {
             const std::string* accept = request.Header("accept-encoding");
             http::Response response = http::Response::Json(200, Gzip(big_));

@@ -41,6 +41,7 @@ TEST_F(UpstreamTest, ConcurrentCallersNeverOpenMoreThanThePool) {
   std::unique_ptr<WorkspaceClient> client = MakeClient(options, &http);
   std::atomic<int> failures{0};
   std::vector<std::thread> callers;
+  callers.reserve(8);
   for (int t = 0; t < 8; ++t) {
     callers.emplace_back([&] {
       for (int i = 0; i < 200; ++i) {
@@ -257,6 +258,7 @@ TEST_F(UpstreamTest, WorkspaceLimitHoldsUnderEightCallers) {
   const absl::Time end = absl::Now() + absl::Milliseconds(2500);
   std::atomic<int> failures{0};
   std::vector<std::thread> callers;
+  callers.reserve(8);
   for (int t = 0; t < 8; ++t) {
     callers.emplace_back([&] {
       while (absl::Now() < end) {

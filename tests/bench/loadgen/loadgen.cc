@@ -61,9 +61,10 @@ class Recorder {
   // Waits until no call is in flight or `timeout` passed; the report so far.
   LoadReport Finish(absl::Duration timeout) {
     absl::MutexLock lock(&mu_);
-    mu_.AwaitWithTimeout(absl::Condition(
-                             +[](int64_t* in_flight) { return *in_flight == 0; }, &in_flight_),
-                         timeout);
+    // absl::Condition calls a function of a T*, not of a const T*.
+    // NOLINTNEXTLINE(readability-non-const-parameter)
+    auto idle = [](int64_t* in_flight) { return *in_flight == 0; };
+    mu_.AwaitWithTimeout(absl::Condition(+idle, &in_flight_), timeout);
     LoadReport report = report_;
     report.seconds = (window_end_ - window_start_) / 1e9;
     return report;
@@ -81,7 +82,7 @@ class Recorder {
 
 // One closed-loop caller: starts its next call when the previous one ends, until the
 // window is over.
-void StartLane(CallTarget& target, std::shared_ptr<Recorder> recorder) {
+void StartLane(CallTarget& target, const std::shared_ptr<Recorder>& recorder) {
   const int64_t start = NowNanos();
   if (start >= recorder->window_end()) return;
   recorder->Started(start);
@@ -99,7 +100,7 @@ int64_t LoadReport::failures() const {
 }
 
 std::string FormatNanos(int64_t nanos) {
-  const double v = static_cast<double>(nanos);
+  const auto v = static_cast<double>(nanos);
   if (v < 1e3) return absl::StrCat(nanos, "ns");
   if (v < 1e6) return absl::StrFormat("%.3gus", v / 1e3);
   if (v < 1e9) return absl::StrFormat("%.3gms", v / 1e6);

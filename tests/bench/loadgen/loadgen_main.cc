@@ -44,7 +44,10 @@ int Usage(const std::string& problem) {
 int main(int argc, char** argv) {
   using gateway::bench::LoadOptions;
   LoadOptions options;
-  std::string grpc_address, run_id, http_url, api_key_env = "DBGW_API_KEY";
+  std::string grpc_address;
+  std::string run_id;
+  std::string http_url;
+  std::string api_key_env = "DBGW_API_KEY";
   std::map<std::string, std::string> headers;
   int connections = 0;
   for (int i = 1; i < argc; ++i) {
@@ -56,7 +59,8 @@ int main(int argc, char** argv) {
     if (arg == "--help") {
       std::cout << kUsage;
       return 0;
-    } else if (name == "--grpc") {
+    }
+    if (name == "--grpc") {
       grpc_address = value;
     } else if (name == "--run-id") {
       run_id = value;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstddef>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -52,9 +53,10 @@ TEST(LatencyHistogramTest, QuantilesMatchTheSortedValuesWithinBucketWidth) {
 }
 
 TEST(LatencyHistogramTest, MergeAddsCounts) {
-  LatencyHistogram a, b;
-  for (int i = 1; i <= 100; ++i) a.Record(i * 1000);
-  for (int i = 101; i <= 200; ++i) b.Record(i * 1000);
+  LatencyHistogram a;
+  LatencyHistogram b;
+  for (int i = 1; i <= 100; ++i) a.Record(int64_t{i} * 1000);
+  for (int i = 101; i <= 200; ++i) b.Record(int64_t{i} * 1000);
   a.Merge(b);
   EXPECT_EQ(a.count(), 200);
   EXPECT_EQ(a.max(), 200000);

@@ -48,7 +48,7 @@ void GrpcGetRunTarget::Start(Done done) {
   call->request.set_run_id(run_id_);
   v1::JobsService::Stub& stub = *stubs_[next_.fetch_add(1) % stubs_.size()];
   stub.async()->GetRun(
-      &call->context, &call->request, &call->response, [call](grpc::Status status) {
+      &call->context, &call->request, &call->response, [call](const grpc::Status& status) {
         call->done(status.ok() ? "OK"
                                : absl::StatusCodeToString(
                                      static_cast<absl::StatusCode>(status.error_code())));
@@ -139,7 +139,7 @@ class HttpGetTarget::Impl {
     });
   }
 
-  void Close(Connection& c) {
+  static void Close(Connection& c) {
     beast::error_code ignored;
     // The next async_connect opens the socket again.
     c.stream.socket().close(ignored);
