@@ -632,7 +632,7 @@ void BeastHttpClient::Send(HttpRequest request, HttpCallback done) {
   std::shared_ptr<Pool> pool = PoolFor(url->origin);
   auto exchange =
       std::make_shared<Exchange>(pool, *std::move(url), std::move(request), std::move(done));
-  pool->Acquire(std::move(exchange));
+  pool->Acquire(exchange);
 }
 
 void BeastHttpClient::RunAfter(absl::Duration delay, std::function<void()> fn) {

@@ -293,7 +293,7 @@ WaiterFigures MeasureWaiters(int streams) {
   if (tally.ended != streams) {
     std::cerr << tally.ended << " of " << streams << " streams ended; not waiting longer\n";
     // The watchers of streams still open must outlive them: leave them to the process.
-    for (auto& w : watchers) w.release();
+    for (auto& w : watchers) static_cast<void>(w.release());
   }
   return f;
 }

@@ -19,6 +19,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <exception>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -440,4 +441,13 @@ security:
 }  // namespace
 }  // namespace gateway::bench
 
-int main(int argc, char** argv) { return gateway::bench::Main(argc, argv); }
+int main(int argc, char** argv) {
+  try {
+    return gateway::bench::Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << argv[0] << ": " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << argv[0] << ": an unknown exception\n";
+  }
+  return 1;
+}

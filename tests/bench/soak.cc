@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <exception>
 #include <iostream>
 #include <map>
 #include <string>
@@ -191,7 +192,9 @@ class MixedTarget : public CallTarget {
   };
 
   template <typename Request, typename Response>
-  static Call<Request, Response>* NewCall(const Done& done) {
+  // `done` is moved into the call.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
+  static Call<Request, Response>* NewCall(Done done) {
     auto* call = new Call<Request, Response>;
     call->done = std::move(done);
     call->context.set_deadline(std::chrono::system_clock::now() +
@@ -534,4 +537,13 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace gateway::bench
 
-int main(int argc, char** argv) { return gateway::bench::Main(argc, argv); }
+int main(int argc, char** argv) {
+  try {
+    return gateway::bench::Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << argv[0] << ": " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << argv[0] << ": an unknown exception\n";
+  }
+  return 1;
+}

@@ -425,7 +425,7 @@ class DeltaEngine::Statement {
     }
     return &v;
   }
-  absl::StatusOr<const TableVersion*> VersionAtTime(const Table& table, int64_t ms) {
+  absl::StatusOr<const TableVersion*> VersionAtTime(const Table& table, int64_t ms) const {
     if (table.format != "DELTA") return VersionById(table, 0);
     if (ms < table.versions.front().timestamp_ms) {
       return SqlError("DELTA_TIMESTAMP_EARLIER_THAN_COMMIT_RETENTION",
@@ -2432,10 +2432,12 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::AlterTable() {
       GW_ASSIGN_OR_RETURN(added, ColumnDefinitions());
     } else {
       // ADD COLUMN name type [...]: reuse the list parser on a one-column list.
-      t_.insert(t_.begin() + pos_, Token{Kind::kSymbol, "(", "", t_[pos_].offset});
+      t_.insert(t_.begin() + static_cast<std::ptrdiff_t>(pos_),
+                Token{Kind::kSymbol, "(", "", t_[pos_].offset});
       size_t k = pos_ + 1;
       while (k < End() && !t_[k].Is("FIRST") && !t_[k].Is("AFTER")) ++k;
-      t_.insert(t_.begin() + k, Token{Kind::kSymbol, ")", "", t_[k].offset});
+      t_.insert(t_.begin() + static_cast<std::ptrdiff_t>(k),
+                Token{Kind::kSymbol, ")", "", t_[k].offset});
       GW_ASSIGN_OR_RETURN(added, ColumnDefinitions());
     }
     if (Accept("FIRST")) {
@@ -2471,7 +2473,7 @@ absl::StatusOr<ResultSet> DeltaEngine::Statement::AlterTable() {
       }
       at = static_cast<size_t>(it - columns.begin()) + 1;
     }
-    columns.insert(columns.begin() + at, added.begin(), added.end());
+    columns.insert(columns.begin() + static_cast<std::ptrdiff_t>(at), added.begin(), added.end());
     GW_ASSIGN_OR_RETURN(TableVersion next, BeginWrite(*table, false));
     GW_RETURN_IF_ERROR(Exec(absl::StrCat("DROP TABLE ", Quote(next.physical))));
     next.columns = columns;

@@ -106,8 +106,8 @@ absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Start(EmulatorOptions option
     server_options.io_threads = e.options_.io_threads;
   }
   absl::StatusOr<std::unique_ptr<gateway::http::Server>> server = gateway::http::Server::Start(
-      server_options, [&e](gateway::http::Request request, Responder respond) {
-        e.Handle(std::move(request), std::move(respond));
+      server_options, [&e](const gateway::http::Request& request, Responder respond) {
+        e.Handle(request, std::move(respond));
       });
   if (!server.ok()) return server.status();
   e.server_ = *std::move(server);
@@ -318,11 +318,11 @@ void Emulator::Handle(const gateway::http::Request& request, Responder respond) 
     deliver(*std::move(limited));
     return;
   }
-  Dispatch(request, principal, std::move(deliver));
+  Dispatch(request, principal, deliver);
 }
 
 void Emulator::Dispatch(const gateway::http::Request& request, const std::string& principal,
-                        Responder respond) {
+                        const Responder& respond) {
   absl::string_view path = request.path;
   const int64_t now = NowMs();
   if (absl::ConsumePrefix(&path, "/api/2.2/jobs/")) {
@@ -330,7 +330,7 @@ void Emulator::Dispatch(const gateway::http::Request& request, const std::string
   } else if (absl::ConsumePrefix(&path, "/api/2.1/jobs/")) {
     respond(jobs_->Handle(request, path, /*v22=*/false, now));
   } else if (absl::ConsumePrefix(&path, "/api/2.0/sql/")) {
-    sql_->Handle(request, path, principal, now, std::move(respond));
+    sql_->Handle(request, path, principal, now, respond);
     SchedulePoll();
   } else if (absl::ConsumePrefix(&path, "/api/2.1/unity-catalog/")) {
     respond(catalog_->Handle(request, path));

@@ -132,7 +132,7 @@ class Emulator {
   void DeliverAfter(absl::Duration delay, gateway::http::Responder respond,
                     gateway::http::Response response);
   void Dispatch(const gateway::http::Request& request, const std::string& principal,
-                gateway::http::Responder respond) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+                const gateway::http::Responder& respond) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Response Control(const gateway::http::Request& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Response OAuthToken(const gateway::http::Request& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Response AzureToken(const gateway::http::Request& request, absl::string_view tenant)

@@ -258,7 +258,7 @@ JobsApi::Snapshot JobsApi::TaskAt(const Run& run, const Task& task, int64_t now_
   return s;
 }
 
-JobsApi::Snapshot JobsApi::RunAt(const Run& run, int64_t now_ms) const {
+JobsApi::Snapshot JobsApi::RunAt(const Run& run, int64_t now_ms) {
   Snapshot s;
   if (run.skipped) {
     s = TaskAt(run, run.tasks.front(), now_ms);
@@ -341,7 +341,7 @@ JobsApi::Snapshot JobsApi::RunAt(const Run& run, int64_t now_ms) const {
   return s;
 }
 
-bool JobsApi::Active(const Run& run, int64_t now_ms) const {
+bool JobsApi::Active(const Run& run, int64_t now_ms) {
   return RunAt(run, now_ms).status_state != "TERMINATED";
 }
 
@@ -457,7 +457,7 @@ json::Value JobsApi::StatusJson(const Snapshot& s) {
   return status;
 }
 
-json::Value JobsApi::TaskJson(const Run& run, const Task& task, int64_t now_ms) const {
+json::Value JobsApi::TaskJson(const Run& run, const Task& task, int64_t now_ms) {
   json::Value out = task.spec;
   const Snapshot s = TaskAt(run, task, now_ms);
   out.Set("run_id", task.run_id).Set("task_key", task.key).Set("attempt_number", 0);

@@ -116,13 +116,13 @@ class JobsApi {
   void Plan(Run& run, int64_t start_ms);
   void Cut(Run& run, int64_t at_ms, bool timeout) const;
   static Snapshot TaskAt(const Run& run, const Task& task, int64_t now_ms);
-  Snapshot RunAt(const Run& run, int64_t now_ms) const;
-  bool Active(const Run& run, int64_t now_ms) const;
+  static Snapshot RunAt(const Run& run, int64_t now_ms);
+  static bool Active(const Run& run, int64_t now_ms);
   json::Value RunJson(const Run& run, int64_t now_ms, bool with_tasks, size_t task_offset,
                       size_t task_limit) const;
   static json::Value StateJson(const Snapshot& s);
   static json::Value StatusJson(const Snapshot& s);
-  json::Value TaskJson(const Run& run, const Task& task, int64_t now_ms) const;
+  static json::Value TaskJson(const Run& run, const Task& task, int64_t now_ms);
   Run* FindRun(int64_t run_id, const Task** task = nullptr);
   // The run (and, for a task run id, the task) named by the query's run_id: 400 when it is
   // missing, malformed, or names no run, as the service answers.

@@ -290,7 +290,7 @@ std::string FindOnPath(const std::string& program) {
   const char* path = std::getenv("PATH");
   if (path == nullptr) return "";
   for (absl::string_view dir : absl::StrSplit(path, ':', absl::SkipEmpty())) {
-    const std::string candidate = absl::StrCat(dir, "/", program);
+    std::string candidate = absl::StrCat(dir, "/", program);
     if (access(candidate.c_str(), X_OK) == 0) return candidate;
   }
   return "";

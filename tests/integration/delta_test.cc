@@ -705,7 +705,7 @@ TEST_F(DeltaTest, InjectionAttemptsAreRefusedAndNeverReachTheEmulator) {
          r.mutable_target()->set_table(pred.empty() ? name : "people");
          r.add_source_columns("id");
          r.add_source_rows()->add_values()->set_int_value(1);
-         r.add_merge_keys(pred.empty() ? "id" : "id");
+         r.add_merge_keys("id");
          v1::MergeMatchedClause* m = r.add_when_matched();
          m->set_delete_(true);
          if (!pred.empty()) *m->mutable_condition() = filter(pred);

@@ -71,7 +71,7 @@ std::vector<std::string> FilesIn(const std::string& dir, const std::string& suff
   if (DIR* d = opendir(dir.c_str())) {
     while (const dirent* entry = readdir(d)) {
       const std::string name = entry->d_name;
-      if (absl::EndsWith(name, suffix)) names.push_back(dir + "/" + name);
+      if (absl::EndsWith(name, suffix)) names.push_back(absl::StrCat(dir, "/", name));
     }
     closedir(d);
   }

@@ -62,7 +62,7 @@ class SecretsTest : public ::testing::Test {
  protected:
   // Calls GetWarehouse with `key`; keeps what a caller would see of a failure.
   grpc::Status Call(Stack& stack, const std::string& key) {
-    const grpc::Status status = GetWarehouse(stack.ChannelWithKey(key));
+    grpc::Status status = GetWarehouse(stack.ChannelWithKey(key));
     if (!status.ok()) {
       errors_.push_back(absl::StrCat(status.error_code(), " ", status.error_message(), " ",
                                      status.error_details()));

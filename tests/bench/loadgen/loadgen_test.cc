@@ -60,7 +60,7 @@ TEST(LatencyHistogramTest, MergeAddsCounts) {
   a.Merge(b);
   EXPECT_EQ(a.count(), 200);
   EXPECT_EQ(a.max(), 200000);
-  EXPECT_NEAR(a.Quantile(0.5), 100000, 100000 / 128);
+  EXPECT_NEAR(a.Quantile(0.5), 100000, 100000.0 / 128);
   EXPECT_DOUBLE_EQ(a.mean(), 100500);
   EXPECT_EQ(LatencyHistogram().Quantile(0.5), 0);
 }

@@ -132,7 +132,7 @@ class HttpGetTarget::Impl {
       c.response = {};
       http::async_read(c.stream, c.buffer, c.response, [this, &c](beast::error_code error, size_t) {
         if (error) return Finish(c, "transport: " + error.message());
-        const int status = c.response.result_int();
+        const auto status = static_cast<int>(c.response.result_int());
         if (!c.response.keep_alive()) Close(c);
         Finish(c, status == 200 ? "OK" : absl::StrCat("HTTP ", status));
       });
