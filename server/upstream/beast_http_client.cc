@@ -403,6 +403,7 @@ class BeastHttpClient::Exchange : public std::enable_shared_from_this<Exchange> 
     bhttp::response<bhttp::string_body> message = parser_->release();
     HttpResponse response;
     response.status = static_cast<int>(message.result_int());
+    response.wire_attempts = repeated_ ? 2 : 1;
     bool gzip = false;
     for (const auto& field : message) {
       std::string name = absl::AsciiStrToLower(

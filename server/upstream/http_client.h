@@ -42,6 +42,9 @@ struct HttpResponse {
   int status = 0;
   Headers headers;   // names in lower case
   std::string body;  // decompressed when it came gzip-encoded
+  // Times the request went on the wire for this answer: 2 when the client sent it again on a
+  // new connection because the kept-alive one it reused was closed under it.
+  int wire_attempts = 1;
 
   // The first header with this lower-case name, or nullptr.
   const std::string* Header(absl::string_view lower_case_name) const;

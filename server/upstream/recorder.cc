@@ -170,6 +170,7 @@ void ExchangeRecorder::Write(int64_t seq, absl::string_view workspace, const Htt
                                    scrub_ != nullptr ? scrub_(result.status().message())
                                                      : std::string(result.status().message())));
   }
+  if (result.ok() && result->wire_attempts > 1) line.Set("wire_attempts", result->wire_attempts);
   line.Set("duration_ms", absl::ToDoubleMilliseconds(took));
   std::string text = line.Dump();
   text.push_back('\n');

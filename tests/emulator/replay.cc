@@ -116,6 +116,10 @@ absl::StatusOr<std::unique_ptr<Replay>> Replay::Load(const std::string& path) {
     exchange.path = target.substr(0, question);
     if (question != std::string::npos) exchange.query = SplitQuery(target.substr(question + 1));
     if (const json::Value* body = request->Find("body")) exchange.body = *body;
+    if (const json::Value* attempts = parsed->Find("wire_attempts");
+        attempts && attempts->is_int()) {
+      exchange.wire_attempts = static_cast<int>(attempts->as_int());
+    }
     if (const json::Value* took = parsed->Find("duration_ms"); took && took->is_number()) {
       exchange.took = absl::Milliseconds(took->as_double());
     }
@@ -141,6 +145,7 @@ absl::StatusOr<std::unique_ptr<Replay>> Replay::Load(const std::string& path) {
   std::stable_sort(replay->exchanges_.begin(), replay->exchanges_.end(),
                    [](const Exchange& a, const Exchange& b) { return a.seq < b.seq; });
   replay->used_.assign(replay->exchanges_.size(), false);
+  replay->resets_.assign(replay->exchanges_.size(), 0);
   return replay;
 }
 
@@ -175,14 +180,20 @@ Replay::Replayed Replay::Answer(const Request& request, const std::string& base_
     body = parsed.ok() ? *std::move(parsed) : json::Value(request.body);
   }
   const Exchange* chosen = nullptr;
+  bool reset = false;
   {
     absl::MutexLock lock(&mu_);
     const Exchange* last_used = nullptr;
     for (size_t i = 0; i < exchanges_.size(); ++i) {
       if (!Matches(exchanges_[i], request, body)) continue;
       if (!used_[i]) {
-        used_[i] = true;
         chosen = &exchanges_[i];
+        reset = resets_[i] + 1 < chosen->wire_attempts;
+        if (reset) {
+          ++resets_[i];
+        } else {
+          used_[i] = true;
+        }
         break;
       }
       last_used = &exchanges_[i];
@@ -212,6 +223,10 @@ Replay::Replayed Replay::Answer(const Request& request, const std::string& base_
             absl::ZeroDuration()};
   }
   Response response;
+  if (reset) {
+    response.delivery = Response::Delivery::kResetConnection;
+    return {std::move(response), absl::ZeroDuration()};
+  }
   if (chosen->transport_error) {
     response.delivery = Response::Delivery::kResetConnection;
     return {std::move(response), chosen->took};

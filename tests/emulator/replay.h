@@ -7,7 +7,9 @@
 // the values the gateway makes up per call (an `idempotency_token` it generated, "gw-…",
 // and a statement's `wait_timeout`) match any value. Recorded exchanges are used in the
 // order they were sent; once every exchange of a request was used, the last one answers
-// again (a poll that ran longer than when recorded). A request that matches nothing is
+// again (a poll that ran longer than when recorded). An exchange the gateway's HTTP client
+// had to send twice (`wire_attempts`: its reused connection was closed under it) first has
+// its connection reset, as it was. A request that matches nothing is
 // answered 400 REPLAY_NO_MATCH naming the closest recorded request. A recorded transport
 // error is replayed as a connection reset.
 //
@@ -59,7 +61,8 @@ class Replay {
     int status = 0;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string response_body;
-    absl::Duration took;  // duration_ms
+    absl::Duration took;    // duration_ms
+    int wire_attempts = 1;  // the first wire_attempts - 1 are answered with a reset
   };
 
   static bool Matches(const Exchange& exchange, const gateway::http::Request& request,
@@ -70,6 +73,7 @@ class Replay {
   std::vector<std::string> origins_;  // of the recorded requests
   absl::Mutex mu_;
   std::vector<bool> used_ ABSL_GUARDED_BY(mu_);
+  std::vector<int> resets_ ABSL_GUARDED_BY(mu_);  // connections reset per exchange
 };
 
 }  // namespace emulator

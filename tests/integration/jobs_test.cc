@@ -15,7 +15,6 @@ namespace {
 
 namespace v1 = ::databricks::gateway::v1;
 using ::gateway::testing::Context;
-using ::gateway::testing::Replaying;
 using ::gateway::testing::Stack;
 using ::testing::HasSubstr;
 
@@ -208,10 +207,6 @@ TEST_F(JobsTest, WaitRunEndsWithDeadlineExceededWhileTheRunIsStillRunning) {
 TEST_F(JobsTest, SubmitWithoutTokenIsRetriedWithTheGatewaysTokenAndStartsOneRun) {
   // The first submit is processed but its answer is lost: only an idempotency token keeps
   // the gateway's retry from starting a second run.
-  if (Replaying()) {
-    GTEST_SKIP() << "the HTTP client sends the submit again on a new connection, below the "
-                    "recorder: the recording holds one exchange where the emulator saw two";
-  }
   stack_->SetFaults(
       R"([{"endpoint": "POST /api/2.2/jobs/runs/submit", "kind": "reset_after", "count": 1}])");
   stack_->ResetCounters();

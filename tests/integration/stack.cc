@@ -64,11 +64,6 @@ std::string SessionFile(const char* variable, const std::string& name) {
 
 }  // namespace
 
-bool Replaying() {
-  const char* dir = std::getenv(kReplayDirVariable);
-  return dir != nullptr && *dir != '\0';
-}
-
 Stack::Stack(const std::string& name, const std::string& emulator_yaml,
              const std::string& workspace_yaml) {
   StackOptions options;

@@ -41,9 +41,6 @@ inline constexpr double kClientSkewSeconds = 0.002;
 // emulating. Its control API still counts requests, so tests that read counters pass too.
 inline constexpr char kRecordDirVariable[] = "GATEWAY_TEST_RECORD_DIR";
 inline constexpr char kReplayDirVariable[] = "GATEWAY_TEST_REPLAY_DIR";
-// Whether this process' stacks replay recordings: a test that checks what a recording
-// cannot hold skips itself then, saying why.
-bool Replaying();
 
 struct StackOptions {
   // Emulator config after its auth section (jobs:, sql:, …).
