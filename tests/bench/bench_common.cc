@@ -4,6 +4,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <exception>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -169,6 +170,17 @@ bool Publish(const std::string& doc, const std::string& name, const std::string&
   }
   std::cout << "\nwrote the " << name << " section of " << doc << "\n";
   return true;
+}
+
+int RunMain(int (*main)(int, char**), int argc, char** argv) {
+  try {
+    return main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << argv[0] << ": " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << argv[0] << ": an unknown exception\n";
+  }
+  return 1;
 }
 
 }  // namespace gateway::bench

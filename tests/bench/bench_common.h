@@ -47,6 +47,10 @@ bool Publish(const std::string& doc, const std::string& name, const std::string&
 absl::Status ReplaceSection(const std::string& path, const std::string& name,
                             const std::string& markdown);
 
+// Runs a benchmark's `main` function: an exception that would escape it is printed with
+// the program's name and becomes exit status 1.
+int RunMain(int (*main)(int, char**), int argc, char** argv);
+
 }  // namespace gateway::bench
 
 #endif  // TESTS_BENCH_BENCH_COMMON_H_

@@ -19,7 +19,6 @@
 
 #include <csignal>
 #include <cstdlib>
-#include <exception>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -442,12 +441,5 @@ security:
 }  // namespace gateway::bench
 
 int main(int argc, char** argv) {
-  try {
-    return gateway::bench::Main(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << argv[0] << ": " << e.what() << "\n";
-  } catch (...) {
-    std::cerr << argv[0] << ": an unknown exception\n";
-  }
-  return 1;
+  return gateway::bench::RunMain(gateway::bench::Main, argc, argv);
 }

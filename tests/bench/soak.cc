@@ -19,7 +19,6 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
-#include <exception>
 #include <iostream>
 #include <map>
 #include <string>
@@ -538,12 +537,5 @@ int Main(int argc, char** argv) {
 }  // namespace gateway::bench
 
 int main(int argc, char** argv) {
-  try {
-    return gateway::bench::Main(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << argv[0] << ": " << e.what() << "\n";
-  } catch (...) {
-    std::cerr << argv[0] << ": an unknown exception\n";
-  }
-  return 1;
+  return gateway::bench::RunMain(gateway::bench::Main, argc, argv);
 }
