@@ -32,7 +32,7 @@ TEST(DryRunLogTest, RecordsRequestsInOrderWithoutCredentialsOrLinkSignatures) {
   submit.headers = {{"Authorization", "Bearer dapi-secret"}};
   log.Add(submit);
   upstream::Call link;
-  link.url = "https://bucket.example/chunk0?X-Amz-Signature=secret-signature";
+  link.url = "https://127.0.0.1:8445/chunk0?X-Amz-Signature=secret-signature";
   link.operation = "sql.results.download";
   log.Add(link);
 
@@ -40,7 +40,7 @@ TEST(DryRunLogTest, RecordsRequestsInOrderWithoutCredentialsOrLinkSignatures) {
   EXPECT_EQ(dump,
             R"({"dry_run":true,"requests":[{"method":"POST","path":"/api/2.2/jobs/runs/submit",)"
             R"("operation":"jobs.runs.submit","body":{"run_name":"n","tasks":[]}},)"
-            R"({"method":"GET","url":"https://bucket.example/chunk0",)"
+            R"({"method":"GET","url":"https://127.0.0.1:8445/chunk0",)"
             R"("operation":"sql.results.download"}]})");
   EXPECT_THAT(dump, Not(HasSubstr("secret")));
 }

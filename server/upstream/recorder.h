@@ -4,7 +4,7 @@
 //
 // One line per exchange, written when it ends:
 //   {"seq": 12, "ts": "2026-11-21T07:00:00.123Z", "workspace": "default",
-//    "request": {"method": "POST", "url": "https://workspace.example/api/2.2/jobs/runs/submit",
+//    "request": {"method": "POST", "url": "https://<workspace-host>/api/2.2/jobs/runs/submit",
 //                "headers": {...}, "body": {...} or "text"},
 //    "response": {"status": 200, "headers": {...}, "body": {...} or "text"},
 //    "error": "…" (instead of "response" when there was none), "duration_ms": 12.5}

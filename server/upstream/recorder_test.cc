@@ -70,7 +70,7 @@ TEST(RecorderTest, WritesEachExchangeWithoutAnySecret) {
   RecordingHttpClient api(std::make_unique<CannedClient>(ok), recorder, "prod");
   HttpRequest submit;
   submit.method = Method::kPost;
-  submit.url = "https://workspace.example/api/2.2/jobs/runs/submit";
+  submit.url = "https://127.0.0.1:8443/api/2.2/jobs/runs/submit";
   submit.headers = {{"Authorization", "Bearer dapi0123456789abcdef"}, {"X-Trace", "t-1"}};
   submit.body = R"({"run_name":"n","idempotency_token":"tok-1","ssn":"123-45-6789",)"
                 R"("client_secret":"json-client-secret"})";
@@ -83,7 +83,7 @@ TEST(RecorderTest, WritesEachExchangeWithoutAnySecret) {
   RecordingHttpClient token(std::make_unique<CannedClient>(ok), recorder, "prod");
   HttpRequest grant;
   grant.method = Method::kPost;
-  grant.url = "https://login.example/oauth2/token";
+  grant.url = "https://127.0.0.1:8444/oauth2/token";
   grant.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
   grant.body = "grant_type=client_credentials&client_id=app&client_secret=form-client-secret";
   token.Send(grant, [](const absl::StatusOr<HttpResponse>&) {});
@@ -93,7 +93,7 @@ TEST(RecorderTest, WritesEachExchangeWithoutAnySecret) {
       "prod");
   HttpRequest download;
   download.url =
-      "https://bucket.blob.example/chunk0?sv=2020&sig=azure-link-signature&"
+      "https://127.0.0.1:8445/chunk0?sv=2020&sig=azure-link-signature&"
       "X-Amz-Signature=aws-link-signature&part=1";
   link.Send(download, [](const absl::StatusOr<HttpResponse>&) {});
 
@@ -129,7 +129,7 @@ TEST(RecorderTest, WritesEachExchangeWithoutAnySecret) {
   EXPECT_EQ(lines[1].Find("request")->Find("body")->as_string(),
             "grant_type=client_credentials&client_id=app&client_secret=[REDACTED]");
   EXPECT_EQ(lines[2].Find("request")->Find("url")->as_string(),
-            "https://bucket.blob.example/chunk0?sv=2020&sig=[REDACTED]&"
+            "https://127.0.0.1:8445/chunk0?sv=2020&sig=[REDACTED]&"
             "X-Amz-Signature=[REDACTED]&part=1");
   EXPECT_EQ(lines[2].Find("response"), nullptr);
   EXPECT_EQ(lines[2].Find("error")->as_string(), "UNAVAILABLE: connection reset by host");
@@ -149,7 +149,7 @@ TEST(RecorderTest, RotatesBeforeTheCapAndKeepsMaxFiles) {
   ok.body = R"({"state":"RUNNING"})";
   RecordingHttpClient client(std::make_unique<CannedClient>(ok), recorder, "w");
   HttpRequest get;
-  get.url = "https://workspace.example/api/2.2/jobs/runs/get?run_id=1";
+  get.url = "https://127.0.0.1:8443/api/2.2/jobs/runs/get?run_id=1";
   for (int i = 0; i < 60; ++i) client.Send(get, [](const absl::StatusOr<HttpResponse>&) {});
 
   int64_t last_seq = 0;
