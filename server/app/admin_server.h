@@ -1,5 +1,11 @@
 // The admin HTTP server (Boost.Beast): /metrics, /healthz, /readyz and /config.
 //
+// /config shows the whole configuration (tenants, key-hash prefixes, secret references), so
+// off loopback it answers only a request that carries `Authorization: Bearer TOKEN` with the
+// configured admin token (compared in constant time); without a token configured it is
+// refused there altogether. On a loopback address it is open, as /metrics, /healthz and
+// /readyz are everywhere (the kubelet's probes and Prometheus carry no credential).
+//
 // Runs its own I/O thread (a gateway::http::Server). Handlers are called on that thread and
 // must not block.
 #ifndef SERVER_APP_ADMIN_SERVER_H_
@@ -10,6 +16,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "server/http/server.h"
 
 namespace gateway::app {
@@ -22,7 +29,13 @@ struct AdminHandlers {
   std::function<std::string()> not_ready_reason;
   // Body of /config: the effective configuration, secrets redacted.
   std::function<std::string()> config;
+  // The bearer token /config requires when the server is not on loopback; empty: /config is
+  // served on loopback only.
+  std::string config_token;
 };
+
+// Whether `address` ("host:port") binds a loopback interface only.
+bool IsLoopbackAddress(absl::string_view address);
 
 class AdminServer {
  public:

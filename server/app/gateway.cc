@@ -163,6 +163,15 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(config::GatewayConfig co
   handlers.metrics = [&g] { return g.metrics_.Serialize(); };
   handlers.not_ready_reason = [&g] { return g.NotReadyReason(); };
   handlers.config = [&g] { return g.ConfigYaml(); };
+  if (server_options.has_admin_token) {
+    absl::StatusOr<std::string> token = ReadSecret(server_options.admin_token, g.env_);
+    if (!token.ok()) {
+      g.server_->Shutdown(std::chrono::system_clock::now());
+      return absl::InvalidArgumentError(
+          absl::StrCat("server.admin_token: ", token.status().message()));
+    }
+    handlers.config_token = *std::move(token);
+  }
   absl::StatusOr<std::unique_ptr<AdminServer>> admin =
       AdminServer::Start(server_options.admin_address, std::move(handlers));
   if (!admin.ok()) {
@@ -252,7 +261,9 @@ absl::Status Gateway::Reload() {
   if (loaded->server.grpc_address != config_.server.grpc_address ||
       loaded->server.admin_address != config_.server.admin_address ||
       loaded->server.max_message_bytes != config_.server.max_message_bytes ||
-      loaded->server.tls != config_.server.tls) {
+      loaded->server.tls != config_.server.tls ||
+      loaded->server.has_admin_token != config_.server.has_admin_token ||
+      !(loaded->server.admin_token == config_.server.admin_token)) {
     logger_->Warn("listener settings changed; they apply after a restart",
                   {{"grpc_address", config_.server.grpc_address},
                    {"admin_address", config_.server.admin_address}});
@@ -260,6 +271,8 @@ absl::Status Gateway::Reload() {
     loaded->server.admin_address = config_.server.admin_address;
     loaded->server.max_message_bytes = config_.server.max_message_bytes;
     loaded->server.tls = config_.server.tls;
+    loaded->server.admin_token = config_.server.admin_token;
+    loaded->server.has_admin_token = config_.server.has_admin_token;
   }
   if (RedisRestartNeeded(loaded->redis, config_.redis)) {
     logger_->Warn("redis settings changed; they apply after a restart (replica_count applies now)");

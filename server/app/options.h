@@ -5,6 +5,7 @@
 #include <string>
 
 #include "server/common/log.h"
+#include "server/common/secret.h"
 
 namespace gateway::app {
 
@@ -31,8 +32,13 @@ struct TlsOptions {
 struct ServerOptions {
   // gRPC listener, host:port.
   std::string grpc_address = "0.0.0.0:50051";
-  // Admin HTTP listener (/metrics, /healthz, /readyz, /config), host:port.
-  std::string admin_address = "0.0.0.0:9090";
+  // Admin HTTP listener (/metrics, /healthz, /readyz, /config), host:port. Loopback by
+  // default: Kubernetes manifests set 0.0.0.0 for the probes and Prometheus.
+  std::string admin_address = "127.0.0.1:9090";
+  // Bearer token that /config requires when admin_address is not loopback (unset: /config
+  // is refused there). Read at start.
+  SecretRef admin_token;
+  bool has_admin_token = false;
   // TLS of the gRPC listener; off by default.
   TlsOptions tls;
   // Largest gRPC message accepted or sent.

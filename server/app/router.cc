@@ -83,7 +83,11 @@ void TenantRouter::Update(const config::GatewayConfig& config, const EnvReader& 
   absl::Status no_signer;
   if (config.has_handle_signing_key) {
     absl::StatusOr<std::string> key = ReadSecret(config.handle_signing_key, env);
-    if (key.ok()) {
+    if (key.ok() && key->size() < config::kMinSigningKeyBytes) {
+      // A secret file rewritten since the configuration was validated.
+      no_signer = absl::UnavailableError(
+          absl::StrCat("security.handle_signing_key: ", config::SigningKeyTooShort(key->size())));
+    } else if (key.ok()) {
       signer = std::make_shared<auth::HandleSigner>(*std::move(key));
     } else {
       no_signer = absl::UnavailableError(

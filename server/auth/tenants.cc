@@ -5,6 +5,7 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -125,6 +126,18 @@ bool AccessPolicy::SchemaAllowed(absl::string_view catalog, absl::string_view sc
     if (PatternMatches(pattern, name)) return true;
   }
   return false;
+}
+
+bool AccessPolicy::AllSchemasAllowed() const {
+  return std::any_of(rules_.schemas.begin(), rules_.schemas.end(),
+                     [](const std::string& pattern) { return pattern == "*"; });
+}
+
+absl::Status AccessPolicy::DenyPath(absl::string_view field, absl::string_view path) const {
+  return Denied("schemas",
+                absl::StrCat("read the storage path '", path.substr(0, 200), "' (", field,
+                             "): schema rules cover tables, not paths;"),
+                rules_.schemas);
 }
 
 bool AccessPolicy::CatalogAllowed(absl::string_view catalog) const {

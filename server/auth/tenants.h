@@ -77,6 +77,11 @@ class AccessPolicy {
 
   bool SchemaAllowed(absl::string_view catalog, absl::string_view schema) const;
   bool CatalogAllowed(absl::string_view catalog) const;
+  // Whether a schema pattern is "*" (the pool's grants are then the only boundary).
+  bool AllSchemasAllowed() const;
+  // The refusal of a storage path (`field` names it in the request): schema rules cover
+  // tables only, so a tenant bound by them may name no path.
+  absl::Status DenyPath(absl::string_view field, absl::string_view path) const;
 
   const std::string& tenant() const { return tenant_; }
 

@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "server/common/file.h"
+#include "server/common/pattern.h"
 #include "yaml-cpp/yaml.h"
 
 namespace gateway::config {
@@ -194,12 +195,13 @@ class Parser {
 void ParseServer(Parser& p, const YAML::Node& node, app::ServerOptions& out) {
   const std::string path = "server";
   if (!p.Map(node, path,
-             {"grpc_address", "admin_address", "tls", "max_message_bytes", "drain_seconds",
-              "config_poll_seconds", "log_level"})) {
+             {"grpc_address", "admin_address", "admin_token", "tls", "max_message_bytes",
+              "drain_seconds", "config_poll_seconds", "log_level"})) {
     return;
   }
   p.String(node, "grpc_address", path, &out.grpc_address);
   p.String(node, "admin_address", path, &out.admin_address);
+  out.has_admin_token = p.Secret(node, "admin_token", path, &out.admin_token);
   p.Integer(node, "max_message_bytes", path, &out.max_message_bytes, 1024, 1 << 30);
   p.Integer(node, "drain_seconds", path, &out.drain_seconds, 0, 3600);
   p.Integer(node, "config_poll_seconds", path, &out.config_poll_seconds, 0, 3600);
@@ -610,6 +612,44 @@ void CheckReadable(Parser& p, const std::string& file, const std::string& path) 
   }
 }
 
+bool ValidTenantName(absl::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (const char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Methods whose effect on tables the gateway cannot check against access.schemas: SQL text
+// it does not parse yet, and job tasks that run code (notebooks, JARs, Python, SQL files).
+constexpr absl::string_view kUncheckedBySchemaRules[] = {
+    "SqlService/ExecuteStatement", "SqlService/StreamStatementResults",
+    "DeltaService/LoadTables",     "JobsService/SubmitRun",
+    "JobsService/RunNow",          "JobsService/CreateJob",
+};
+
+// A tenant whose schema rules could be stepped around through a method it may call is a
+// configuration the gateway cannot enforce, so it is refused rather than served open.
+void CheckEnforceable(Parser& p, const auth::TenantOptions& t, const std::string& path) {
+  const bool every_schema = std::any_of(t.access.schemas.begin(), t.access.schemas.end(),
+                                        [](const std::string& pattern) { return pattern == "*"; });
+  if (every_schema) return;
+  for (absl::string_view method : kUncheckedBySchemaRules) {
+    const bool callable = std::any_of(
+        t.access.methods.begin(), t.access.methods.end(),
+        [method](const std::string& pattern) { return PatternMatches(pattern, method); });
+    if (!callable) continue;
+    p.Error(Join(path, "access"),
+            absl::StrCat("tenant '", t.name, "' has schema rules (access.schemas) but may call ",
+                         method,
+                         ", which reaches tables the gateway cannot check against them; "
+                         "leave it out of access.methods, or allow every schema (\"*\") and rely "
+                         "on the credential pool's grants"));
+  }
+}
+
 void Validate(Parser& p, const GatewayConfig& config, const EnvReader& env) {
   CheckAddress(p, config.server.grpc_address, "server.grpc_address");
   CheckAddress(p, config.server.admin_address, "server.admin_address");
@@ -708,6 +748,13 @@ void Validate(Parser& p, const GatewayConfig& config, const EnvReader& env) {
     const auth::TenantOptions& t = config.tenants[i];
     const std::string path = Index("tenants", i);
     if (t.name.empty()) p.Error(Join(path, "name"), "is required");
+    if (!t.name.empty() && !ValidTenantName(t.name)) {
+      // The name is written into the marks Databricks keeps with a tenant's runs and jobs
+      // (server/auth/ownership.h); a ']' or a space could make one tenant's mark another's.
+      p.Error(Join(path, "name"),
+              absl::StrCat("\"", t.name, "\": use 1-64 letters, digits, '-', '_' or '.'"));
+    }
+    CheckEnforceable(p, t, path);
     if (!t.name.empty() && !tenant_names.insert(t.name).second) {
       p.Error(Join(path, "name"), absl::StrCat("duplicate tenant name \"", t.name, "\""));
     }
@@ -743,8 +790,17 @@ void Validate(Parser& p, const GatewayConfig& config, const EnvReader& env) {
       CheckSecret(p, config, config.redis.password, "redis.password", env);
     }
   }
+  if (config.server.has_admin_token) {
+    CheckSecret(p, config, config.server.admin_token, "server.admin_token", env);
+  }
   if (config.has_handle_signing_key) {
     CheckSecret(p, config, config.handle_signing_key, "security.handle_signing_key", env);
+    // A readable key must be long enough whatever strict_secrets says: a short key makes
+    // every tenant's handles guessable offline.
+    absl::StatusOr<std::string> key = ReadSecret(config.handle_signing_key, env);
+    if (key.ok() && key->size() < kMinSigningKeyBytes) {
+      p.Error("security.handle_signing_key", SigningKeyTooShort(key->size()));
+    }
   } else if (!config.tenants.empty()) {
     p.Error("security.handle_signing_key",
             "is required with tenants: run and statement handles are signed with it, so that "
@@ -753,6 +809,11 @@ void Validate(Parser& p, const GatewayConfig& config, const EnvReader& env) {
 }
 
 }  // namespace
+
+std::string SigningKeyTooShort(size_t bytes) {
+  return absl::StrCat("must be at least ", kMinSigningKeyBytes, " bytes (it has ", bytes,
+                      "); make one with: openssl rand -base64 48");
+}
 
 absl::StatusOr<GatewayConfig> ParseConfig(absl::string_view yaml, const EnvReader& env) {
   YAML::Node root;
@@ -822,6 +883,7 @@ std::vector<SecretRef> SecretRefs(const GatewayConfig& config) {
   }
   if (config.redis.has_password) refs.push_back(config.redis.password);
   if (config.has_handle_signing_key) refs.push_back(config.handle_signing_key);
+  if (config.server.has_admin_token) refs.push_back(config.server.admin_token);
   return refs;
 }
 
@@ -871,6 +933,7 @@ std::string RedactedYaml(const GatewayConfig& config) {
   out << YAML::Key << "server" << YAML::Value << YAML::BeginMap;
   Put(out, "grpc_address", s.grpc_address);
   Put(out, "admin_address", s.admin_address);
+  if (s.has_admin_token) EmitSecret(out, "admin_token", s.admin_token);
   if (s.tls.enabled()) {
     out << YAML::Key << "tls" << YAML::Value << YAML::BeginMap;
     Put(out, "cert_file", s.tls.cert_file);

@@ -44,6 +44,11 @@ struct GatewayConfig {
   bool strict_secrets = true;
 };
 
+// The shortest security.handle_signing_key accepted: 256 bits, HMAC-SHA256's own strength.
+inline constexpr size_t kMinSigningKeyBytes = 32;
+// The reason a key of `bytes` bytes is refused (no part of the key in it).
+std::string SigningKeyTooShort(size_t bytes);
+
 // Parses and validates `yaml`. `env` supplies the DATABRICKS_* variables and, in strict
 // mode, the secrets. Errors: INVALID_ARGUMENT whose message has one line per problem,
 // "path: what is wrong".

@@ -57,7 +57,7 @@ tenants:
     api_key_sha256: [9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08]
     credential_pool: etl
     access:
-      methods: ["SqlService/*"]
+      methods: ["SqlService/GetWarehouse", "CatalogService/*"]
       schemas: ["main.*"]
     quota:
       requests_per_second: 20
@@ -73,7 +73,7 @@ const std::map<std::string, std::string> kGoodEnv = {
     {"ETL_TOKEN", "dapi0123456789abcdef"},
     {"ETL_CLIENT_SECRET", "m2m-secret-value-1"},
     {"ETL_AZURE_SECRET", "azure-secret-value-2"},
-    {"HANDLE_KEY", "handle-signing-key-3"},
+    {"HANDLE_KEY", "handle-signing-key-3-padded-to-32-bytes"},
 };
 
 // The config's errors, one per line.
@@ -124,7 +124,8 @@ TEST(ParseConfigTest, GoodFileFillsEveryComponentsOptions) {
   ASSERT_EQ(config->tenants.size(), 1u);
   const auth::TenantOptions& t = config->tenants[0];
   EXPECT_EQ(t.api_key_sha256, std::vector<std::string>{kKeyHash});
-  EXPECT_EQ(t.access.methods, std::vector<std::string>{"SqlService/*"});
+  EXPECT_EQ(t.access.methods,
+            (std::vector<std::string>{"SqlService/GetWarehouse", "CatalogService/*"}));
   EXPECT_EQ(t.access.warehouses, std::vector<std::string>{"*"});
   EXPECT_EQ(t.quota.tenant.burst, 40);
   EXPECT_EQ(t.quota.tenant.max_concurrent, 8);
@@ -339,9 +340,10 @@ credential_pools: [{name: p, workspace: w, credentials: [{name: c, type: pat, to
 }
 
 TEST(ParseConfigTest, StrictModeNamesMissingAndPlaceholderSecrets) {
-  const std::string errors = Errors(
-      kGoodConfig,
-      {{"ETL_TOKEN", "your-token"}, {"ETL_AZURE_SECRET", ""}, {"HANDLE_KEY", "k-123456789"}});
+  const std::string errors =
+      Errors(kGoodConfig, {{"ETL_TOKEN", "your-token"},
+                           {"ETL_AZURE_SECRET", ""},
+                           {"HANDLE_KEY", "k-123456789-padded-to-32-bytes-long"}});
   EXPECT_THAT(errors, HasSubstr("credential_pools[0].credentials[0].token: env:ETL_TOKEN holds a "
                                 "placeholder, not a real secret"));
   EXPECT_THAT(errors, HasSubstr("credential_pools[0].credentials[1].client_secret: environment "
@@ -349,6 +351,69 @@ TEST(ParseConfigTest, StrictModeNamesMissingAndPlaceholderSecrets) {
   EXPECT_THAT(errors, HasSubstr("credential_pools[0].credentials[2].client_secret: "
                                 "env:ETL_AZURE_SECRET is empty"));
   EXPECT_THAT(errors, Not(HasSubstr("your-token")));
+}
+
+TEST(ParseConfigTest, ShortSigningKeyIsRefusedWithTheReasonNotTheKey) {
+  for (const bool strict : {true, false}) {
+    std::map<std::string, std::string> env = kGoodEnv;
+    env["HANDLE_KEY"] = "abc";
+    const std::string yaml =
+        strict ? std::string(kGoodConfig)
+               : absl::StrReplaceAll(kGoodConfig,
+                                     {{"security:\n", "security:\n  strict_secrets: false\n"}});
+    const std::string errors = Errors(yaml, env);
+    EXPECT_THAT(errors, HasSubstr("security.handle_signing_key: must be at least 32 bytes (it has "
+                                  "3); make one with: openssl rand -base64 48"))
+        << "strict: " << strict;
+    EXPECT_THAT(errors, Not(HasSubstr("abc")));
+  }
+  std::map<std::string, std::string> env = kGoodEnv;
+  env["HANDLE_KEY"] = std::string(32, 'k');
+  EXPECT_TRUE(ParseConfig(kGoodConfig, FakeEnv(env)).ok());
+}
+
+TEST(ParseConfigTest, TenantNamesAreMarkSafe) {
+  for (const char* bad : {"team a", "a]", "[gw:b", "x/y", "t\u00e9"}) {
+    const std::string yaml = absl::StrReplaceAll(
+        kGoodConfig, {{"- name: analytics\n", absl::StrCat("- name: \"", bad, "\"\n")}});
+    ASSERT_NE(yaml, kGoodConfig);
+    EXPECT_THAT(Errors(yaml), HasSubstr("use 1-64 letters, digits, '-', '_' or '.'")) << bad;
+  }
+}
+
+TEST(ParseConfigTest, SchemaRulesWithMethodsThatStepAroundThemAreRefused) {
+  for (const char* methods :
+       {R"(["*"])", R"(["SqlService/*"])", R"(["SqlService/ExecuteStatement"])",
+        R"(["DeltaService/*"])", R"(["JobsService/Submit*"])", R"(["JobsService/RunNow"])"}) {
+    const std::string yaml = absl::StrReplaceAll(
+        kGoodConfig, {{R"(methods: ["SqlService/GetWarehouse", "CatalogService/*"])",
+                       absl::StrCat("methods: ", methods)}});
+    ASSERT_NE(yaml, kGoodConfig);
+    EXPECT_THAT(Errors(yaml), HasSubstr("tenants[0].access: tenant 'analytics' has schema rules "
+                                        "(access.schemas) but may call "))
+        << methods;
+  }
+  // With every schema allowed, the credential pool's grants are the boundary.
+  const std::string open = absl::StrReplaceAll(
+      kGoodConfig,
+      {{R"(methods: ["SqlService/GetWarehouse", "CatalogService/*"])", R"(methods: ["*"])"},
+       {R"(schemas: ["main.*"])", R"(schemas: ["*"])"}});
+  EXPECT_TRUE(ParseConfig(open, FakeEnv(kGoodEnv)).ok());
+}
+
+TEST(ParseConfigTest, AdminTokenIsASecretReference) {
+  const std::string yaml = absl::StrReplaceAll(
+      kGoodConfig, {{"server:\n", "server:\n  admin_token: {env: ADMIN_TOKEN}\n"}});
+  std::map<std::string, std::string> env = kGoodEnv;
+  EXPECT_THAT(Errors(yaml, env),
+              HasSubstr("server.admin_token: environment variable ADMIN_TOKEN is not set"));
+  env["ADMIN_TOKEN"] = "admin-token-value-0123456789";
+  absl::StatusOr<GatewayConfig> config = ParseConfig(yaml, FakeEnv(env));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(config->server.has_admin_token);
+  const std::string dump = RedactedYaml(*config);
+  EXPECT_THAT(dump, HasSubstr("admin_token: {env: ADMIN_TOKEN}"));
+  EXPECT_THAT(dump, Not(HasSubstr("admin-token-value")));
 }
 
 TEST(ParseConfigTest, NonStrictModeAcceptsMissingSecrets) {

@@ -248,6 +248,17 @@ ApiError ParseApiError(int http_status, absl::string_view body,
   return error;
 }
 
+bool IsCredentialVerdict(const ApiError& error) {
+  if (error.http_status == 401) return true;
+  if (error.http_status != 403) return false;
+  if (error.error_code.empty() || error.error_code == "403") return true;
+  for (absl::string_view phrase : {"Invalid access token", "Token is expiring", "Token expired",
+                                   "Token is expired", "JWT has expired"}) {
+    if (absl::StartsWithIgnoreCase(error.message, phrase)) return true;
+  }
+  return false;
+}
+
 ErrorClass Classify(const ApiError& error) {
   // The Jobs API answers a missing job or run with 400 INVALID_PARAMETER_VALUE; the
   // Databricks SDKs turn that into "not found", and so does the gateway.

@@ -55,6 +55,15 @@ ErrorClass Classify(const ApiError& error);
 // Databricks said when to come back, RetryInfo.
 absl::Status ToStatus(const ApiError& error);
 
+// Whether the error is Databricks' verdict on the credential itself rather than on the
+// request: any 401; a 403 whose error_code is the bare status ("403", as workspaces answer
+// an invalid, revoked or expired token) or missing; a 403 whose message begins with one
+// of the token phrases ("Invalid access token", "Token is expiring", "Token expired",
+// "JWT has expired"). A 403 PERMISSION_DENIED about a securable ("User does not have
+// SELECT on Table …") is not one: the message is matched from its start only, so a name
+// a caller chose cannot turn a refusal into a verdict on the shared credential.
+bool IsCredentialVerdict(const ApiError& error);
+
 // error_type values of failures that never got an answer from Databricks.
 inline constexpr absl::string_view kErrorTypeConnection = "connection";  // connect, TLS, reset
 inline constexpr absl::string_view kErrorTypeTimeout = "timeout";        // deadline passed

@@ -4,8 +4,11 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "server/auth/ownership.h"
 #include "server/common/status_macros.h"
 #include "server/databricks/json_proto.h"
 
@@ -164,20 +167,66 @@ absl::Status ValidateOptions(const google::protobuf::Map<std::string, std::strin
   return absl::OkStatus();
 }
 
+// Runs/list and jobs/list pages a filtered listing reads: the largest Databricks serves.
+constexpr int kRunsPage = 24;
+constexpr int kJobsPage = 100;
+
+// A caller's tag that would claim another tenant's mark.
+absl::Status RefuseTenantTag(const google::protobuf::Map<std::string, std::string>& tags,
+                             absl::string_view field) {
+  if (tags.count(std::string(auth::kTenantTag)) != 0) {
+    return InvalidField(absl::StrCat(field, ".", auth::kTenantTag),
+                        "is set by the gateway to the calling tenant; remove it");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RefuseTenantTags(const google::protobuf::RepeatedPtrField<v1::Task>& tasks,
+                              absl::string_view field) {
+  for (int i = 0; i < tasks.size(); ++i) {
+    GW_RETURN_IF_ERROR(RefuseTenantTag(tasks[i].new_cluster().custom_tags(),
+                                       absl::StrCat(field, "[", i, "].new_cluster.custom_tags")));
+  }
+  return absl::OkStatus();
+}
+
+// Sets `key` of the object `holder[field]` (created when missing) to the tenant.
+void SetTenantTag(json::Value* holder, absl::string_view field, absl::string_view tenant) {
+  if (holder == nullptr || !holder->is_object()) return;
+  json::Value* tags = holder->Find(field);
+  if (tags == nullptr || !tags->is_object()) {
+    holder->Set(field, json::Value::EmptyObject());
+    tags = holder->Find(field);
+  }
+  tags->Set(auth::kTenantTag, tenant);
+}
+
+// Tags every new cluster of `tasks` (a JSON array) with the tenant.
+void TagTaskClusters(json::Value* tasks, absl::string_view tenant) {
+  if (tenant.empty() || tasks == nullptr || !tasks->is_array()) return;
+  for (json::Value& task : tasks->as_array()) {
+    SetTenantTag(task.Find("new_cluster"), "custom_tags", tenant);
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<ApiRequest> BuildSubmitRun(const v1::SubmitRunRequest& request,
-                                          absl::string_view idempotency_token) {
+                                          absl::string_view idempotency_token,
+                                          absl::string_view tenant) {
   GW_RETURN_IF_ERROR(ValidateTasks(request.tasks(), "tasks"));
   GW_RETURN_IF_ERROR(ValidateToken(idempotency_token));
   if (request.timeout_seconds() < 0) return InvalidField("timeout_seconds", "must be >= 0");
+  if (!tenant.empty()) GW_RETURN_IF_ERROR(RefuseTenantTags(request.tasks(), "tasks"));
   ApiRequest api;
   api.method = upstream::Method::kPost;
   api.path = absl::StrCat(kJobs, "/runs/submit");
   api.operation = "jobs.runs.submit";
   api.body = MessageToJson(request);
   api.body.Set("idempotency_token", idempotency_token);
+  if (!tenant.empty()) api.body.Set("run_name", auth::MarkName(tenant, request.run_name()));
   LibrariesToRest(api.body.Find("tasks"));
+  TagTaskClusters(api.body.Find("tasks"), tenant);
   api.idempotent = true;  // the token makes a repeat return the same run
   return api;
 }
@@ -206,7 +255,8 @@ ApiRequest BuildGetRun(int64_t run_id, absl::string_view page_token) {
   return api;
 }
 
-absl::StatusOr<ApiRequest> BuildListRuns(const v1::ListRunsRequest& request) {
+absl::StatusOr<ApiRequest> BuildListRuns(const v1::ListRunsRequest& request,
+                                         absl::string_view page_token, absl::string_view tenant) {
   GW_RETURN_IF_ERROR(ValidatePageSize(request.page_size(), 24));
   if (request.active_only() && request.completed_only()) {
     return InvalidField("active_only", "cannot be combined with completed_only");
@@ -226,8 +276,10 @@ absl::StatusOr<ApiRequest> BuildListRuns(const v1::ListRunsRequest& request) {
                             {"start_time_from", Number(request.start_time_from())},
                             {"start_time_to", Number(request.start_time_to())},
                             {"expand_tasks", Flag(request.expand_tasks())},
-                            {"limit", absl::StrCat(request.page_size() ? request.page_size() : 20)},
-                            {"page_token", request.page_token()}});
+                            {"limit", absl::StrCat(!tenant.empty()            ? kRunsPage
+                                                   : request.page_size() != 0 ? request.page_size()
+                                                                              : 20)},
+                            {"page_token", std::string(page_token)}});
   api.operation = "jobs.runs.list";
   api.idempotent = true;
   return api;
@@ -252,12 +304,22 @@ ApiRequest BuildGetRunOutput(int64_t run_id) {
   return api;
 }
 
-absl::StatusOr<ApiRequest> BuildCreateJob(const v1::CreateJobRequest& request) {
+absl::StatusOr<ApiRequest> BuildCreateJob(const v1::CreateJobRequest& request,
+                                          absl::string_view tenant) {
   const v1::JobSettings& settings = request.settings();
   if (settings.name().empty()) return InvalidField("settings.name", "required");
   GW_RETURN_IF_ERROR(ValidateTasks(settings.tasks(), "settings.tasks"));
   if (settings.max_concurrent_runs() < 0) {
     return InvalidField("settings.max_concurrent_runs", "must be >= 0");
+  }
+  if (!tenant.empty()) {
+    GW_RETURN_IF_ERROR(RefuseTenantTag(settings.tags(), "settings.tags"));
+    GW_RETURN_IF_ERROR(RefuseTenantTags(settings.tasks(), "settings.tasks"));
+    for (int i = 0; i < settings.job_clusters_size(); ++i) {
+      GW_RETURN_IF_ERROR(
+          RefuseTenantTag(settings.job_clusters(i).new_cluster().custom_tags(),
+                          absl::StrCat("settings.job_clusters[", i, "].new_cluster.custom_tags")));
+    }
   }
   ApiRequest api;
   api.method = upstream::Method::kPost;
@@ -265,6 +327,19 @@ absl::StatusOr<ApiRequest> BuildCreateJob(const v1::CreateJobRequest& request) {
   api.operation = "jobs.create";
   api.body = MessageToJson(settings);
   LibrariesToRest(api.body.Find("tasks"));
+  if (!tenant.empty()) {
+    // The job's runs take its name as their run name, so they carry the mark too. Job tags
+    // reach the job's clusters; clusters of its own tasks are tagged as a submit's are.
+    api.body.Set("name", auth::MarkName(tenant, settings.name()));
+    SetTenantTag(&api.body, "tags", tenant);
+    TagTaskClusters(api.body.Find("tasks"), tenant);
+    if (json::Value* clusters = api.body.Find("job_clusters");
+        clusters != nullptr && clusters->is_array()) {
+      for (json::Value& cluster : clusters->as_array()) {
+        SetTenantTag(cluster.Find("new_cluster"), "custom_tags", tenant);
+      }
+    }
+  }
   return api;
 }
 
@@ -277,14 +352,18 @@ absl::StatusOr<ApiRequest> BuildGetJob(int64_t job_id) {
   return api;
 }
 
-absl::StatusOr<ApiRequest> BuildListJobs(const v1::ListJobsRequest& request) {
+absl::StatusOr<ApiRequest> BuildListJobs(const v1::ListJobsRequest& request,
+                                         absl::string_view page_token, absl::string_view tenant) {
   GW_RETURN_IF_ERROR(ValidatePageSize(request.page_size(), 100));
   ApiRequest api;
-  api.path = PathWithQuery(absl::StrCat(kJobs, "/list"),
-                           {{"name", request.name()},
-                            {"expand_tasks", Flag(request.expand_tasks())},
-                            {"limit", absl::StrCat(request.page_size() ? request.page_size() : 20)},
-                            {"page_token", request.page_token()}});
+  api.path =
+      PathWithQuery(absl::StrCat(kJobs, "/list"),
+                    {{"name", request.name().empty() ? "" : auth::MarkName(tenant, request.name())},
+                     {"expand_tasks", Flag(request.expand_tasks())},
+                     {"limit", absl::StrCat(!tenant.empty()            ? kJobsPage
+                                            : request.page_size() != 0 ? request.page_size()
+                                                                       : 20)},
+                     {"page_token", std::string(page_token)}});
   api.operation = "jobs.list";
   api.idempotent = true;
   return api;
@@ -302,7 +381,8 @@ absl::StatusOr<ApiRequest> BuildDeleteJob(int64_t job_id) {
 
 absl::StatusOr<ApiRequest> BuildSubmitStreamingRun(const v1::SubmitStreamingRunRequest& request,
                                                    absl::string_view idempotency_token,
-                                                   absl::string_view entry_point) {
+                                                   absl::string_view entry_point,
+                                                   absl::string_view tenant) {
   const v1::StreamSource& source = request.source();
   std::string kind;
   switch (source.source_case()) {
@@ -333,6 +413,10 @@ absl::StatusOr<ApiRequest> BuildSubmitStreamingRun(const v1::SubmitStreamingRunR
   if (request.checkpoint_location().empty()) return InvalidField("checkpoint_location", "required");
   GW_RETURN_IF_ERROR(ValidateToken(idempotency_token));
   if (request.timeout_seconds() < 0) return InvalidField("timeout_seconds", "must be >= 0");
+  if (!tenant.empty()) {
+    GW_RETURN_IF_ERROR(
+        RefuseTenantTag(request.new_cluster().custom_tags(), "new_cluster.custom_tags"));
+  }
 
   json::Value parameters = json::Value::EmptyObject();
   parameters.Set("source_kind", kind)
@@ -352,13 +436,15 @@ absl::StatusOr<ApiRequest> BuildSubmitStreamingRun(const v1::SubmitStreamingRunR
   task.Set("notebook_task", notebook);
   json::Value tasks = json::Value::EmptyArray();
   tasks.Append(task);
+  TagTaskClusters(&tasks, tenant);
 
   ApiRequest api;
   api.method = upstream::Method::kPost;
   api.path = absl::StrCat(kJobs, "/runs/submit");
   api.operation = "jobs.runs.submit";
-  api.body
-      .Set("run_name", request.run_name().empty() ? "gateway streaming run" : request.run_name())
+  const std::string run_name =
+      request.run_name().empty() ? "gateway streaming run" : request.run_name();
+  api.body.Set("run_name", auth::MarkName(tenant, run_name))
       .Set("tasks", tasks)
       .Set("idempotency_token", idempotency_token);
   if (request.timeout_seconds() > 0) {
@@ -411,6 +497,45 @@ absl::Status ParseListJobs(const json::Value& body, v1::ListJobsResponse* out) {
     out->clear_next_page_token();
   }
   return absl::OkStatus();
+}
+
+bool RunOwnedBy(const v1::Run& run, absl::string_view tenant) {
+  return auth::NameOwnedBy(tenant, run.run_name());
+}
+
+bool JobOwnedBy(const v1::Job& job, absl::string_view tenant) {
+  if (tenant.empty()) return true;
+  const auto& tags = job.settings().tags();
+  auto tag = tags.find(std::string(auth::kTenantTag));
+  return tag != tags.end() && tag->second == tenant;
+}
+
+void UnmarkRun(v1::Run* run, absl::string_view tenant) {
+  run->set_run_name(auth::UnmarkName(tenant, run->run_name()));
+}
+
+void UnmarkJob(v1::Job* job, absl::string_view tenant) {
+  if (job->has_settings()) {
+    job->mutable_settings()->set_name(auth::UnmarkName(tenant, job->settings().name()));
+  }
+}
+
+std::string EncodeListCursor(const ListCursor& cursor) {
+  if (cursor.upstream_token.empty() && cursor.skip == 0) return "";
+  return absl::StrCat(cursor.skip, ".", absl::WebSafeBase64Escape(cursor.upstream_token));
+}
+
+absl::StatusOr<ListCursor> DecodeListCursor(absl::string_view page_token) {
+  ListCursor cursor;
+  if (page_token.empty()) return cursor;
+  const size_t dot = page_token.find('.');
+  if (dot == absl::string_view::npos ||
+      !absl::SimpleAtoi(page_token.substr(0, dot), &cursor.skip) || cursor.skip < 0 ||
+      cursor.skip > kJobsPage ||
+      !absl::WebSafeBase64Unescape(page_token.substr(dot + 1), &cursor.upstream_token)) {
+    return InvalidField("page_token", "is not a next_page_token this gateway returned");
+  }
+  return cursor;
 }
 
 void MapRunIds(v1::Run* run, const std::function<std::string(const std::string&)>& fn) {

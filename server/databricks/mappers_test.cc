@@ -202,7 +202,7 @@ TEST(JobsMapperTest, LibrariesTakeDatabricksShapeBothWays) {
   task->add_libraries()->set_pypi_package("requests==2.32.0");
   task->add_libraries()->set_maven_coordinates("g:a:1");
   task->add_libraries()->set_jar("dbfs:/x.jar");
-  absl::StatusOr<ApiRequest> api = BuildSubmitRun(request, "tok");
+  absl::StatusOr<ApiRequest> api = BuildSubmitRun(request, "tok", "");
   ASSERT_TRUE(api.ok()) << api.status();
   EXPECT_EQ(api->body.Find("tasks")->as_array()[0].Find("libraries")->Dump(),
             R"([{"pypi":{"package":"requests==2.32.0"}},{"maven":{"coordinates":"g:a:1"}},)"
@@ -223,14 +223,78 @@ TEST(JobsMapperTest, ListRequestsCarryOnlyWhatWasAsked) {
   v1::ListRunsRequest request;
   request.set_job_id(5);
   request.set_active_only(true);
-  request.set_page_token("abc/=");
-  absl::StatusOr<ApiRequest> api = BuildListRuns(request);
+  absl::StatusOr<ApiRequest> api = BuildListRuns(request, "abc/=", "");
   ASSERT_TRUE(api.ok());
   EXPECT_EQ(api->path,
             "/api/2.2/jobs/runs/list?job_id=5&active_only=true&limit=20&page_token=abc%2F%3D");
   request.set_completed_only(true);
-  EXPECT_EQ(BuildListRuns(request).status().message(),
+  EXPECT_EQ(BuildListRuns(request, "", "").status().message(),
             "active_only: cannot be combined with completed_only");
+}
+
+TEST(JobsMapperTest, TenantsObjectsCarryTheirMark) {
+  v1::SubmitRunRequest submit;
+  submit.set_run_name("nightly");
+  v1::Task* task = submit.add_tasks();
+  task->set_task_key("t");
+  task->mutable_spark_jar_task()->set_main_class_name("Main");
+  (*task->mutable_new_cluster()->mutable_custom_tags())["team"] = "a";
+  absl::StatusOr<ApiRequest> api = BuildSubmitRun(submit, "tok", "team-a");
+  ASSERT_TRUE(api.ok()) << api.status();
+  EXPECT_EQ(api->body.Find("run_name")->as_string(), "[gw:team-a] nightly");
+  EXPECT_EQ(api->body.Find("tasks")->as_array()[0].Find("new_cluster")->Find("custom_tags")->Dump(),
+            R"({"team":"a","gateway_tenant":"team-a"})");
+
+  // A caller cannot claim the tag, nor another tenant's name mark.
+  (*task->mutable_new_cluster()->mutable_custom_tags())["gateway_tenant"] = "team-b";
+  EXPECT_EQ(BuildSubmitRun(submit, "tok", "team-a").status().message(),
+            "tasks[0].new_cluster.custom_tags.gateway_tenant: is set by the gateway to the "
+            "calling tenant; remove it");
+  v1::Run run;
+  run.set_run_name("[gw:team-a] [gw:team-b] x");
+  EXPECT_TRUE(RunOwnedBy(run, "team-a"));
+  EXPECT_FALSE(RunOwnedBy(run, "team-b"));
+  EXPECT_FALSE(RunOwnedBy(run, "team"));
+  UnmarkRun(&run, "team-a");
+  EXPECT_EQ(run.run_name(), "[gw:team-b] x");
+
+  v1::CreateJobRequest create;
+  create.mutable_settings()->set_name("etl");
+  *create.mutable_settings()->add_tasks() = submit.tasks(0);
+  create.mutable_settings()->mutable_tasks(0)->mutable_new_cluster()->clear_custom_tags();
+  api = BuildCreateJob(create, "team-a");
+  ASSERT_TRUE(api.ok()) << api.status();
+  EXPECT_EQ(api->body.Find("name")->as_string(), "[gw:team-a] etl");
+  EXPECT_EQ(api->body.Find("tags")->Dump(), R"({"gateway_tenant":"team-a"})");
+  (*create.mutable_settings()->mutable_tags())["gateway_tenant"] = "team-b";
+  EXPECT_EQ(BuildCreateJob(create, "team-a").status().code(), absl::StatusCode::kInvalidArgument);
+
+  v1::Job job;
+  (*job.mutable_settings()->mutable_tags())["gateway_tenant"] = "team-a";
+  EXPECT_TRUE(JobOwnedBy(job, "team-a"));
+  EXPECT_FALSE(JobOwnedBy(job, "team-b"));
+  EXPECT_FALSE(JobOwnedBy(v1::Job(), "team-a"));
+  EXPECT_TRUE(JobOwnedBy(v1::Job(), ""));
+
+  v1::ListJobsRequest list;
+  list.set_name("etl");
+  api = BuildListJobs(list, "", "team-a");
+  ASSERT_TRUE(api.ok());
+  EXPECT_EQ(api->path, "/api/2.2/jobs/list?name=%5Bgw%3Ateam-a%5D%20etl&limit=100");
+}
+
+TEST(JobsMapperTest, ListCursorsRoundTripAndRefuseForgeries) {
+  for (const ListCursor& cursor : {ListCursor{"", 0}, ListCursor{"CAE=/x", 3}}) {
+    absl::StatusOr<ListCursor> back = DecodeListCursor(EncodeListCursor(cursor));
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(back->upstream_token, cursor.upstream_token);
+    EXPECT_EQ(back->skip, cursor.skip);
+  }
+  for (const char* forged : {"abc", "-1.YQ", "x.YQ", "1000.YQ", "1.***"}) {
+    EXPECT_EQ(DecodeListCursor(forged).status().message(),
+              "page_token: is not a next_page_token this gateway returned")
+        << forged;
+  }
 }
 
 TEST(CatalogMapperTest, NamesAreValidatedAndEncoded) {

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "server/databricks/errors.h"
 #include "server/databricks/jobs.h"
 #include "server/services/calls.h"
 #include "server/services/rest.h"
@@ -31,13 +32,183 @@ std::string IdempotencyToken(const Route& route, const std::string& given) {
   return absl::StrFormat("gw-%016x%016x", random(), random());
 }
 
-// Databricks run ids in `run` → the caller's handles.
+// A run of the caller's as the caller sees it: Databricks run ids → the caller's handles,
+// the run name without the tenant's mark. Only ever given runs the caller owns: a handle is
+// the caller's proof of ownership from then on.
 void ToHandles(const Route& route, v1::Run* run) {
   databricks::MapRunIds(run, [&route](const std::string& id) {
     int64_t n;
     return absl::SimpleAtoi(id, &n) ? route.RunHandle(n) : id;
   });
+  databricks::UnmarkRun(run, route.tenant());
 }
+
+// The answer for a job that is not the caller's: the one Databricks gives for a job that
+// does not exist, so a tenant learns nothing about other tenants' jobs.
+absl::Status NoSuchJob(int64_t job_id) {
+  databricks::ApiError error;
+  error.http_status = 400;
+  error.error_code = "INVALID_PARAMETER_VALUE";
+  error.message = absl::StrCat("Job ", job_id, " does not exist.");
+  return databricks::ToStatus(error);
+}
+
+using JobCallback = std::function<void(absl::StatusOr<v1::Job>)>;
+
+// jobs/get of a job the caller owns (by its gateway_tenant tag); another tenant's job is
+// NoSuchJob.
+void FetchOwnedJob(const std::shared_ptr<const Route>& route, int64_t job_id, absl::Time deadline,
+                   JobCallback done) {
+  absl::StatusOr<ApiRequest> get = databricks::BuildGetJob(job_id);
+  if (!get.ok()) {
+    done(get.status());
+    return;
+  }
+  SendApi(*route, *std::move(get), deadline,
+          [route, job_id, done = std::move(done)](absl::StatusOr<json::Value> body) {
+            if (!body.ok()) {
+              done(body.status());
+              return;
+            }
+            v1::Job job;
+            if (absl::Status parsed = databricks::ParseJob(*body, &job); !parsed.ok()) {
+              done(parsed);
+              return;
+            }
+            if (!databricks::JobOwnedBy(job, route->tenant())) {
+              done(NoSuchJob(job_id));
+              return;
+            }
+            done(std::move(job));
+          });
+}
+
+// Runs `then` once the job is known to be the caller's (at once without tenants, where
+// every job is); otherwise finishes `call`.
+template <typename CallPtr>
+void WithOwnedJob(const std::shared_ptr<const Route>& route, int64_t job_id, CallPtr call,
+                  std::function<void()> then) {
+  // A dry run sends nothing, so it cannot read the job either; it shows the request.
+  if (route->tenant().empty() || route->dry_run() != nullptr || job_id <= 0) {
+    then();
+    return;
+  }
+  FetchOwnedJob(route, job_id, call->deadline(),
+                [call, then = std::move(then)](absl::StatusOr<v1::Job> job) {
+                  if (!job.ok()) {
+                    call->Finish(job.status());
+                    return;
+                  }
+                  then();
+                });
+}
+
+// A listing that returns only the caller's objects. Databricks cannot filter by tenant, so
+// the listing reads upstream pages of the largest size, keeps the caller's objects, and
+// stops when the caller's page is full, Databricks has no more, or kMaxPages were read.
+// Its page token (databricks::ListCursor) says where the next page starts: an upstream
+// page and how many of the caller's objects on it were already returned. A page may hold
+// fewer objects than asked for, even none, and still have a next page token (as AIP-158
+// allows); an empty token is the end.
+template <typename Response, typename Item>
+class OwnedListing : public std::enable_shared_from_this<OwnedListing<Response, Item>> {
+ public:
+  static constexpr int kMaxPages = 10;
+
+  struct Spec {
+    // The upstream request for the page at `upstream_token`.
+    std::function<absl::StatusOr<ApiRequest>(const std::string& upstream_token)> build;
+    // Parses one upstream page into a response.
+    std::function<absl::Status(const json::Value&, Response*)> parse;
+    google::protobuf::RepeatedPtrField<Item>* (Response::*items)();
+    std::function<bool(const Item&)> owned;
+    // Turns an owned item into what the caller sees (handles, names without the mark).
+    std::function<void(Item*)> present;
+  };
+
+  static void Start(std::shared_ptr<UnaryCall<Response>> call, std::shared_ptr<const Route> route,
+                    Spec spec, absl::string_view page_token, int page_size) {
+    absl::StatusOr<databricks::ListCursor> cursor = databricks::DecodeListCursor(page_token);
+    if (!cursor.ok()) {
+      call->Finish(cursor.status());
+      return;
+    }
+    auto listing = std::shared_ptr<OwnedListing>(
+        new OwnedListing(std::move(call), std::move(route), std::move(spec), *std::move(cursor),
+                         page_size > 0 ? page_size : 20));
+    listing->Fetch();
+  }
+
+ private:
+  OwnedListing(std::shared_ptr<UnaryCall<Response>> call, std::shared_ptr<const Route> route,
+               Spec spec, databricks::ListCursor cursor, int want)
+      : call_(std::move(call)),
+        route_(std::move(route)),
+        spec_(std::move(spec)),
+        cursor_(std::move(cursor)),
+        want_(want) {}
+
+  void Fetch() {
+    if (call_->finished()) return;
+    absl::StatusOr<ApiRequest> api = spec_.build(cursor_.upstream_token);
+    if (!api.ok()) {
+      call_->Finish(api.status());
+      return;
+    }
+    SendApi(*route_, *std::move(api), call_->deadline(),
+            [self = this->shared_from_this()](absl::StatusOr<json::Value> body) {
+              self->OnPage(std::move(body));
+            });
+  }
+
+  void OnPage(absl::StatusOr<json::Value> body) {
+    if (!body.ok()) {
+      call_->Finish(body.status());
+      return;
+    }
+    Response page;
+    if (absl::Status parsed = spec_.parse(*body, &page); !parsed.ok()) {
+      call_->Finish(parsed);
+      return;
+    }
+    google::protobuf::RepeatedPtrField<Item>* out = (out_.*spec_.items)();
+    int seen = 0;  // the caller's objects on this page, returned before or now
+    for (Item& item : *(page.*spec_.items)()) {
+      if (!spec_.owned(item)) continue;
+      if (seen++ < cursor_.skip) continue;
+      if (out->size() == want_) {
+        Done({cursor_.upstream_token, seen - 1});
+        return;
+      }
+      spec_.present(&item);
+      *out->Add() = std::move(item);
+    }
+    const std::string next = page.next_page_token();
+    if (next.empty()) {
+      Done({});
+      return;
+    }
+    if (out->size() == want_ || ++pages_ == kMaxPages) {
+      Done({next, 0});
+      return;
+    }
+    cursor_ = {next, 0};
+    Fetch();
+  }
+
+  void Done(const databricks::ListCursor& next) {
+    out_.set_next_page_token(databricks::EncodeListCursor(next));
+    call_->Finish(std::move(out_));
+  }
+
+  const std::shared_ptr<UnaryCall<Response>> call_;
+  const std::shared_ptr<const Route> route_;
+  const Spec spec_;
+  databricks::ListCursor cursor_;
+  const int want_;
+  int pages_ = 0;
+  Response out_;
+};
 
 // Reads the new run's id from a submit or run-now answer into `handle`.
 absl::Status NewRunHandle(const Route& route, const json::Value& body, absl::string_view operation,
@@ -45,6 +216,36 @@ absl::Status NewRunHandle(const Route& route, const json::Value& body, absl::str
   const json::Value* id = body.Find("run_id");
   if (id == nullptr || !id->is_int()) return databricks::UnreadableResponse(operation, "no run_id");
   *handle = route.RunHandle(id->as_int());
+  return absl::OkStatus();
+}
+
+// Every warehouse a job's or run's tasks name is one the tenant may use (access.warehouses).
+absl::Status CheckTaskWarehouses(const Route& route,
+                                 const google::protobuf::RepeatedPtrField<v1::Task>& tasks) {
+  for (const v1::Task& task : tasks) {
+    for (const std::string* warehouse :
+         {&task.sql_task().warehouse_id(), &task.notebook_task().warehouse_id()}) {
+      if (warehouse->empty()) continue;
+      absl::Status allowed = route.CheckWarehouse(*warehouse);
+      if (!allowed.ok()) return allowed;
+    }
+  }
+  return absl::OkStatus();
+}
+
+// A streaming run's source and sink under the tenant's schema rules. A file source is a
+// storage path, which no schema rule covers: a tenant with schema rules may not read one.
+absl::Status CheckStreamTables(const Route& route, const v1::SubmitStreamingRunRequest& request) {
+  const v1::TableName& sink = request.sink().delta_table();
+  absl::Status allowed = route.CheckSchema(sink.catalog(), sink.schema());
+  if (!allowed.ok()) return allowed;
+  const v1::StreamSource& source = request.source();
+  if (source.has_delta_table()) {
+    return route.CheckSchema(source.delta_table().catalog(), source.delta_table().schema());
+  }
+  if (source.has_files() && !route.AllSchemasAllowed()) {
+    return route.DenyPath("source.files.path", source.files().path());
+  }
   return absl::OkStatus();
 }
 
@@ -199,9 +400,11 @@ grpc::ServerUnaryReactor* JobsService::SubmitRun(grpc::CallbackServerContext* co
                                                  v1::SubmitRunResponse* response) {
   return ProxyUnary(
       router_, context, "JobsService/SubmitRun", request, response,
-      [](const Route& route, const v1::SubmitRunRequest& request) {
-        return databricks::BuildSubmitRun(request,
-                                          IdempotencyToken(route, request.idempotency_token()));
+      [](const Route& route, const v1::SubmitRunRequest& request) -> absl::StatusOr<ApiRequest> {
+        absl::Status allowed = CheckTaskWarehouses(route, request.tasks());
+        if (!allowed.ok()) return allowed;
+        return databricks::BuildSubmitRun(
+            request, IdempotencyToken(route, request.idempotency_token()), route.tenant());
       },
       [](const Route& route, const json::Value& body, v1::SubmitRunResponse* out) {
         return NewRunHandle(route, body, "jobs.runs.submit", out->mutable_run_id());
@@ -211,20 +414,36 @@ grpc::ServerUnaryReactor* JobsService::SubmitRun(grpc::CallbackServerContext* co
 grpc::ServerUnaryReactor* JobsService::RunNow(grpc::CallbackServerContext* context,
                                               const v1::RunNowRequest* request,
                                               v1::RunNowResponse* response) {
-  return ProxyUnary(
-      router_, context, "JobsService/RunNow", request, response,
-      [](const Route& route, const v1::RunNowRequest& request) {
-        return databricks::BuildRunNow(request,
-                                       IdempotencyToken(route, request.idempotency_token()));
-      },
-      [](const Route& route, const json::Value& body, v1::RunNowResponse* out) {
-        absl::Status read = NewRunHandle(route, body, "jobs.run_now", out->mutable_run_id());
-        if (!read.ok()) return read;
-        if (const json::Value* n = body.Find("number_in_job"); n != nullptr && n->is_int()) {
-          out->set_number_in_job(n->as_int());
+  auto call = UnaryCall<v1::RunNowResponse>::Start(context, response);
+  Routed(
+      router_, *context, "JobsService/RunNow", call, *request,
+      [call](std::shared_ptr<const Route> route, const v1::RunNowRequest& request) {
+        absl::StatusOr<ApiRequest> api =
+            databricks::BuildRunNow(request, IdempotencyToken(*route, request.idempotency_token()));
+        if (!api.ok()) {
+          call->Finish(api.status());
+          return;
         }
-        return absl::OkStatus();
+        WithOwnedJob(route, request.job_id(), call, [call, route, api = *std::move(api)] {
+          SendApi(*route, api, call->deadline(), [call, route](absl::StatusOr<json::Value> body) {
+            if (!body.ok()) {
+              call->Finish(body.status());
+              return;
+            }
+            v1::RunNowResponse out;
+            absl::Status read = NewRunHandle(*route, *body, "jobs.run_now", out.mutable_run_id());
+            if (!read.ok()) {
+              call->Finish(read);
+              return;
+            }
+            if (const json::Value* n = body->Find("number_in_job"); n != nullptr && n->is_int()) {
+              out.set_number_in_job(n->as_int());
+            }
+            call->Finish(std::move(out));
+          });
+        });
       });
+  return call->reactor();
 }
 
 grpc::ServerUnaryReactor* JobsService::GetRun(grpc::CallbackServerContext* context,
@@ -250,16 +469,23 @@ grpc::ServerUnaryReactor* JobsService::GetRun(grpc::CallbackServerContext* conte
 grpc::ServerUnaryReactor* JobsService::ListRuns(grpc::CallbackServerContext* context,
                                                 const v1::ListRunsRequest* request,
                                                 v1::ListRunsResponse* response) {
-  return ProxyUnary(
-      router_, context, "JobsService/ListRuns", request, response,
-      [](const Route&, const v1::ListRunsRequest& request) {
-        return databricks::BuildListRuns(request);
-      },
-      [](const Route& route, const json::Value& body, v1::ListRunsResponse* out) {
-        absl::Status parsed = databricks::ParseListRuns(body, out);
-        for (v1::Run& run : *out->mutable_runs()) ToHandles(route, &run);
-        return parsed;
-      });
+  auto call = UnaryCall<v1::ListRunsResponse>::Start(context, response);
+  Routed(router_, *context, "JobsService/ListRuns", call, *request,
+         [call](std::shared_ptr<const Route> route, const v1::ListRunsRequest& request) {
+           using Listing = OwnedListing<v1::ListRunsResponse, v1::Run>;
+           Listing::Spec spec;
+           spec.build = [request, tenant = route->tenant()](const std::string& token) {
+             return databricks::BuildListRuns(request, token, tenant);
+           };
+           spec.parse = databricks::ParseListRuns;
+           spec.items = &v1::ListRunsResponse::mutable_runs;
+           spec.owned = [tenant = route->tenant()](const v1::Run& run) {
+             return databricks::RunOwnedBy(run, tenant);
+           };
+           spec.present = [route](v1::Run* run) { ToHandles(*route, run); };
+           Listing::Start(call, route, std::move(spec), request.page_token(), request.page_size());
+         });
+  return call->reactor();
 }
 
 grpc::ServerUnaryReactor* JobsService::CancelRun(grpc::CallbackServerContext* context,
@@ -307,8 +533,10 @@ grpc::ServerUnaryReactor* JobsService::CreateJob(grpc::CallbackServerContext* co
                                                  v1::CreateJobResponse* response) {
   return ProxyUnary(
       router_, context, "JobsService/CreateJob", request, response,
-      [](const Route&, const v1::CreateJobRequest& request) {
-        return databricks::BuildCreateJob(request);
+      [](const Route& route, const v1::CreateJobRequest& request) -> absl::StatusOr<ApiRequest> {
+        absl::Status allowed = CheckTaskWarehouses(route, request.settings().tasks());
+        if (!allowed.ok()) return allowed;
+        return databricks::BuildCreateJob(request, route.tenant());
       },
       [](const Route&, const json::Value& body, v1::CreateJobResponse* out) {
         const json::Value* id = body.Find("job_id");
@@ -323,38 +551,70 @@ grpc::ServerUnaryReactor* JobsService::CreateJob(grpc::CallbackServerContext* co
 grpc::ServerUnaryReactor* JobsService::GetJob(grpc::CallbackServerContext* context,
                                               const v1::GetJobRequest* request,
                                               v1::GetJobResponse* response) {
-  return ProxyUnary(
-      router_, context, "JobsService/GetJob", request, response,
-      [](const Route&, const v1::GetJobRequest& request) {
-        return databricks::BuildGetJob(request.job_id());
-      },
-      [](const Route&, const json::Value& body, v1::GetJobResponse* out) {
-        return databricks::ParseJob(body, out->mutable_job());
-      });
+  auto call = UnaryCall<v1::GetJobResponse>::Start(context, response);
+  Routed(router_, *context, "JobsService/GetJob", call, *request,
+         [call](std::shared_ptr<const Route> route, const v1::GetJobRequest& request) {
+           FetchOwnedJob(route, request.job_id(), call->deadline(),
+                         [call, route](absl::StatusOr<v1::Job> job) {
+                           if (!job.ok()) {
+                             call->Finish(job.status());
+                             return;
+                           }
+                           v1::GetJobResponse out;
+                           *out.mutable_job() = *std::move(job);
+                           databricks::UnmarkJob(out.mutable_job(), route->tenant());
+                           call->Finish(std::move(out));
+                         });
+         });
+  return call->reactor();
 }
 
 grpc::ServerUnaryReactor* JobsService::ListJobs(grpc::CallbackServerContext* context,
                                                 const v1::ListJobsRequest* request,
                                                 v1::ListJobsResponse* response) {
-  return ProxyUnary(
-      router_, context, "JobsService/ListJobs", request, response,
-      [](const Route&, const v1::ListJobsRequest& request) {
-        return databricks::BuildListJobs(request);
-      },
-      [](const Route&, const json::Value& body, v1::ListJobsResponse* out) {
-        return databricks::ParseListJobs(body, out);
-      });
+  auto call = UnaryCall<v1::ListJobsResponse>::Start(context, response);
+  Routed(router_, *context, "JobsService/ListJobs", call, *request,
+         [call](std::shared_ptr<const Route> route, const v1::ListJobsRequest& request) {
+           using Listing = OwnedListing<v1::ListJobsResponse, v1::Job>;
+           Listing::Spec spec;
+           spec.build = [request, tenant = route->tenant()](const std::string& token) {
+             return databricks::BuildListJobs(request, token, tenant);
+           };
+           spec.parse = databricks::ParseListJobs;
+           spec.items = &v1::ListJobsResponse::mutable_jobs;
+           spec.owned = [tenant = route->tenant()](const v1::Job& job) {
+             return databricks::JobOwnedBy(job, tenant);
+           };
+           spec.present = [tenant = route->tenant()](v1::Job* job) {
+             databricks::UnmarkJob(job, tenant);
+           };
+           Listing::Start(call, route, std::move(spec), request.page_token(), request.page_size());
+         });
+  return call->reactor();
 }
 
 grpc::ServerUnaryReactor* JobsService::DeleteJob(grpc::CallbackServerContext* context,
                                                  const v1::DeleteJobRequest* request,
                                                  v1::DeleteJobResponse* response) {
-  return ProxyUnary(
-      router_, context, "JobsService/DeleteJob", request, response,
-      [](const Route&, const v1::DeleteJobRequest& request) {
-        return databricks::BuildDeleteJob(request.job_id());
-      },
-      [](const Route&, const json::Value&, v1::DeleteJobResponse*) { return absl::OkStatus(); });
+  auto call = UnaryCall<v1::DeleteJobResponse>::Start(context, response);
+  Routed(router_, *context, "JobsService/DeleteJob", call, *request,
+         [call](std::shared_ptr<const Route> route, const v1::DeleteJobRequest& request) {
+           absl::StatusOr<ApiRequest> api = databricks::BuildDeleteJob(request.job_id());
+           if (!api.ok()) {
+             call->Finish(api.status());
+             return;
+           }
+           WithOwnedJob(route, request.job_id(), call, [call, route, api = *std::move(api)] {
+             SendApi(*route, api, call->deadline(), [call](absl::StatusOr<json::Value> body) {
+               if (!body.ok()) {
+                 call->Finish(body.status());
+                 return;
+               }
+               call->Finish(v1::DeleteJobResponse());
+             });
+           });
+         });
+  return call->reactor();
 }
 
 grpc::ServerUnaryReactor* JobsService::SubmitStreamingRun(
@@ -362,7 +622,8 @@ grpc::ServerUnaryReactor* JobsService::SubmitStreamingRun(
     v1::SubmitStreamingRunResponse* response) {
   return ProxyUnary(
       router_, context, "JobsService/SubmitStreamingRun", request, response,
-      [](const Route& route, const v1::SubmitStreamingRunRequest& request) {
+      [](const Route& route,
+         const v1::SubmitStreamingRunRequest& request) -> absl::StatusOr<ApiRequest> {
         const std::string token = IdempotencyToken(route, request.idempotency_token());
         v1::SubmitStreamingRunRequest complete = request;
         for (v1::TableName* name : {complete.mutable_sink()->mutable_delta_table(),
@@ -373,8 +634,10 @@ grpc::ServerUnaryReactor* JobsService::SubmitStreamingRun(
           if (name->catalog().empty()) name->set_catalog(route.defaults().catalog);
           if (name->schema().empty()) name->set_schema(route.defaults().schema);
         }
-        return databricks::BuildSubmitStreamingRun(complete, token,
-                                                   route.streaming_notebook_path());
+        absl::Status allowed = CheckStreamTables(route, complete);
+        if (!allowed.ok()) return allowed;
+        return databricks::BuildSubmitStreamingRun(complete, token, route.streaming_notebook_path(),
+                                                   route.tenant());
       },
       [](const Route& route, const json::Value& body, v1::SubmitStreamingRunResponse* out) {
         return NewRunHandle(route, body, "jobs.runs.submit", out->mutable_run_id());

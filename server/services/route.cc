@@ -45,6 +45,14 @@ bool Route::SchemaAllowed(absl::string_view catalog, absl::string_view schema) c
   return !caller_.access || caller_.access->SchemaAllowed(catalog, schema);
 }
 
+bool Route::AllSchemasAllowed() const {
+  return !caller_.access || caller_.access->AllSchemasAllowed();
+}
+
+absl::Status Route::DenyPath(absl::string_view field, absl::string_view path) const {
+  return caller_.access->DenyPath(field, path);
+}
+
 bool Route::CatalogAllowed(absl::string_view catalog) const {
   return !caller_.access || caller_.access->CatalogAllowed(catalog);
 }

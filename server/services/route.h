@@ -103,6 +103,10 @@ class Route {
   absl::Status CheckSchema(absl::string_view catalog, absl::string_view schema) const;
   absl::Status CheckCatalog(absl::string_view catalog) const;
   bool SchemaAllowed(absl::string_view catalog, absl::string_view schema) const;
+  // Whether the schema rules allow every schema (always without tenants).
+  bool AllSchemasAllowed() const;
+  // PERMISSION_DENIED for a storage path named in `field`, which no schema rule covers.
+  absl::Status DenyPath(absl::string_view field, absl::string_view path) const;
   bool CatalogAllowed(absl::string_view catalog) const;
 
   // A caller's idempotency token as sent to Databricks: the tenant's own, so equal tokens

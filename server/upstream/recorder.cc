@@ -26,6 +26,23 @@ constexpr const char* kCredentialWords[] = {"token",         "secret",    "passw
 constexpr const char* kNotCredentials[] = {"idempotency_token", "page_token", "next_page_token",
                                            "prev_page_token"};
 
+// Databricks' own REST endpoints (the API, and OAuth token endpoints). Every other URL the
+// gateway fetches, or finds in an answer, is a link to cloud storage, presigned: its query
+// string is the credential, whatever its parameters are called.
+bool ApiPath(absl::string_view url) {
+  const size_t scheme = url.find("://");
+  const size_t path = url.find('/', scheme == absl::string_view::npos ? 0 : scheme + 3);
+  if (path == absl::string_view::npos) return true;
+  const absl::string_view rest = url.substr(path);
+  return absl::StartsWith(rest, "/api/") || absl::StartsWith(rest, "/oidc/") ||
+         absl::StrContains(rest, "/oauth2/");
+}
+
+bool LooksLikeUrl(absl::string_view text) {
+  return absl::StartsWithIgnoreCase(text, "https://") ||
+         absl::StartsWithIgnoreCase(text, "http://");
+}
+
 bool NamedLikeCredential(absl::string_view name) {
   const std::string lower = absl::AsciiStrToLower(name);
   for (const char* harmless : kNotCredentials) {
@@ -77,12 +94,21 @@ bool ExchangeRecorder::Sensitive(absl::string_view field) const {
 json::Value ExchangeRecorder::RedactJson(json::Value value) const {
   if (value.is_object()) {
     for (auto& [name, member] : value.as_object()) {
+      if (absl::EqualsIgnoreCase(name, "http_headers") && member.is_object()) {
+        // The headers a result link must be fetched with: Databricks uses them to pass
+        // decryption keys to the storage service.
+        for (auto& [header, header_value] : member.as_object())
+          header_value = json::Value(kRedacted);
+        continue;
+      }
       member = Sensitive(name) && !member.is_null() ? json::Value(kRedacted)
                                                     : RedactJson(std::move(member));
     }
   } else if (value.is_array()) {
     for (json::Value& item : value.as_array()) item = RedactJson(std::move(item));
   } else if (value.is_string()) {
+    // A URL in an answer is a result link: presigned, so its query string goes.
+    if (LooksLikeUrl(value.as_string())) return json::Value(RedactUrl(value.as_string(), true));
     const std::string scrubbed = scrub_ != nullptr ? scrub_(value.as_string()) : value.as_string();
     if (scrubbed != value.as_string()) return json::Value(scrubbed);
   }
@@ -110,6 +136,10 @@ json::Value ExchangeRecorder::RedactBody(absl::string_view body,
 }
 
 std::string ExchangeRecorder::RedactUrl(absl::string_view url) const {
+  return RedactUrl(url, !ApiPath(url));
+}
+
+std::string ExchangeRecorder::RedactUrl(absl::string_view url, bool link) const {
   const size_t question = url.find('?');
   std::string out(url.substr(0, question));
   if (question != absl::string_view::npos) {
@@ -118,7 +148,7 @@ std::string ExchangeRecorder::RedactUrl(absl::string_view url) const {
       const size_t equals = pair.find('=');
       const absl::string_view name = pair.substr(0, equals);
       // Azure's presigned links sign with "sig".
-      const bool secret = Sensitive(name) || absl::EqualsIgnoreCase(name, "sig");
+      const bool secret = link || Sensitive(name) || absl::EqualsIgnoreCase(name, "sig");
       params.push_back(equals != absl::string_view::npos && secret
                            ? absl::StrCat(name, "=", kRedacted)
                            : std::string(pair));

@@ -10,8 +10,12 @@
 //    "error": "…" (instead of "response" when there was none), "duration_ms": 12.5}
 // `seq` numbers requests in the order they were sent. Nothing secret is written: the
 // Authorization header and other credential headers, JSON fields and form fields named
-// like credentials (and those configured), link signatures in query strings, token shapes
-// and every configured secret (`scrub`) are replaced by "[REDACTED]".
+// like credentials (and those configured), token shapes and every configured secret
+// (`scrub`) are replaced by "[REDACTED]". A presigned result link is a credential in its
+// query string, so every query value of a URL that is not one of Databricks' REST or
+// token endpoints, and of every URL inside a body, is redacted, as are the values of an
+// answer's `http_headers` (the headers a link is fetched with). Replay matches a redacted
+// query value with any value.
 #ifndef SERVER_UPSTREAM_RECORDER_H_
 #define SERVER_UPSTREAM_RECORDER_H_
 
@@ -57,6 +61,8 @@ class ExchangeRecorder {
   std::string RedactUrl(absl::string_view url) const;
 
  private:
+  // `link`: every query value is redacted, not only those named like credentials.
+  std::string RedactUrl(absl::string_view url, bool link) const;
   ExchangeRecorder(RecordOptions options, Scrubber scrub, std::FILE* file, int64_t size);
 
   bool Sensitive(absl::string_view field) const;

@@ -128,11 +128,52 @@ TEST(RecorderTest, WritesEachExchangeWithoutAnySecret) {
 
   EXPECT_EQ(lines[1].Find("request")->Find("body")->as_string(),
             "grant_type=client_credentials&client_id=app&client_secret=[REDACTED]");
+  // A link to storage is presigned: its whole query string is the credential.
   EXPECT_EQ(lines[2].Find("request")->Find("url")->as_string(),
-            "https://127.0.0.1:8445/chunk0?sv=2020&sig=[REDACTED]&"
-            "X-Amz-Signature=[REDACTED]&part=1");
+            "https://127.0.0.1:8445/chunk0?sv=[REDACTED]&sig=[REDACTED]&"
+            "X-Amz-Signature=[REDACTED]&part=[REDACTED]");
   EXPECT_EQ(lines[2].Find("response"), nullptr);
   EXPECT_EQ(lines[2].Find("error")->as_string(), "UNAVAILABLE: connection reset by host");
+}
+
+TEST(RecorderTest, ResultLinksInAnswersKeepNoCredential) {
+  RecordOptions options;
+  options.path = TempPath("links.jsonl");
+  absl::StatusOr<std::unique_ptr<ExchangeRecorder>> opened = ExchangeRecorder::Open(options, Scrub);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  std::shared_ptr<ExchangeRecorder> recorder = *std::move(opened);
+  HttpResponse statement;
+  statement.status = 200;
+  statement.headers = {{"content-type", "application/json"}};
+  // Parameter names no credential rule knows, and a decryption key in http_headers.
+  statement.body =
+      R"({"statement_id":"s-1","result":{"external_links":[{"chunk_index":0,)"
+      R"("external_link":"https://127.0.0.1:8446/f/0?X-Emulator-Signature=link-mac-1&Policy=pol-2&e=9",)"
+      R"("http_headers":{"x-amz-server-side-encryption-customer-key":"sse-key-3"},)"
+      R"("expiration":"2026-12-02T15:00:00Z"}]}})";
+  RecordingHttpClient api(std::make_unique<CannedClient>(statement), recorder, "prod");
+  HttpRequest get;
+  get.url = "https://127.0.0.1:8443/api/2.0/sql/statements/s-1?page=1";
+  api.Send(get, [](const absl::StatusOr<HttpResponse>&) {});
+
+  const std::string text = ReadAll(options.path);
+  for (const char* secret : {"link-mac-1", "pol-2", "sse-key-3"}) {
+    EXPECT_THAT(text, Not(HasSubstr(secret)));
+  }
+  const std::vector<json::Value> lines = Lines(options.path);
+  ASSERT_EQ(lines.size(), 1u);
+  // A Databricks API URL keeps its query: replay matches on it.
+  EXPECT_EQ(lines[0].Find("request")->Find("url")->as_string(), get.url);
+  const json::Value& link = lines[0]
+                                .Find("response")
+                                ->Find("body")
+                                ->Find("result")
+                                ->Find("external_links")
+                                ->as_array()[0];
+  EXPECT_EQ(link.Find("external_link")->as_string(),
+            "https://127.0.0.1:8446/f/0?X-Emulator-Signature=[REDACTED]&Policy=[REDACTED]&"
+            "e=[REDACTED]");
+  EXPECT_EQ(link.Find("expiration")->as_string(), "2026-12-02T15:00:00Z");
 }
 
 TEST(RecorderTest, RotatesBeforeTheCapAndKeepsMaxFiles) {

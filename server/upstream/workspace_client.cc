@@ -22,6 +22,9 @@ struct WorkspaceClient::Pending {
   absl::optional<Authorizer::Grant> grant;  // the current attempt's credential
   bool probe = false;                       // the current attempt is a half-open probe
   bool retrying = false;                    // holds a retry-budget slot
+  // The caller's deadline, not the workspace's timeout, bounds the call: a timeout then
+  // says the caller was in a hurry, not that Databricks failed.
+  bool caller_bound = false;
 };
 
 namespace {
@@ -84,14 +87,12 @@ constexpr int kMaxCredentialRetries = 3;
 // Waits of one call for a credential throttled on its operation to be free again.
 constexpr int kMaxCredentialWaits = 3;
 
-// Whether Databricks refused the credential itself rather than the request: 401, or a 403
-// about the token ("Invalid access token", "Token is expiring within 30 seconds"). A 403
-// about a resource ("User does not have USE SCHEMA…") says nothing about the credential.
+// Whether Databricks refused the credential itself rather than the request (the error
+// table decides: databricks::IsCredentialVerdict).
 bool CredentialRejected(const HttpResponse& response) {
-  if (response.status == 401) return true;
-  if (response.status != 403) return false;
-  const std::string body = absl::AsciiStrToLower(response.body);
-  return absl::StrContains(body, "token") || absl::StrContains(body, "credential");
+  if (response.status != 401 && response.status != 403) return false;
+  return databricks::IsCredentialVerdict(
+      databricks::ParseApiError(response.status, response.body, "", absl::Now()));
 }
 
 }  // namespace
@@ -117,8 +118,9 @@ WorkspaceClient::~WorkspaceClient() { http_.reset(); }
 void WorkspaceClient::Send(Call call, CallCallback done) {
   auto pending = std::make_shared<Pending>();
   pending->call = std::move(call);
-  pending->call.deadline =
-      std::min(pending->call.deadline, absl::Now() + absl::Seconds(options_.timeout_seconds));
+  const absl::Time workspace_deadline = absl::Now() + absl::Seconds(options_.timeout_seconds);
+  pending->caller_bound = pending->call.deadline < workspace_deadline;
+  pending->call.deadline = std::min(pending->call.deadline, workspace_deadline);
   pending->done = std::move(done);
   budget_.CallStarted();
   Attempt(std::move(pending));
@@ -237,7 +239,18 @@ void WorkspaceClient::OnResult(std::shared_ptr<Pending> pending, absl::Time sent
   const Failure failure = result.ok() ? FromResponse(*result) : FromTransport(result.status());
   metrics_.Errors(failure.error_type).Increment();
   if (failure.throttled) metrics_.rate_limits.Increment();
-  RecordBreaker(failure.breaker_failure, pending->probe);
+  // Only what Databricks caused counts toward the breaker: a timeout of a call whose own
+  // deadline was shorter than the workspace's timeout is the caller's, and says nothing
+  // about the workspace (one tenant's short deadlines must not open it for all).
+  const bool callers_timeout = !result.ok() &&
+                               result.status().code() == absl::StatusCode::kDeadlineExceeded &&
+                               pending->caller_bound;
+  if (callers_timeout) {
+    breaker_.Release(pending->probe);
+    PublishBreakerState();
+  } else {
+    RecordBreaker(failure.breaker_failure, pending->probe);
+  }
 
   const Call& call = pending->call;
   if (pending->grant.has_value()) {

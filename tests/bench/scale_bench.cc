@@ -61,7 +61,7 @@ StackOptions Options(int tenants, const std::string& emulator_yaml) {
                     "\"], credential_pool: shared, quota: {requests_per_second: 100000, "
                     "burst: 100000}}\n");
   }
-  options.gateway_env = {{"HANDLE_KEY", "scale-bench-handle-signing-key"}};
+  options.gateway_env = {{"HANDLE_KEY", "scale-bench-handle-signing-key-padded-to-32-bytes"}};
   return options;
 }
 

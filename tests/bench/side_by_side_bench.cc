@@ -331,7 +331,7 @@ tenants:
 security:
   handle_signing_key: {env: HANDLE_KEY}
 )yaml");
-  options.gateway_env = {{"HANDLE_KEY", "side-by-side-handle-signing-key"}};
+  options.gateway_env = {{"HANDLE_KEY", "side-by-side-handle-signing-key-padded-to-32-bytes"}};
   Stack stack("side-by-side", options);
   if (!stack.ok()) {
     std::cerr << stack.error() << "\n";

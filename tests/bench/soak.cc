@@ -120,8 +120,9 @@ redis:
 security:
   handle_signing_key: {env: HANDLE_KEY}
 )yaml");
-  options.gateway_env = {
-      {"PAT_A", kPatA}, {"PAT_B", kPatB}, {"HANDLE_KEY", "soak-handle-signing-key-5d0e"}};
+  options.gateway_env = {{"PAT_A", kPatA},
+                         {"PAT_B", kPatB},
+                         {"HANDLE_KEY", "soak-handle-signing-key-5d0e-padded-to-32-bytes"}};
   return options;
 }
 

@@ -76,7 +76,7 @@ security:
                                              {{"TEAM", Sha256Hex("team-key")},
                                               {"STINGY", Sha256Hex("stingy-key")},
                                               {"PACED", Sha256Hex("paced-key")}});
-  options.gateway_env = {{"HANDLE_KEY", "client-test-handle-signing-key"}};
+  options.gateway_env = {{"HANDLE_KEY", "client-test-handle-signing-key-padded-to-32-bytes"}};
   return options;
 }
 

@@ -196,7 +196,7 @@ security:
     options.gateway_env = {{"PAT_A", kPatA},
                            {"PAT_B", kPatB},
                            {"ROBOT_SECRET", "e2e-robot-secret-5b7d"},
-                           {"HANDLE_KEY", "e2e-handle-signing-key-0123"}};
+                           {"HANDLE_KEY", "e2e-handle-signing-key-0123-padded-to-32-bytes"}};
     stack_ = new Stack("e2e", options);
     if (!stack_->ok()) {
       setup_error_ = stack_->error();

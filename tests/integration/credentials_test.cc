@@ -58,7 +58,7 @@ security:
   options.gateway_env = {{"PAT_A", kPatA},
                          {"PAT_B", kPatB},
                          {"PAT_C", kPatC},
-                         {"HANDLE_KEY", "credentials-handle-signing-key"}};
+                         {"HANDLE_KEY", "credentials-handle-signing-key-padded-to-32-bytes"}};
   Stack stack("credentials", options);
   ASSERT_TRUE(stack.ok()) << stack.error();
   auto channel = stack.ChannelWithKey("pool-key");

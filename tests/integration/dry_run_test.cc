@@ -107,7 +107,7 @@ class DryRunTest : public ::testing::Test {
     options.emulator_yaml = kEmulator;
     options.workspace_yaml = "    default_warehouse_id: wh1\n";
     options.gateway_yaml = GatewayYaml();
-    options.gateway_env = {{"HANDLE_KEY", "dry-run-handle-signing-key"}};
+    options.gateway_env = {{"HANDLE_KEY", "dry-run-handle-signing-key-padded-to-32-bytes"}};
     stack_ = new Stack("dry_run", options);
   }
   static void TearDownTestSuite() {
@@ -222,7 +222,8 @@ TEST_F(DryRunTest, EveryMutatingMethodReturnsItsRequestAndSendsNothing) {
         })pb"));
   const json::Value& submit_request =
       OnlyRequest(submit, "POST", "/api/2.2/jobs/runs/submit", "jobs.runs.submit");
-  EXPECT_EQ(Text(Get(submit_request, "body"), "run_name"), "nightly");
+  // As it would be sent: with the tenant's mark (server/auth/ownership.h).
+  EXPECT_EQ(Text(Get(submit_request, "body"), "run_name"), "[gw:live] nightly");
   EXPECT_THAT(submit_request.Dump(), HasSubstr("/etl/nightly"));
   // The caller's token, made the tenant's, as it would be sent.
   EXPECT_THAT(Text(Get(submit_request, "body"), "idempotency_token"),

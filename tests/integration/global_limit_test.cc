@@ -71,7 +71,7 @@ class GlobalLimitTest : public ::testing::Test {
         "    rate_limit_rps: 100000\n"
         "    rate_limit_burst: 100000\n";
     options.gateway_yaml = GatewayYaml(redis_->address());
-    options.gateway_env = {{"HANDLE_KEY", "global-limit-handle-signing-key"}};
+    options.gateway_env = {{"HANDLE_KEY", "global-limit-handle-signing-key-padded-to-32-bytes"}};
     a_ = std::make_unique<Stack>("global_a", options);
     b_ = std::make_unique<Stack>("global_b", options);
     ASSERT_TRUE(a_->ok()) << a_->error();

@@ -62,7 +62,7 @@ tenants:
 security:
   handle_signing_key: {env: HANDLE_KEY}
 )yaml");
-    options.gateway_env = {{"HANDLE_KEY", "mtls-handle-signing-key"}};
+    options.gateway_env = {{"HANDLE_KEY", "mtls-handle-signing-key-padded-to-32-bytes"}};
     stack_ = new Stack("mtls", options);
   }
   static void TearDownTestSuite() {

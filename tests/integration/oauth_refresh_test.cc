@@ -56,7 +56,7 @@ tenants:
 security:
   handle_signing_key: {env: HANDLE_KEY}
 )yaml");
-  options.gateway_env = {{"HANDLE_KEY", "oauth-handle-signing-key"}};
+  options.gateway_env = {{"HANDLE_KEY", "oauth-handle-signing-key-padded-to-32-bytes"}};
   Stack stack("oauth", options);
   ASSERT_TRUE(stack.ok()) << stack.error();
   auto channel = stack.ChannelWithKey("oauth-key");

@@ -52,7 +52,7 @@ tenants:
 security:
   handle_signing_key: {env: HANDLE_KEY}
 )yaml");
-  options.gateway_env = {{"HANDLE_KEY", "reload-handle-signing-key"}};
+  options.gateway_env = {{"HANDLE_KEY", "reload-handle-signing-key-padded-to-32-bytes"}};
   Stack stack("reload", options);
   ASSERT_TRUE(stack.ok()) << stack.error();
 

@@ -41,7 +41,7 @@ constexpr char kPatInFile[] = "pat-file-93b1d4e8a2c7f6051e2d";
 constexpr char kOAuthSecret[] = "oauth-secret-4e8a1f0b9c3d7e26";
 constexpr char kAzureSecret[] = "azure-secret-b05c7e1a3d9f2864";
 constexpr char kRedisPassword[] = "redis-password-6a2d9e4c1b8f3057";
-constexpr char kHandleKey[] = "handle-key-1f7b3e9d5a0c8642e";
+constexpr char kHandleKey[] = "handle-key-1f7b3e9d5a0c8642e-7c19d3b5";
 constexpr char kCallerKey[] = "caller-key-8d4f0a6c2e9b1735";
 constexpr char kWrongKey[] = "wrong-key-3c9e5a1f7d0b2468";
 

@@ -109,9 +109,9 @@ void Stack::Start(const std::string& name, const StackOptions& options) {
       gateway_config_,
       absl::StrCat(R"yaml(server:
   grpc_address: 127.0.0.1:0
-  admin_address: 127.0.0.1:0
-  drain_seconds: )yaml",
-                   options.drain_seconds, "\n", options.server_yaml, R"yaml(workspaces:
+  admin_address: )yaml",
+                   options.admin_address, "\n  drain_seconds: ", options.drain_seconds, "\n",
+                   options.server_yaml, R"yaml(workspaces:
   - name: default
     host: http://127.0.0.1:)yaml",
                    emulator_port_, R"yaml(

@@ -52,6 +52,8 @@ struct StackOptions {
   std::vector<std::string> emulator_tokens;
   // Keys appended to the gateway's server section ("  tls: {…}\n").
   std::string server_yaml;
+  // server.admin_address of the gateway (tests reach it on 127.0.0.1 whatever it binds).
+  std::string admin_address = "127.0.0.1:0";
   // server.drain_seconds of the gateway.
   int drain_seconds = 5;
   // Keys appended to the gateway's default workspace ("    default_warehouse_id: wh1\n").

@@ -62,7 +62,8 @@ tenants:
     api_key_sha256: [BETA]
     credential_pool: shared
     access:
-      methods: ["SqlService/*", "DeltaService/*", "CatalogService/*"]
+      methods: ["SqlService/GetWarehouse", "SqlService/ListWarehouses", "DeltaService/DeleteRows",
+                "CatalogService/*"]
       warehouses: [wh1]
       schemas: ["main.beta_*"]
   - name: slow
@@ -98,7 +99,7 @@ class TenancyTest : public ::testing::Test {
         "    rate_limit_rps: 100000\n"
         "    rate_limit_burst: 100000\n";
     options.gateway_yaml = GatewayYaml();
-    options.gateway_env = {{"HANDLE_KEY", "integration-handle-signing-key"}};
+    options.gateway_env = {{"HANDLE_KEY", "integration-handle-signing-key-padded-to-32-bytes"}};
     stack_ = new Stack("tenancy", options);
   }
   static void TearDownTestSuite() {
@@ -153,16 +154,16 @@ TEST_F(TenancyTest, AccessRulesRefuseBeforeAnythingReachesDatabricks) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(status.error_message(),
             "tenant 'beta' may not call JobsService/ListRuns: access.methods allows only "
-            "SqlService/*, DeltaService/*, CatalogService/*");
+            "SqlService/GetWarehouse, SqlService/ListWarehouses, DeltaService/DeleteRows, "
+            "CatalogService/*");
   EXPECT_EQ(ErrorInfoOf(status).reason, "ACCESS_DENIED");
   EXPECT_EQ(ErrorInfoOf(status).metadata["rule"], "access.methods");
 
   auto sql = v1::SqlService::NewStub(channel);
-  v1::ExecuteStatementRequest execute;
-  execute.set_statement("SELECT 1");
-  execute.set_warehouse_id("wh2");
-  v1::ExecuteStatementResponse executed;
-  status = sql->ExecuteStatement(Context().get(), execute, &executed);
+  v1::GetWarehouseRequest get_warehouse;
+  get_warehouse.set_id("wh2");
+  v1::GetWarehouseResponse warehouse;
+  status = sql->GetWarehouse(Context().get(), get_warehouse, &warehouse);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(status.error_message(),
             "tenant 'beta' may not use warehouse 'wh2': access.warehouses allows only wh1");

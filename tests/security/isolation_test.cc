@@ -1,0 +1,524 @@
+// The tenant boundary under attack: what a tenant who wants another's runs and jobs sends,
+// what one tenant's careless calls would do to the others, and what the gateway must never
+// let out. The gateway binary against the emulator binary over loopback; two tenants share
+// one credential pool, as the gateway's own pooling invites. docs/security.md has the
+// threat model these tests hold the gateway to.
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "proto/databricks/gateway/v1/catalog.grpc.pb.h"
+#include "proto/databricks/gateway/v1/jobs.grpc.pb.h"
+#include "proto/databricks/gateway/v1/sql.grpc.pb.h"
+#include "tests/harness/process.h"
+#include "tests/integration/stack.h"
+
+namespace gateway {
+namespace {
+
+namespace v1 = ::databricks::gateway::v1;
+using ::gateway::testing::Context;
+using ::gateway::testing::SeriesValue;
+using ::gateway::testing::Sha256Hex;
+using ::gateway::testing::Stack;
+using ::gateway::testing::StackOptions;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kEmulator[] = R"yaml(
+jobs:
+  pending_seconds: 30
+sql:
+  warehouses: [{id: wh1, name: Main, state: RUNNING}]
+catalog:
+  catalogs: {main: [default]}
+)yaml";
+
+std::string TenantsYaml(const std::string& extra = "") {
+  return absl::StrCat(absl::StrReplaceAll(R"yaml(
+credential_pools:
+  - name: shared
+    workspace: default
+    credentials:
+      - {name: pat, type: pat, token: {env: DATABRICKS_TOKEN}}
+tenants:
+  - {name: alpha, api_key_sha256: [ALPHA], credential_pool: shared}
+  - {name: mallory, api_key_sha256: [MALLORY], credential_pool: shared}
+security:
+  handle_signing_key: {env: HANDLE_KEY}
+)yaml",
+                                          {{"ALPHA", Sha256Hex("alpha-key")},
+                                           {"MALLORY", Sha256Hex("mallory-key")}}),
+                      extra);
+}
+
+StackOptions Options(const std::string& extra_gateway_yaml = "") {
+  StackOptions options;
+  options.emulator_yaml = kEmulator;
+  options.workspace_yaml =
+      "    default_warehouse_id: wh1\n"
+      "    rate_limit_rps: 100000\n"
+      "    rate_limit_burst: 100000\n";
+  options.gateway_yaml = TenantsYaml(extra_gateway_yaml);
+  options.gateway_env = {{"HANDLE_KEY", "security-test-handle-signing-key-0123456789"}};
+  return options;
+}
+
+v1::SubmitRunRequest NotebookRun(const std::string& name) {
+  v1::SubmitRunRequest request;
+  request.set_run_name(name);
+  v1::Task* task = request.add_tasks();
+  task->set_task_key("main");
+  task->set_existing_cluster_id("cluster-1");
+  task->mutable_notebook_task()->set_notebook_path("/Workspace/etl");
+  return request;
+}
+
+v1::CreateJobRequest NotebookJob(const std::string& name) {
+  v1::CreateJobRequest request;
+  request.mutable_settings()->set_name(name);
+  v1::Task* task = request.mutable_settings()->add_tasks();
+  task->set_task_key("main");
+  task->set_existing_cluster_id("cluster-1");
+  task->mutable_notebook_task()->set_notebook_path("/Workspace/etl");
+  return request;
+}
+
+// The Databricks id inside a handle ("ID.MAC").
+std::string IdOf(const std::string& handle) { return handle.substr(0, handle.find('.')); }
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+class OwnershipTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { stack_ = new Stack("security-ownership", Options()); }
+  static void TearDownTestSuite() {
+    delete stack_;
+    stack_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_TRUE(stack_->ok()) << stack_->error();
+    alpha_ = v1::JobsService::NewStub(stack_->ChannelWithKey("alpha-key"));
+    mallory_ = v1::JobsService::NewStub(stack_->ChannelWithKey("mallory-key"));
+  }
+
+  static std::string Submit(v1::JobsService::Stub& stub, const std::string& name) {
+    v1::SubmitRunResponse response;
+    const grpc::Status status = stub.SubmitRun(Context().get(), NotebookRun(name), &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.run_id();
+  }
+
+  static int64_t Create(v1::JobsService::Stub& stub, const std::string& name) {
+    v1::CreateJobResponse response;
+    const grpc::Status status = stub.CreateJob(Context().get(), NotebookJob(name), &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.job_id();
+  }
+
+  // Every run a tenant can list, page after page, with `request`'s filters.
+  static std::vector<v1::Run> ListAll(v1::JobsService::Stub& stub, v1::ListRunsRequest request) {
+    std::vector<v1::Run> runs;
+    for (int page = 0; page < 100; ++page) {
+      v1::ListRunsResponse response;
+      const grpc::Status status = stub.ListRuns(Context().get(), request, &response);
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      if (!status.ok()) break;
+      runs.insert(runs.end(), response.runs().begin(), response.runs().end());
+      if (response.next_page_token().empty()) return runs;
+      request.set_page_token(response.next_page_token());
+    }
+    ADD_FAILURE() << "the listing never ended";
+    return runs;
+  }
+
+  static Stack* stack_;
+  std::unique_ptr<v1::JobsService::Stub> alpha_;
+  std::unique_ptr<v1::JobsService::Stub> mallory_;
+};
+
+Stack* OwnershipTest::stack_ = nullptr;
+
+TEST_F(OwnershipTest, ListRunsGivesNoHandleToAnotherTenantsRun) {
+  const std::string secret_run = Submit(*alpha_, "alpha-secret-run");
+  const std::string own_run = Submit(*mallory_, "mallory-run");
+  for (int page_size : {0, 1, 24}) {
+    v1::ListRunsRequest request;
+    request.set_page_size(page_size);
+    const std::vector<v1::Run> listed = ListAll(*mallory_, request);
+    std::set<std::string> ids;
+    for (const v1::Run& run : listed) {
+      ids.insert(IdOf(run.run_id()));
+      EXPECT_NE(run.run_name(), "alpha-secret-run");
+    }
+    EXPECT_EQ(ids.count(IdOf(secret_run)), 0u) << "page_size " << page_size;
+    EXPECT_EQ(ids.count(IdOf(own_run)), 1u) << "page_size " << page_size;
+  }
+  // Every method that takes a run handle refuses alpha's run id however mallory writes it,
+  // exactly as it refuses a run that does not exist.
+  for (const std::string& forged : {secret_run, IdOf(secret_run), IdOf(secret_run) + ".AAAA"}) {
+    v1::CancelRunRequest cancel;
+    cancel.set_run_id(forged);
+    v1::CancelRunResponse cancelled;
+    EXPECT_EQ(mallory_->CancelRun(Context().get(), cancel, &cancelled).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+    v1::GetRunRequest get;
+    get.set_run_id(forged);
+    v1::GetRunResponse got;
+    EXPECT_EQ(mallory_->GetRun(Context().get(), get, &got).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+    v1::GetRunOutputRequest output;
+    output.set_run_id(forged);
+    v1::GetRunOutputResponse out;
+    EXPECT_EQ(mallory_->GetRunOutput(Context().get(), output, &out).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+  // Alpha's run was never touched: still pending, not cancelled.
+  v1::GetRunRequest get;
+  get.set_run_id(secret_run);
+  v1::GetRunResponse got;
+  ASSERT_TRUE(alpha_->GetRun(Context().get(), get, &got).ok());
+  EXPECT_EQ(got.run().state().life_cycle_state(), v1::RunState::PENDING);
+  EXPECT_EQ(got.run().run_name(), "alpha-secret-run");
+}
+
+TEST_F(OwnershipTest, ListingsPageThroughOnlyTheCallersRunsWithoutGapsOrRepeats) {
+  // Alpha's five runs sit among thirty of mallory's, newest first in Databricks' listing.
+  std::set<std::string> alpha_runs;
+  for (int i = 0; i < 30; ++i) {
+    Submit(*mallory_, absl::StrCat("noise-", i));
+    if (i % 6 == 0) alpha_runs.insert(IdOf(Submit(*alpha_, absl::StrCat("mine-", i))));
+  }
+  ASSERT_EQ(alpha_runs.size(), 5u);
+  for (int page_size : {1, 2, 3, 24}) {
+    v1::ListRunsRequest request;
+    request.set_page_size(page_size);
+    std::vector<std::string> listed;
+    for (const v1::Run& run : ListAll(*alpha_, request)) {
+      if (absl::StartsWith(run.run_name(), "mine-")) listed.push_back(IdOf(run.run_id()));
+      EXPECT_THAT(run.run_name(), Not(HasSubstr("noise")));
+    }
+    EXPECT_EQ(std::set<std::string>(listed.begin(), listed.end()), alpha_runs)
+        << "page_size " << page_size;
+    EXPECT_EQ(listed.size(), alpha_runs.size()) << "a run came twice, page_size " << page_size;
+  }
+  v1::ListRunsRequest forged;
+  forged.set_page_token("not-a-token");
+  v1::ListRunsResponse response;
+  const grpc::Status status = alpha_->ListRuns(Context().get(), forged, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("page_token"));
+}
+
+TEST_F(OwnershipTest, AMarkInACallersNameClaimsNothing) {
+  // Mallory names its run and its job as alpha's mark would read, hoping alpha's listings
+  // (and its trust) take them in.
+  const std::string planted = Submit(*mallory_, "[gw:alpha] planted");
+  const int64_t planted_job = Create(*mallory_, "[gw:alpha] planted-job");
+  for (const v1::Run& run : ListAll(*alpha_, v1::ListRunsRequest())) {
+    EXPECT_NE(IdOf(run.run_id()), IdOf(planted));
+  }
+  v1::ListJobsResponse jobs;
+  ASSERT_TRUE(alpha_->ListJobs(Context().get(), v1::ListJobsRequest(), &jobs).ok());
+  for (const v1::Job& job : jobs.jobs()) EXPECT_NE(job.job_id(), planted_job);
+  v1::GetJobRequest get;
+  get.set_job_id(planted_job);
+  v1::GetJobResponse got;
+  EXPECT_EQ(alpha_->GetJob(Context().get(), get, &got).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  // Nor can it claim the tag.
+  for (bool on_cluster : {false, true}) {
+    v1::CreateJobRequest create = NotebookJob("tagged");
+    if (on_cluster) {
+      v1::Task* task = create.mutable_settings()->mutable_tasks(0);
+      (*task->mutable_new_cluster()->mutable_custom_tags())["gateway_tenant"] = "alpha";
+    } else {
+      (*create.mutable_settings()->mutable_tags())["gateway_tenant"] = "alpha";
+    }
+    v1::CreateJobResponse created;
+    const grpc::Status status = mallory_->CreateJob(Context().get(), create, &created);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("gateway_tenant"));
+  }
+}
+
+TEST_F(OwnershipTest, AnotherTenantsJobCannotBeReadRunOrDeleted) {
+  const int64_t job = Create(*alpha_, "alpha-nightly");
+  const int64_t missing = job + 100000;
+  stack_->ResetCounters();
+
+  auto same_as_missing = [&](auto method) {
+    const grpc::Status theirs = method(job);
+    const grpc::Status nobodys = method(missing);
+    EXPECT_EQ(theirs.error_code(), grpc::StatusCode::NOT_FOUND) << theirs.error_message();
+    EXPECT_EQ(absl::StrReplaceAll(theirs.error_message(), {{absl::StrCat(job), "N"}}),
+              absl::StrReplaceAll(nobodys.error_message(), {{absl::StrCat(missing), "N"}}));
+  };
+  same_as_missing([&](int64_t id) {
+    v1::GetJobRequest request;
+    request.set_job_id(id);
+    v1::GetJobResponse response;
+    return mallory_->GetJob(Context().get(), request, &response);
+  });
+  same_as_missing([&](int64_t id) {
+    v1::RunNowRequest request;
+    request.set_job_id(id);
+    v1::RunNowResponse response;
+    return mallory_->RunNow(Context().get(), request, &response);
+  });
+  same_as_missing([&](int64_t id) {
+    v1::DeleteJobRequest request;
+    request.set_job_id(id);
+    v1::DeleteJobResponse response;
+    return mallory_->DeleteJob(Context().get(), request, &response);
+  });
+  EXPECT_EQ(stack_->EmulatorRequests("POST /api/2.2/jobs/run-now"), 0);
+  EXPECT_EQ(stack_->EmulatorRequests("POST /api/2.2/jobs/delete"), 0);
+
+  v1::ListJobsRequest by_name;
+  by_name.set_name("alpha-nightly");
+  v1::ListJobsResponse listed;
+  ASSERT_TRUE(mallory_->ListJobs(Context().get(), by_name, &listed).ok());
+  EXPECT_EQ(listed.jobs_size(), 0);
+  ASSERT_TRUE(mallory_->ListJobs(Context().get(), v1::ListJobsRequest(), &listed).ok());
+  for (const v1::Job& j : listed.jobs()) EXPECT_NE(j.job_id(), job);
+
+  // Alpha sees its job as it named it, tagged for Databricks' UI and billing, and its runs.
+  ASSERT_TRUE(alpha_->ListJobs(Context().get(), by_name, &listed).ok());
+  ASSERT_EQ(listed.jobs_size(), 1);
+  EXPECT_EQ(listed.jobs(0).job_id(), job);
+  EXPECT_EQ(listed.jobs(0).settings().name(), "alpha-nightly");
+  EXPECT_EQ(listed.jobs(0).settings().tags().at("gateway_tenant"), "alpha");
+  v1::RunNowRequest run_now;
+  run_now.set_job_id(job);
+  v1::RunNowResponse started;
+  ASSERT_TRUE(alpha_->RunNow(Context().get(), run_now, &started).ok());
+  v1::ListRunsRequest of_job;
+  of_job.set_job_id(job);
+  const std::vector<v1::Run> alphas = ListAll(*alpha_, of_job);
+  ASSERT_EQ(alphas.size(), 1u);
+  EXPECT_EQ(alphas[0].run_id(), started.run_id());
+  EXPECT_TRUE(ListAll(*mallory_, of_job).empty());
+}
+
+// Access rules hold on every path that names a warehouse or a table, and fail closed
+// where a rule cannot reach (a storage path under schema rules).
+TEST(AccessRulesTest, TasksAndStreamsAreHeldToTheRules) {
+  StackOptions options = Options(
+      absl::StrReplaceAll(R"yaml(
+  - name: narrow
+    api_key_sha256: [NARROW]
+    credential_pool: shared
+    access:
+      warehouses: [wh1]
+      schemas: ["main.narrow_*"]
+      methods: ["JobsService/SubmitStreamingRun", "JobsService/GetRun"]
+  - name: wide
+    api_key_sha256: [WIDE]
+    credential_pool: shared
+    access: {warehouses: [wh1]}
+)yaml",
+                          {{"NARROW", Sha256Hex("narrow-key")}, {"WIDE", Sha256Hex("wide-key")}}));
+  // The extra tenants belong under tenants:, before security:.
+  options.gateway_yaml =
+      absl::StrReplaceAll(options.gateway_yaml,
+                          {{"security:\n", ""}, {"  handle_signing_key: {env: HANDLE_KEY}\n", ""}});
+  options.gateway_yaml += "security:\n  handle_signing_key: {env: HANDLE_KEY}\n";
+  Stack stack("security-rules", options);
+  ASSERT_TRUE(stack.ok()) << stack.error();
+  stack.ResetCounters();
+
+  auto wide = v1::JobsService::NewStub(stack.ChannelWithKey("wide-key"));
+  for (bool sql : {true, false}) {
+    v1::SubmitRunRequest submit = NotebookRun("uses-another-warehouse");
+    v1::Task* task = submit.mutable_tasks(0);
+    if (sql) {
+      task->mutable_sql_task()->set_warehouse_id("wh2");
+      task->mutable_sql_task()->mutable_query()->set_query_id("q1");
+    } else {
+      task->mutable_notebook_task()->set_warehouse_id("wh2");
+    }
+    v1::SubmitRunResponse response;
+    const grpc::Status status = wide->SubmitRun(Context().get(), submit, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << sql;
+    EXPECT_THAT(status.error_message(), HasSubstr("may not use warehouse 'wh2'"));
+    v1::CreateJobRequest create = NotebookJob("job-on-wh2");
+    *create.mutable_settings()->mutable_tasks(0) = *task;
+    v1::CreateJobResponse created;
+    EXPECT_EQ(wide->CreateJob(Context().get(), create, &created).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+
+  auto narrow = v1::JobsService::NewStub(stack.ChannelWithKey("narrow-key"));
+  auto stream = [&](const std::string& source_schema, bool files, const std::string& sink_schema) {
+    v1::SubmitStreamingRunRequest request;
+    if (files) {
+      request.mutable_source()->mutable_files()->set_path("s3://bucket/any/where");
+      request.mutable_source()->mutable_files()->set_format("json");
+    } else {
+      request.mutable_source()->mutable_delta_table()->set_catalog("main");
+      request.mutable_source()->mutable_delta_table()->set_schema(source_schema);
+      request.mutable_source()->mutable_delta_table()->set_table("events");
+    }
+    request.mutable_sink()->mutable_delta_table()->set_catalog("main");
+    request.mutable_sink()->mutable_delta_table()->set_schema(sink_schema);
+    request.mutable_sink()->mutable_delta_table()->set_table("copy");
+    request.set_checkpoint_location("/Volumes/main/narrow_x/checkpoints/c1");
+    request.set_existing_cluster_id("cluster-1");
+    v1::SubmitStreamingRunResponse response;
+    return narrow->SubmitStreamingRun(Context().get(), request, &response);
+  };
+  EXPECT_EQ(stream("default", false, "narrow_x").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(stream("narrow_x", false, "default").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  const grpc::Status path = stream("", true, "narrow_x");
+  EXPECT_EQ(path.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(path.error_message(), HasSubstr("source.files.path"));
+  EXPECT_EQ(stack.EmulatorApiRequests(), 0) << "a refused call reached Databricks";
+  const grpc::Status allowed = stream("narrow_a", false, "narrow_b");
+  EXPECT_TRUE(allowed.ok()) << allowed.error_message();
+}
+
+// One tenant's careless or hostile calls must not take the shared workspace or the shared
+// credentials away from the others.
+TEST(NoTenantDegradesAnotherTest, CallersOwnDeadlinesDoNotOpenTheBreaker) {
+  StackOptions options = Options();
+  options.workspace_yaml += "    circuit_breaker: {failure_threshold: 3, open_seconds: 30}\n";
+  Stack stack("security-breaker", options);
+  ASSERT_TRUE(stack.ok()) << stack.error();
+  stack.SetFaults(
+      R"([{"endpoint": "GET /api/2.0/sql/warehouses/{id}", "kind": "latency", "latency_ms": 1500}])");
+  auto mallory = v1::SqlService::NewStub(stack.ChannelWithKey("mallory-key"));
+  for (int i = 0; i < 8; ++i) {
+    v1::GetWarehouseRequest request;
+    request.set_id("wh1");
+    v1::GetWarehouseResponse response;
+    EXPECT_EQ(mallory->GetWarehouse(Context(absl::Milliseconds(100)).get(), request, &response)
+                  .error_code(),
+              grpc::StatusCode::DEADLINE_EXCEEDED);
+  }
+  EXPECT_EQ(
+      SeriesValue(stack.Metrics(), R"(databricks_circuit_breaker_state{workspace="default"})"), 0);
+  // Alpha, patient, is served: slowly, but not refused by a breaker mallory opened.
+  auto alpha = v1::SqlService::NewStub(stack.ChannelWithKey("alpha-key"));
+  v1::GetWarehouseRequest request;
+  request.set_id("wh1");
+  v1::GetWarehouseResponse response;
+  const grpc::Status status = alpha->GetWarehouse(Context().get(), request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+TEST(NoTenantDegradesAnotherTest, PermissionErrorsAboutATableKeepTheSharedCredential) {
+  Stack stack("security-eject", Options());
+  ASSERT_TRUE(stack.ok()) << stack.error();
+  // What Unity Catalog answers a principal without a grant, the table names chosen by the
+  // caller to contain every word a careless rule would take for a token problem.
+  stack.SetFaults(R"([{"endpoint": "GET /api/2.1/unity-catalog/tables/{name}", "kind": "status",
+      "status": 403, "error_code": "PERMISSION_DENIED",
+      "message": "User does not have SELECT on Table 'main.default.invalid_access_token_credential'."}])");
+  auto mallory = v1::CatalogService::NewStub(stack.ChannelWithKey("mallory-key"));
+  for (int i = 0; i < 5; ++i) {
+    v1::GetTableRequest request;
+    request.mutable_table()->set_catalog("main");
+    request.mutable_table()->set_schema("default");
+    request.mutable_table()->set_table("invalid_access_token_credential");
+    v1::GetTableResponse response;
+    EXPECT_EQ(mallory->GetTable(Context().get(), request, &response).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  const std::string metrics = stack.Metrics();
+  EXPECT_EQ(
+      SeriesValue(metrics, R"(gateway_credential_ejections_total{credential="pat",pool="shared"})"),
+      0);
+  EXPECT_EQ(SeriesValue(metrics, R"(gateway_credential_pool_usable{pool="shared"})"), 1);
+  stack.SetFaults("[]");
+  auto alpha = v1::SqlService::NewStub(stack.ChannelWithKey("alpha-key"));
+  v1::GetWarehouseRequest request;
+  request.set_id("wh1");
+  v1::GetWarehouseResponse response;
+  const grpc::Status status = alpha->GetWarehouse(Context().get(), request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+// What must never leave the gateway: presigned links, and the configuration to strangers.
+TEST(ExposureTest, RecordFilesKeepNoPresignedLink) {
+  const std::string record = absl::StrCat(::testing::TempDir(), "/security-record.jsonl");
+  std::remove(record.c_str());
+  Stack stack("security-record", Options(absl::StrCat("record:\n  path: ", record, "\n")));
+  ASSERT_TRUE(stack.ok()) << stack.error();
+  auto alpha = v1::SqlService::NewStub(stack.ChannelWithKey("alpha-key"));
+  v1::StreamStatementResultsRequest request;
+  request.mutable_execute()->set_statement("SELECT 1 AS a UNION ALL SELECT 2");
+  auto context = Context();
+  auto reader = alpha->StreamStatementResults(context.get(), request);
+  v1::StreamStatementResultsResponse message;
+  int messages = 0;
+  while (reader->Read(&message)) ++messages;
+  const grpc::Status status = reader->Finish();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_GT(messages, 0);
+  const std::string text = ReadAll(record);
+  ASSERT_THAT(text, HasSubstr("/emulator-files/")) << "the link was not recorded at all";
+  // The emulator signs its links with X-Emulator-Signature, a name no credential rule knows.
+  std::smatch found;
+  EXPECT_FALSE(std::regex_search(text, found, std::regex(R"(Signature=[^\[&"]+)"))) << found.str();
+}
+
+TEST(ExposureTest, ConfigOffLoopbackNeedsTheAdminToken) {
+  for (const bool with_token : {false, true}) {
+    StackOptions options = Options();
+    options.admin_address = "0.0.0.0:0";
+    if (with_token) {
+      options.server_yaml = "  admin_token: {env: ADMIN_TOKEN}\n";
+      options.gateway_env["ADMIN_TOKEN"] = "admin-token-for-the-security-test";
+    }
+    Stack stack(with_token ? "security-admin-token" : "security-admin", options);
+    ASSERT_TRUE(stack.ok()) << stack.error();
+    const int port = stack.admin_port();
+    absl::StatusOr<testing::HttpResponse> anonymous = testing::HttpRequest(port, "GET", "/config");
+    ASSERT_TRUE(anonymous.ok()) << anonymous.status();
+    EXPECT_EQ(anonymous->status, with_token ? 401 : 403);
+    EXPECT_THAT(anonymous->body, Not(HasSubstr("tenants")));
+    absl::StatusOr<testing::HttpResponse> wrong =
+        testing::HttpRequest(port, "GET", "/config", "",
+                             {{"Authorization", "Bearer admin-token-for-the-security-tesT"}});
+    ASSERT_TRUE(wrong.ok());
+    EXPECT_EQ(wrong->status, with_token ? 401 : 403);
+    if (with_token) {
+      absl::StatusOr<testing::HttpResponse> right =
+          testing::HttpRequest(port, "GET", "/config", "",
+                               {{"Authorization", "Bearer admin-token-for-the-security-test"}});
+      ASSERT_TRUE(right.ok());
+      EXPECT_EQ(right->status, 200);
+      EXPECT_THAT(right->body, HasSubstr("admin_token: {env: ADMIN_TOKEN}"));
+      EXPECT_THAT(right->body, Not(HasSubstr("admin-token-for-the-security-test")));
+    }
+    // Probes and Prometheus need no credential.
+    absl::StatusOr<testing::HttpResponse> metrics = testing::HttpRequest(port, "GET", "/metrics");
+    ASSERT_TRUE(metrics.ok());
+    EXPECT_EQ(metrics->status, 200);
+    EXPECT_EQ(stack.Readiness().first, 200);
+  }
+  // On loopback /config is the operator's own.
+  Stack local("security-admin-loopback", Options());
+  ASSERT_TRUE(local.ok()) << local.error();
+  absl::StatusOr<testing::HttpResponse> config =
+      testing::HttpRequest(local.admin_port(), "GET", "/config");
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->status, 200);
+}
+
+}  // namespace
+}  // namespace gateway
