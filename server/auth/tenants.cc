@@ -121,6 +121,9 @@ absl::Status AccessPolicy::CheckWarehouse(absl::string_view warehouse_id) const 
 }
 
 bool AccessPolicy::SchemaAllowed(absl::string_view catalog, absl::string_view schema) const {
+  // "main." would pass "main.*", and Databricks would resolve the empty part to a schema
+  // the rule never named (the session's current one).
+  if (catalog.empty() || schema.empty()) return false;
   const std::string name = absl::StrCat(catalog, ".", schema);
   for (const std::string& pattern : rules_.schemas) {
     if (PatternMatches(pattern, name)) return true;
@@ -136,7 +139,7 @@ bool AccessPolicy::AllSchemasAllowed() const {
 absl::Status AccessPolicy::DenyPath(absl::string_view field, absl::string_view path) const {
   return Denied("schemas",
                 absl::StrCat("read the storage path '", path.substr(0, 200), "' (", field,
-                             "): schema rules cover tables, not paths;"),
+                             "), which no schema rule covers"),
                 rules_.schemas);
 }
 

@@ -112,6 +112,24 @@ TEST(AccessPolicyTest, ACatalogIsReachableWhenSomeSchemaPatternReachesIntoIt) {
   EXPECT_TRUE(AccessPolicy("all", AccessRules{}).CatalogAllowed("anything"));
 }
 
+TEST(AccessPolicyTest, AnEmptyPartNeverMatchesAPrefix) {
+  AccessRules rules;
+  rules.schemas = {"main.*", "*lab*"};
+  AccessPolicy policy("alpha", rules);
+  EXPECT_TRUE(policy.SchemaAllowed("main", "sales"));
+  // Databricks would resolve the empty part to whatever schema or catalog is current.
+  EXPECT_FALSE(policy.SchemaAllowed("main", ""));
+  EXPECT_FALSE(policy.SchemaAllowed("", "sales"));
+  EXPECT_EQ(policy.CheckSchema("main", "").code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_FALSE(policy.AllSchemasAllowed());
+  EXPECT_TRUE(AccessPolicy("all", AccessRules{}).AllSchemasAllowed());
+  const absl::Status path = policy.DenyPath("source.files.path", "s3://b/x");
+  EXPECT_EQ(path.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(path.message(),
+            "tenant 'alpha' may not read the storage path 's3://b/x' (source.files.path), which no "
+            "schema rule covers: access.schemas allows only main.*, *lab*");
+}
+
 TEST(HandleSignerTest, AHandleOpensOnlyForItsTenantAndKind) {
   HandleSigner signer("a-signing-key");
   const std::string handle = signer.Sign("alpha", "run", "12345");

@@ -483,7 +483,12 @@ grpc::ServerUnaryReactor* JobsService::ListRuns(grpc::CallbackServerContext* con
              return databricks::RunOwnedBy(run, tenant);
            };
            spec.present = [route](v1::Run* run) { ToHandles(*route, run); };
-           Listing::Start(call, route, std::move(spec), request.page_token(), request.page_size());
+           // The runs of another tenant's job are refused as the job would be, so that an
+           // empty listing does not tell a job that exists from one that does not.
+           WithOwnedJob(
+               route, request.job_id(), call,
+               [call, route, spec = std::move(spec), token = request.page_token(),
+                size = request.page_size()] { Listing::Start(call, route, spec, token, size); });
          });
   return call->reactor();
 }

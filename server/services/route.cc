@@ -50,7 +50,7 @@ bool Route::AllSchemasAllowed() const {
 }
 
 absl::Status Route::DenyPath(absl::string_view field, absl::string_view path) const {
-  return caller_.access->DenyPath(field, path);
+  return caller_.access ? caller_.access->DenyPath(field, path) : absl::OkStatus();
 }
 
 bool Route::CatalogAllowed(absl::string_view catalog) const {

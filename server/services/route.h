@@ -105,7 +105,8 @@ class Route {
   bool SchemaAllowed(absl::string_view catalog, absl::string_view schema) const;
   // Whether the schema rules allow every schema (always without tenants).
   bool AllSchemasAllowed() const;
-  // PERMISSION_DENIED for a storage path named in `field`, which no schema rule covers.
+  // PERMISSION_DENIED for a storage path named in `field`, which no schema rule covers
+  // (OK without tenants).
   absl::Status DenyPath(absl::string_view field, absl::string_view path) const;
   bool CatalogAllowed(absl::string_view catalog) const;
 

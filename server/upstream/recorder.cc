@@ -162,8 +162,11 @@ json::Value ExchangeRecorder::HeaderObject(const upstream::Headers& headers) con
   json::Value out = json::Value::EmptyObject();
   for (const auto& [name, value] : headers) {
     const std::string lower = absl::AsciiStrToLower(name);
-    out.Set(lower, NamedLikeCredential(lower) ? std::string(kRedacted)
-                                              : (scrub_ != nullptr ? scrub_(value) : value));
+    // Besides credentials: the keys a result link is fetched with (Databricks'
+    // `http_headers`, e.g. x-amz-server-side-encryption-customer-key).
+    const bool secret = NamedLikeCredential(lower) || absl::StrContains(lower, "key") ||
+                        absl::StrContains(lower, "encryption");
+    out.Set(lower, secret ? std::string(kRedacted) : (scrub_ != nullptr ? scrub_(value) : value));
   }
   return out;
 }

@@ -155,13 +155,19 @@ TEST(RecorderTest, ResultLinksInAnswersKeepNoCredential) {
   HttpRequest get;
   get.url = "https://127.0.0.1:8443/api/2.0/sql/statements/s-1?page=1";
   api.Send(get, [](const absl::StatusOr<HttpResponse>&) {});
+  // Fetching the link sends its http_headers: the decryption key must not be written.
+  HttpRequest download;
+  download.url = "https://127.0.0.1:8446/f/0?X-Emulator-Signature=link-mac-1";
+  download.headers = {{"x-amz-server-side-encryption-customer-key", "sse-key-3"},
+                      {"x-ms-encryption-key-sha256", "sse-key-3"}};
+  api.Send(download, [](const absl::StatusOr<HttpResponse>&) {});
 
   const std::string text = ReadAll(options.path);
   for (const char* secret : {"link-mac-1", "pol-2", "sse-key-3"}) {
     EXPECT_THAT(text, Not(HasSubstr(secret)));
   }
   const std::vector<json::Value> lines = Lines(options.path);
-  ASSERT_EQ(lines.size(), 1u);
+  ASSERT_EQ(lines.size(), 2u);
   // A Databricks API URL keeps its query: replay matches on it.
   EXPECT_EQ(lines[0].Find("request")->Find("url")->as_string(), get.url);
   const json::Value& link = lines[0]
