@@ -143,6 +143,20 @@ absl::Status AccessPolicy::DenyPath(absl::string_view field, absl::string_view p
                 rules_.schemas);
 }
 
+absl::Status AccessPolicy::CheckObject(absl::string_view what, absl::string_view catalog,
+                                       absl::string_view schema) const {
+  if (SchemaAllowed(catalog, schema)) return absl::OkStatus();
+  return Denied("schemas",
+                catalog.empty() || schema.empty()
+                    ? absl::StrCat(what, " (no catalog or schema to resolve it in)")
+                    : absl::StrCat(what, " in schema ", catalog, ".", schema),
+                rules_.schemas);
+}
+
+absl::Status AccessPolicy::DenyUnchecked(absl::string_view what) const {
+  return Denied("schemas", absl::StrCat(what, ", which the gateway cannot check"), rules_.schemas);
+}
+
 bool AccessPolicy::CatalogAllowed(absl::string_view catalog) const {
   const std::string prefix = absl::StrCat(catalog, ".");
   for (const std::string& pattern : rules_.schemas) {

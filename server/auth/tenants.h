@@ -82,6 +82,13 @@ class AccessPolicy {
   // The refusal of a storage path (`field` names it in the request): schema rules cover
   // tables only, so a tenant bound by them may name no path.
   absl::Status DenyPath(absl::string_view field, absl::string_view path) const;
+  // An object `what` ("read table main.s.t") in `catalog`.`schema` under the schema rules;
+  // the refusal names the object.
+  absl::Status CheckObject(absl::string_view what, absl::string_view catalog,
+                           absl::string_view schema) const;
+  // The refusal of a construct the schema rules cannot be checked against (`what`: "use
+  // table-valued function read_files (statement, position 14)").
+  absl::Status DenyUnchecked(absl::string_view what) const;
 
   const std::string& tenant() const { return tenant_; }
 

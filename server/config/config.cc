@@ -622,12 +622,13 @@ bool ValidTenantName(absl::string_view name) {
   return true;
 }
 
-// Methods whose effect on tables the gateway cannot check against access.schemas: SQL text
-// it does not parse yet, and job tasks that run code (notebooks, JARs, Python, SQL files).
+// Methods whose effect on tables the gateway cannot check against access.schemas: job
+// tasks run code (notebooks, JARs, Python, SQL files) with the pool's principal. (SQL text
+// is checked: services' Route::CheckSql.)
 constexpr absl::string_view kUncheckedBySchemaRules[] = {
-    "SqlService/ExecuteStatement", "SqlService/StreamStatementResults",
-    "DeltaService/LoadTables",     "JobsService/SubmitRun",
-    "JobsService/RunNow",          "JobsService/CreateJob",
+    "JobsService/SubmitRun",
+    "JobsService/RunNow",
+    "JobsService/CreateJob",
 };
 
 // A tenant whose schema rules could be stepped around through a method it may call is a

@@ -382,9 +382,8 @@ TEST(ParseConfigTest, TenantNamesAreMarkSafe) {
 }
 
 TEST(ParseConfigTest, SchemaRulesWithMethodsThatStepAroundThemAreRefused) {
-  for (const char* methods :
-       {R"(["*"])", R"(["SqlService/*"])", R"(["SqlService/ExecuteStatement"])",
-        R"(["DeltaService/*"])", R"(["JobsService/Submit*"])", R"(["JobsService/RunNow"])"}) {
+  for (const char* methods : {R"(["*"])", R"(["JobsService/*"])", R"(["JobsService/Submit*"])",
+                              R"(["JobsService/RunNow"])", R"(["JobsService/CreateJob"])"}) {
     const std::string yaml = absl::StrReplaceAll(
         kGoodConfig, {{R"(methods: ["SqlService/GetWarehouse", "CatalogService/*"])",
                        absl::StrCat("methods: ", methods)}});
@@ -393,6 +392,11 @@ TEST(ParseConfigTest, SchemaRulesWithMethodsThatStepAroundThemAreRefused) {
                                         "(access.schemas) but may call "))
         << methods;
   }
+  // SQL text is checked against the rules, so raw SQL and loads may go with them.
+  const std::string sql = absl::StrReplaceAll(
+      kGoodConfig, {{R"(methods: ["SqlService/GetWarehouse", "CatalogService/*"])",
+                     R"(methods: ["SqlService/*", "DeltaService/*", "JobsService/GetRun"])"}});
+  EXPECT_TRUE(ParseConfig(sql, FakeEnv(kGoodEnv)).ok());
   // With every schema allowed, the credential pool's grants are the boundary.
   const std::string open = absl::StrReplaceAll(
       kGoodConfig,

@@ -13,99 +13,12 @@
 #include "server/databricks/api.h"
 #include "server/databricks/delta_sql.h"
 #include "server/databricks/sql.h"
+#include "server/databricks/sql_refs.h"
 
 namespace gateway::databricks {
 namespace {
 
-struct Token {
-  enum class Kind { kWord, kQuoted, kString, kSymbol, kOther } kind;
-  std::string text;  // words upper-case; back-quoted identifiers without their quotes
-};
-
 bool WordChar(char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_'; }
-
-// Splits a query into the tokens reference finding needs, refusing what CheckQuery refuses.
-absl::StatusOr<std::vector<Token>> Lex(absl::string_view q, absl::string_view field) {
-  std::vector<Token> out;
-  int depth = 0;
-  size_t i = 0;
-  while (i < q.size()) {
-    const char c = q[i];
-    if (absl::ascii_isspace(static_cast<unsigned char>(c))) {
-      ++i;
-    } else if (c == ';') {
-      return InvalidField(
-          field, absl::StrCat("';' at position ", i, " is not allowed: a query is one statement"));
-    } else if ((c == '-' && i + 1 < q.size() && q[i + 1] == '-') ||
-               (c == '/' && i + 1 < q.size() && q[i + 1] == '*')) {
-      return InvalidField(field, absl::StrCat("comments are not allowed (at position ", i, ")"));
-    } else if (c == '\'' || c == '"' || c == '`') {
-      // A string ('…', "…", backslash escapes) or a back-quoted identifier (`` doubles).
-      std::string text;
-      size_t j = i + 1;
-      bool closed = false;
-      while (j < q.size()) {
-        if (c != '`' && q[j] == '\\' && j + 1 < q.size()) {
-          text += q[j + 1];
-          j += 2;
-        } else if (q[j] == c) {
-          if (c == '`' && j + 1 < q.size() && q[j + 1] == '`') {
-            text += '`';
-            j += 2;
-            continue;
-          }
-          closed = true;
-          ++j;
-          break;
-        } else {
-          text += q[j++];
-        }
-      }
-      if (!closed) {
-        return InvalidField(field, absl::StrCat("the quote at position ", i, " is never closed"));
-      }
-      out.push_back({c == '`' ? Token::Kind::kQuoted : Token::Kind::kString, std::move(text)});
-      i = j;
-    } else if (WordChar(c)) {
-      size_t j = i;
-      while (j < q.size() && WordChar(q[j])) ++j;
-      out.push_back({Token::Kind::kWord, absl::AsciiStrToUpper(q.substr(i, j - i))});
-      i = j;
-    } else {
-      if (c == '(') ++depth;
-      if (c == ')' && --depth < 0) {
-        return InvalidField(field, absl::StrCat("unbalanced ')' at position ", i));
-      }
-      out.push_back({std::string("(),.").find(c) != std::string::npos ? Token::Kind::kSymbol
-                                                                      : Token::Kind::kOther,
-                     std::string(1, c)});
-      ++i;
-    }
-  }
-  if (depth != 0) return InvalidField(field, "unbalanced '('");
-  return out;
-}
-
-bool IsName(const Token& t) {
-  return t.kind == Token::Kind::kWord || t.kind == Token::Kind::kQuoted;
-}
-bool IsSymbol(const Token& t, const char* s) {
-  return t.kind == Token::Kind::kSymbol && t.text == s;
-}
-bool IsWord(const Token& t, const char* w) { return t.kind == Token::Kind::kWord && t.text == w; }
-
-// Reads a dotted name at `i` (advancing past it); empty when there is none.
-std::vector<std::string> NameAt(const std::vector<Token>& t, size_t* i) {
-  std::vector<std::string> parts;
-  if (*i >= t.size() || !IsName(t[*i])) return parts;
-  parts.push_back(absl::AsciiStrToLower(t[*i].text));
-  ++*i;
-  while (*i + 1 < t.size() && IsSymbol(t[*i], ".") && IsName(t[*i + 1])) {
-    parts.push_back(absl::AsciiStrToLower(t[*i + 1].text));
-    *i += 2;
-  }
-  return parts;
-}
 
 std::string FullName(const std::vector<std::string>& parts, const NameDefaults& defaults) {
   const std::string catalog = absl::AsciiStrToLower(defaults.catalog);
@@ -158,60 +71,30 @@ absl::StatusOr<DeltaStatement> CreateTableAs(const v1::TableDefinition& table,
 }  // namespace
 
 absl::Status CheckQuery(absl::string_view query, absl::string_view field) {
-  if (absl::StripAsciiWhitespace(query).empty()) return InvalidField(field, "required");
+  const absl::string_view text = absl::StripAsciiWhitespace(query);
+  if (text.empty()) return InvalidField(field, "required");
   if (query.size() > kMaxStatementBytes / 2) {
     return InvalidField(field, absl::StrCat("at most ", kMaxStatementBytes / 2, " bytes"));
   }
-  GW_ASSIGN_OR_RETURN(std::vector<Token> tokens, Lex(query, field));
-  size_t first = 0;
-  while (first < tokens.size() && IsSymbol(tokens[first], "(")) ++first;
-  if (first >= tokens.size() ||
-      !(IsWord(tokens[first], "SELECT") || IsWord(tokens[first], "WITH"))) {
-    return InvalidField(field, "must be a SELECT (or WITH … SELECT) query");
+  GW_ASSIGN_OR_RETURN(SqlReferences found, FindSqlReferences(query, field));
+  // The query ends a CREATE TABLE … AS statement: a ';' would end it early.
+  if (absl::EndsWith(text, ";")) {
+    return InvalidField(field, "must not end with ';': a query is one statement");
+  }
+  if (!found.query) {
+    return InvalidField(field, "must be a query (SELECT, WITH … SELECT, VALUES or TABLE)");
   }
   return absl::OkStatus();
 }
 
 std::vector<std::string> ReferencedTables(absl::string_view query, const NameDefaults& defaults) {
-  absl::StatusOr<std::vector<Token>> lexed = Lex(query, "query");
-  if (!lexed.ok()) return {};
-  const std::vector<Token>& t = *lexed;
-  // Names the query defines itself: "name AS (" (common table expressions).
-  std::set<std::string> local;
-  for (size_t i = 0; i + 2 < t.size(); ++i) {
-    if (IsName(t[i]) && IsWord(t[i + 1], "AS") && IsSymbol(t[i + 2], "(")) {
-      local.insert(absl::AsciiStrToLower(t[i].text));
-    }
+  absl::StatusOr<SqlReferences> found = FindSqlReferences(query, "query");
+  if (!found.ok()) return {};
+  std::set<std::string> tables;
+  for (const SqlReference& ref : found->references) {
+    if (ref.kind != SqlReference::Kind::kFunction) tables.insert(FullName(ref.parts, defaults));
   }
-  std::set<std::string> found;
-  auto read = [&](size_t at) {
-    std::vector<std::string> parts = NameAt(t, &at);
-    if (parts.empty() || (parts.size() == 1 && local.count(parts[0]) > 0)) return;
-    found.insert(FullName(parts, defaults));
-  };
-  // Parenthesis depth before each token.
-  std::vector<int> depth(t.size() + 1, 0);
-  for (size_t i = 0; i < t.size(); ++i) {
-    depth[i + 1] = depth[i] + (IsSymbol(t[i], "(") ? 1 : IsSymbol(t[i], ")") ? -1 : 0);
-  }
-  static const char* const kClauseEnd[] = {"WHERE",   "GROUP",  "HAVING",    "ORDER",     "LIMIT",
-                                           "UNION",   "EXCEPT", "INTERSECT", "MINUS",     "WINDOW",
-                                           "QUALIFY", "SORT",   "CLUSTER",   "DISTRIBUTE"};
-  for (size_t i = 0; i < t.size(); ++i) {
-    if (IsWord(t[i], "JOIN")) read(i + 1);
-    if (!IsWord(t[i], "FROM")) continue;
-    read(i + 1);
-    // The rest of this FROM clause: a comma at its depth joins another table.
-    for (size_t k = i + 1; k < t.size() && depth[k] >= depth[i]; ++k) {
-      if (depth[k] != depth[i]) continue;
-      if (std::any_of(std::begin(kClauseEnd), std::end(kClauseEnd),
-                      [&](const char* w) { return IsWord(t[k], w); })) {
-        break;
-      }
-      if (IsSymbol(t[k], ",")) read(k + 1);
-    }
-  }
-  return std::vector<std::string>(found.begin(), found.end());
+  return std::vector<std::string>(tables.begin(), tables.end());
 }
 
 absl::StatusOr<LoadPlanning> PlanLoad(const v1::LoadTablesRequest& request,

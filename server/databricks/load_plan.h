@@ -22,13 +22,15 @@ inline constexpr int kMaxLoadTables = 1000;
 inline constexpr int kMaxLoadConcurrency = 32;
 inline constexpr int kDefaultLoadConcurrency = 4;
 
-// A CTAS query must be one SELECT (or WITH … SELECT): no ';', no comments, balanced quotes
-// and parentheses. Errors: INVALID_ARGUMENT naming `field` and what was refused.
+// A CTAS query must be one query (SELECT, WITH … SELECT, VALUES, TABLE) that the SQL
+// reader (sql_refs.h) can read, not ending in ';'. Errors: INVALID_ARGUMENT naming `field`
+// and what was refused.
 absl::Status CheckQuery(absl::string_view query, absl::string_view field);
 
-// The tables a checked query reads (after FROM and JOIN, and comma-joined), as lower-case
-// "catalog.schema.table", one- and two-part names completed from `defaults`. Names defined
-// by the query's own WITH clauses are not tables.
+// The tables a checked query names (sql_refs.h), as lower-case "catalog.schema.table", one-
+// and two-part names completed from `defaults`. Names defined by the query's own WITH
+// clauses are not tables. For ordering loads only: access checks use the references and
+// refuse what the reader cannot name (services' Route::CheckSql).
 std::vector<std::string> ReferencedTables(absl::string_view query, const NameDefaults& defaults);
 
 struct LoadPlanning {

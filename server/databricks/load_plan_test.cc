@@ -25,23 +25,27 @@ v1::TableDefinition* Add(v1::LoadTablesRequest* request, const std::string& name
   return table;
 }
 
-TEST(QueryTest, OnlyOneSelectWithoutCommentsIsAccepted) {
+TEST(QueryTest, OnlyOneReadableQueryIsAccepted) {
   EXPECT_TRUE(CheckQuery("SELECT * FROM a WHERE s = 'x;--y'", "q").ok());
   EXPECT_TRUE(CheckQuery("WITH x AS (SELECT 1) SELECT * FROM x", "q").ok());
   EXPECT_TRUE(CheckQuery("(SELECT 1)", "q").ok());
+  EXPECT_TRUE(CheckQuery("SELECT 1 -- a note\n", "q").ok());
+  EXPECT_TRUE(CheckQuery("TABLE main.default.a", "q").ok());
   struct Case {
     std::string query;
     std::string message;
   };
   const Case cases[] = {
       {"", "q: required"},
-      {"SELECT 1; DROP TABLE t", "q: ';' at position 8 is not allowed"},
-      {"SELECT 1 -- hidden", "q: comments are not allowed"},
-      {"SELECT /* x */ 1", "q: comments are not allowed"},
-      {"DROP TABLE t", "q: must be a SELECT"},
-      {"INSERT INTO t SELECT 1", "q: must be a SELECT"},
+      {"SELECT 1; DROP TABLE t",
+       "q: a second statement (one statement per request) at position 10"},
+      {"SELECT 1;", "q: must not end with ';'"},
+      {"SELECT /* x /* y */ 1", "q: a nested comment"},
+      {"DROP TABLE t", "q: must be a query"},
+      {"INSERT INTO t SELECT 1", "q: must be a query"},
+      {"WITH c AS (SELECT 1) INSERT INTO t SELECT * FROM c", "q: must be a query"},
       {"SELECT 'open", "never closed"},
-      {"SELECT (1", "unbalanced '('"},
+      {"SELECT (1", "'(' is never closed"},
   };
   for (const Case& c : cases) {
     const absl::Status status = CheckQuery(c.query, "q");
@@ -50,7 +54,7 @@ TEST(QueryTest, OnlyOneSelectWithoutCommentsIsAccepted) {
   }
 }
 
-TEST(QueryTest, ReferencedTablesAfterFromJoinAndCommas) {
+TEST(QueryTest, ReferencedTablesAreEveryRelationTheQueryNames) {
   EXPECT_THAT(
       ReferencedTables("SELECT a.x FROM raw a JOIN sales.orders o ON a.id = o.id, "
                        "`other`.`s`.`t` WHERE a.x IN (SELECT y FROM lookup)",
@@ -60,6 +64,10 @@ TEST(QueryTest, ReferencedTablesAfterFromJoinAndCommas) {
       ReferencedTables("WITH recent AS (SELECT * FROM Events) SELECT * FROM recent", kDefaults),
       ElementsAre("main.default.events"));
   EXPECT_THAT(ReferencedTables("SELECT 'FROM fake' AS s", kDefaults), IsEmpty());
+  // What the lexical scan missed: TABLE, parenthesised relations, STREAM.
+  EXPECT_THAT(
+      ReferencedTables("SELECT * FROM (TABLE secret) JOIN (s.t) ON true, STREAM u", kDefaults),
+      ElementsAre("main.default.secret", "main.default.u", "main.s.t"));
 }
 
 TEST(LoadPlanTest, ChainDiamondAndIndependentTablesFormWaves) {

@@ -169,7 +169,7 @@ absl::Status CheckAccess(const Route& route, const std::string& warehouse_id,
   return allowed;
 }
 
-// LoadTables touches every table it creates and every table its queries read.
+// LoadTables touches every table it creates and every table its queries name.
 absl::Status CheckLoadAccess(const Route& route, const v1::LoadTablesRequest& request,
                              const databricks::LoadPlanning& plan) {
   std::vector<v1::TableName> tables;
@@ -182,14 +182,16 @@ absl::Status CheckLoadAccess(const Route& route, const v1::LoadTablesRequest& re
     name.set_table(parts[2]);
     tables.push_back(std::move(name));
   };
-  const NameDefaults names = NamesOf(route);
   for (const std::string& target : plan.names) add(target);
-  for (const v1::TableDefinition& definition : request.tables()) {
-    for (const std::string& read : databricks::ReferencedTables(definition.query(), names)) {
-      add(read);
-    }
+  absl::Status allowed = CheckAccess(route, request.warehouse_id(), tables);
+  if (!allowed.ok()) return allowed;
+  // Every query's tables, as the SQL reader finds them; what it cannot name is refused.
+  for (int i = 0; i < request.tables_size(); ++i) {
+    allowed = route.CheckSql(request.tables(i).query(), route.defaults().catalog,
+                             route.defaults().schema, absl::StrCat("tables[", i, "].query"));
+    if (!allowed.ok()) return allowed;
   }
-  return CheckAccess(route, request.warehouse_id(), tables);
+  return absl::OkStatus();
 }
 
 // Starts a Delta call: routes it and checks the tenant's access to its warehouse and

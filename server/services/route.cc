@@ -6,6 +6,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "server/databricks/sql_refs.h"
 
 namespace gateway::services {
 namespace {
@@ -51,6 +53,33 @@ bool Route::AllSchemasAllowed() const {
 
 absl::Status Route::DenyPath(absl::string_view field, absl::string_view path) const {
   return caller_.access ? caller_.access->DenyPath(field, path) : absl::OkStatus();
+}
+
+absl::Status Route::CheckSql(absl::string_view sql, absl::string_view catalog,
+                             absl::string_view schema, absl::string_view field) const {
+  if (AllSchemasAllowed()) return absl::OkStatus();
+  absl::StatusOr<databricks::SqlReferences> found = databricks::FindSqlReferences(sql, field);
+  if (!found.ok()) return found.status();
+  if (!found->unresolved.empty()) {
+    const databricks::SqlUnresolved& first = found->unresolved.front();
+    return caller_.access->DenyUnchecked(
+        absl::StrCat("use ", first.construct, " (", field, ", position ", first.offset, ")"));
+  }
+  for (const databricks::SqlReference& ref : found->references) {
+    const std::vector<std::string>& parts = ref.parts;
+    const absl::string_view in_catalog = parts.size() == 3 ? parts[0] : catalog;
+    const absl::string_view in_schema = parts.size() == 3   ? parts[1]
+                                        : parts.size() == 2 ? parts[0]
+                                                            : schema;
+    const char* verb = ref.kind == databricks::SqlReference::Kind::kRead    ? "read table "
+                       : ref.kind == databricks::SqlReference::Kind::kWrite ? "write table "
+                                                                            : "call function ";
+    absl::Status allowed = caller_.access->CheckObject(
+        absl::StrCat(verb, absl::StrJoin(parts, ".")), absl::AsciiStrToLower(in_catalog),
+        absl::AsciiStrToLower(in_schema));
+    if (!allowed.ok()) return allowed;
+  }
+  return absl::OkStatus();
 }
 
 bool Route::CatalogAllowed(absl::string_view catalog) const {

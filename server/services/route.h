@@ -108,6 +108,13 @@ class Route {
   // PERMISSION_DENIED for a storage path named in `field`, which no schema rule covers
   // (OK without tenants).
   absl::Status DenyPath(absl::string_view field, absl::string_view path) const;
+  // SQL text under the schema rules: every table and function it names (databricks/sql_refs.h),
+  // unqualified names resolved in `catalog` and `schema`, is in an allowed schema, and it
+  // holds nothing the reader cannot name. OK at once when every schema is allowed (the
+  // pool's grants are the boundary). Errors: INVALID_ARGUMENT "`field`: …" for text the
+  // reader cannot read; PERMISSION_DENIED naming the table, function or construct.
+  absl::Status CheckSql(absl::string_view sql, absl::string_view catalog, absl::string_view schema,
+                        absl::string_view field) const;
   bool CatalogAllowed(absl::string_view catalog) const;
 
   // A caller's idempotency token as sent to Databricks: the tenant's own, so equal tokens

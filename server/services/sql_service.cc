@@ -21,6 +21,13 @@ using databricks::StatementSpec;
 
 constexpr int kDefaultWaitSeconds = 10;
 
+// A statement under the tenant's rules: its warehouse, and every table its text names.
+absl::Status CheckStatement(const Route& route, const StatementSpec& spec) {
+  absl::Status allowed = route.CheckWarehouse(spec.warehouse_id);
+  if (!allowed.ok()) return allowed;
+  return route.CheckSql(spec.statement, spec.catalog, spec.schema, "statement");
+}
+
 StatementSpec SpecFrom(const v1::ExecuteStatementRequest& request, const Defaults& defaults) {
   StatementSpec spec;
   spec.statement = request.statement();
@@ -176,7 +183,7 @@ grpc::ServerUnaryReactor* SqlService::ExecuteStatement(grpc::CallbackServerConte
          [call, metrics = &metrics_](const std::shared_ptr<const Route>& route,
                                      const v1::ExecuteStatementRequest& request) {
            const databricks::StatementSpec spec = SpecFrom(request, route->defaults());
-           if (absl::Status allowed = route->CheckWarehouse(spec.warehouse_id); !allowed.ok()) {
+           if (absl::Status allowed = CheckStatement(*route, spec); !allowed.ok()) {
              call->Finish(allowed);
              return;
            }
@@ -310,7 +317,7 @@ grpc::ServerWriteReactor<v1::StreamStatementResultsResponse>* SqlService::Stream
            switch (request.source_case()) {
              case v1::StreamStatementResultsRequest::kExecute: {
                databricks::StatementSpec spec = SpecFrom(request.execute(), route->defaults());
-               if (absl::Status allowed = route->CheckWarehouse(spec.warehouse_id); !allowed.ok()) {
+               if (absl::Status allowed = CheckStatement(*route, spec); !allowed.ok()) {
                  call->Finish(allowed);
                  break;
                }

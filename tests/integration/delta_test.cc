@@ -841,9 +841,11 @@ TEST_F(DeltaTest, InjectionAttemptsAreRefusedAndNeverReachTheEmulator) {
       ++cases;
     }
   }
-  // A CTAS query may have subqueries, but never a second statement or a comment.
+  // A CTAS query may have subqueries and comments (the SQL reader knows where they end),
+  // but never a second statement or text the reader cannot read.
   for (const std::string& pred : {std::string("id = 1; DROP TABLE people"),
-                                  std::string("id = 1 -- x"), std::string("id = 1 /* x */")}) {
+                                  std::string("id = 1 /* /* */ ; DROP TABLE people -- */"),
+                                  std::string("id = 'x")}) {
     const grpc::Status status = methods.back().second("", pred);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << pred;
     ++cases;

@@ -16,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/databricks/gateway/v1/catalog.grpc.pb.h"
+#include "proto/databricks/gateway/v1/delta.grpc.pb.h"
 #include "proto/databricks/gateway/v1/jobs.grpc.pb.h"
 #include "proto/databricks/gateway/v1/sql.grpc.pb.h"
 #include "tests/harness/process.h"
@@ -26,6 +27,7 @@ namespace {
 
 namespace v1 = ::databricks::gateway::v1;
 using ::gateway::testing::Context;
+using ::gateway::testing::ErrorInfoOf;
 using ::gateway::testing::SeriesValue;
 using ::gateway::testing::Sha256Hex;
 using ::gateway::testing::Stack;
@@ -396,6 +398,111 @@ TEST(AccessRulesTest, TasksAndStreamsAreHeldToTheRules) {
   EXPECT_EQ(stack.EmulatorApiRequests(), 0) << "a refused call reached Databricks";
   const grpc::Status allowed = stream("narrow_a", false, "narrow_b");
   EXPECT_TRUE(allowed.ok()) << allowed.error_message();
+}
+
+// A tenant bound to its schemas reaches no other table through SQL text, however it writes
+// the name, and what the gateway cannot read or name is refused rather than sent.
+TEST(AccessRulesTest, SqlTextIsHeldToTheSchemaRules) {
+  StackOptions options = Options(absl::StrReplaceAll(R"yaml(
+  - name: narrow
+    api_key_sha256: [NARROW]
+    credential_pool: shared
+    access:
+      schemas: ["main.narrow_*"]
+      methods: ["SqlService/*", "DeltaService/*"]
+)yaml",
+                                                     {{"NARROW", Sha256Hex("narrow-key")}}));
+  options.gateway_yaml =
+      absl::StrReplaceAll(options.gateway_yaml,
+                          {{"security:\n", ""}, {"  handle_signing_key: {env: HANDLE_KEY}\n", ""}});
+  options.gateway_yaml += "security:\n  handle_signing_key: {env: HANDLE_KEY}\n";
+  options.workspace_yaml += "    default_catalog: main\n    default_schema: default\n";
+  Stack stack("security-sql", options);
+  ASSERT_TRUE(stack.ok()) << stack.error();
+  auto sql = v1::SqlService::NewStub(stack.ChannelWithKey("narrow-key"));
+  auto delta = v1::DeltaService::NewStub(stack.ChannelWithKey("narrow-key"));
+  stack.ResetCounters();
+
+  const char* const bypasses[] = {
+      "SELECT * FROM main.default.secret",
+      "SELECT * FROM (TABLE main.default.secret)",
+      "TABLE main.default.secret",
+      "SELECT 1 AS x UNION ALL TABLE main.default.secret",
+      "WITH c AS (TABLE main.default.secret) SELECT * FROM c",
+      "WITH c(n) AS (SELECT 1) SELECT * FROM c, (main.default.secret)",
+      "SELECT * FROM main.narrow_a.t JOIN (main.default.secret) ON true",
+      "SELECT * FROM `main`.`default`.`secret`",
+      "SELECT * FROM secret",          // the request's default schema: main.default
+      "SELECT * FROM default.secret",  // the default catalog: main
+      "SELECT * FROM main.narrow_a.t WHERE x IN (SELECT x FROM main.default.secret)",
+      "SELECT * FROM (WITH secret AS (SELECT 1) SELECT * FROM secret), secret",
+      "SELECT /* FROM main.narrow_a.t */ * FROM main.default.secret",
+      "SELECT * FROM main.narrow_a.t -- comment\nJOIN main.default.secret",
+      "SELECT * FROM delta.`/mnt/main/default/secret`",
+      "SELECT * FROM read_files('/Volumes/main/default/v')",
+      "SELECT * FROM IDENTIFIER('main.default.secret')",
+      "SELECT secret('scope', 'key')",
+      "SELECT main.default.leak(1)",
+      "INSERT INTO main.default.secret SELECT 1",
+      "DELETE FROM main.default.secret",
+      "MERGE INTO main.narrow_a.t USING main.default.secret s ON true WHEN MATCHED THEN DELETE",
+      "WITH c AS (SELECT 1) INSERT INTO main.default.secret SELECT * FROM c",
+      "SELECT * FROM STREAM main.default.secret",
+      "GRANT SELECT ON TABLE main.narrow_a.t TO `mallory`",
+      "USE SCHEMA default",
+  };
+  for (const char* statement : bypasses) {
+    v1::ExecuteStatementRequest request;
+    request.set_statement(statement);
+    v1::ExecuteStatementResponse response;
+    const grpc::Status status = sql->ExecuteStatement(Context().get(), request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << statement;
+    EXPECT_EQ(ErrorInfoOf(status).metadata["rule"], "access.schemas") << statement;
+
+    v1::StreamStatementResultsRequest stream;
+    stream.mutable_execute()->set_statement(statement);
+    auto context = Context();
+    auto reader = sql->StreamStatementResults(context.get(), stream);
+    v1::StreamStatementResultsResponse message;
+    while (reader->Read(&message)) {
+    }
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED) << statement;
+  }
+  // The copy the issue found: a table the tenant may not read, loaded into one it may.
+  for (const char* query : {"SELECT * FROM (TABLE main.default.secret)",
+                            "SELECT * FROM main.narrow_a.src, (main.default.secret)"}) {
+    v1::LoadTablesRequest load;
+    v1::TableDefinition* table = load.add_tables();
+    table->mutable_name()->set_catalog("main");
+    table->mutable_name()->set_schema("narrow_copy");
+    table->mutable_name()->set_table("stolen");
+    table->set_query(query);
+    auto context = Context();
+    auto reader = delta->LoadTables(context.get(), load);
+    v1::LoadTablesResponse message;
+    while (reader->Read(&message)) {
+    }
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED) << query;
+  }
+  // Text the reader cannot read is INVALID_ARGUMENT, naming where.
+  for (const char* unreadable : {"SELECT 1 /* /* */ FROM main.default.secret -- */",
+                                 "SELECT 1; SELECT * FROM main.default.secret",
+                                 "SELECT * FROM main.default.secret WHERE s = 'open"}) {
+    v1::ExecuteStatementRequest request;
+    request.set_statement(unreadable);
+    v1::ExecuteStatementResponse response;
+    const grpc::Status status = sql->ExecuteStatement(Context().get(), request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << unreadable;
+    EXPECT_THAT(status.error_message(), HasSubstr("position")) << unreadable;
+  }
+  EXPECT_EQ(stack.EmulatorApiRequests(), 0) << "a refused statement reached Databricks";
+
+  // What the rules allow still runs.
+  v1::ExecuteStatementRequest allowed;
+  allowed.set_statement("SELECT 1 AS n");
+  v1::ExecuteStatementResponse answer;
+  const grpc::Status ok = sql->ExecuteStatement(Context().get(), allowed, &answer);
+  EXPECT_TRUE(ok.ok()) << ok.error_message();
 }
 
 // One tenant's careless or hostile calls must not take the shared workspace or the shared
