@@ -57,7 +57,8 @@ soak: deps
 
 # clang's toolchain lives in an output base of its own, beside the disk cache.
 FUZZ_BAZEL = $(BAZEL) --output_base=$(HOME)/.cache/databricks-gateway/fuzz-output-base
-FUZZ_TARGETS = //tests/fuzz:config_fuzz //tests/fuzz:mappers_fuzz //tests/fuzz:sql_fuzz //tests/fuzz:emulator_fuzz
+FUZZ_TARGETS = //tests/fuzz:config_fuzz //tests/fuzz:mappers_fuzz //tests/fuzz:sql_fuzz //tests/fuzz:sql_refs_fuzz \
+	//tests/fuzz:emulator_fuzz
 FUZZ_SECONDS ?= 60
 fuzz: bench-deps
 	$(FUZZ_BAZEL) build --config=fuzz --symlink_prefix=/ $(FUZZ_TARGETS)

@@ -698,6 +698,10 @@ class Scanner {
   bool QueryStart(size_t i) const { return Word(i) && In(kQueryStarts, t_[i].text); }
 
   static std::string Lower(const Token& token) { return absl::AsciiStrToLower(token.text); }
+  static bool HasEmptyPart(const std::vector<std::string>& parts) {
+    return std::any_of(parts.begin(), parts.end(),
+                       [](const std::string& part) { return part.empty(); });
+  }
 
   // The dotted name at `i`; `*end` is the token after it.
   std::vector<std::string> Path(size_t i, size_t* end) const {
@@ -731,8 +735,12 @@ class Scanner {
   // A table name at `i` (already read into `parts`, ending before `end`).
   void Table(SqlReference::Kind kind, std::vector<std::string> parts, size_t i) {
     const std::string written = absl::StrJoin(parts, ".");
+    if (HasEmptyPart(parts)) {
+      Unresolved(absl::StrCat("the empty name ", written), i);
+      return;
+    }
     const bool path = std::any_of(parts.begin(), parts.end(), [](const std::string& part) {
-      return part.empty() || absl::StrContains(part, "/") || absl::StrContains(part, ":");
+      return absl::StrContains(part, "/") || absl::StrContains(part, ":");
     });
     if (path || (parts.size() == 2 && In(kFileFormats, parts[0]))) {
       Unresolved(absl::StrCat("path-based table ", written), i);
@@ -777,7 +785,10 @@ class Scanner {
       consumed_[i] = true;
       ++i;
     }
-    if (i >= t_.size()) return;
+    if (i >= t_.size()) {
+      Unresolved("a relation is missing at the end", t_.size() - 1);
+      return;
+    }
     if (Sym(i, "(")) {
       const size_t inner = i + 1;
       if (!QueryStart(inner)) {
@@ -865,6 +876,14 @@ class Scanner {
     Consume(i, end);
     if (i > 0 && Word(i - 1, "AS")) return;  // an alias with its columns: AS d(n)
     const std::string& last = parts.back();
+    if (HasEmptyPart(parts)) {
+      Unresolved(absl::StrCat("the empty name ", absl::StrJoin(parts, ".")), i);
+      return;
+    }
+    if (parts.size() > 3) {
+      Unresolved(absl::StrCat("name ", absl::StrJoin(parts, "."), " (more than three parts)"), i);
+      return;
+    }
     if (In(kDataBuiltins, last)) {
       Unresolved(absl::StrCat("function ", absl::StrJoin(parts, ".")), i);
       return;

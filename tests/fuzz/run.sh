@@ -9,7 +9,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 bin_dir=$1
 seconds=${2:-60}
-targets=(config_fuzz mappers_fuzz sql_fuzz emulator_fuzz)
+targets=(config_fuzz mappers_fuzz sql_fuzz sql_refs_fuzz emulator_fuzz)
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/dbgw-fuzz.XXXXXX")
 rows=""
 failed=0

@@ -843,9 +843,9 @@ TEST_F(DeltaTest, InjectionAttemptsAreRefusedAndNeverReachTheEmulator) {
   }
   // A CTAS query may have subqueries and comments (the SQL reader knows where they end),
   // but never a second statement or text the reader cannot read.
-  for (const std::string& pred : {std::string("id = 1; DROP TABLE people"),
-                                  std::string("id = 1 /* /* */ ; DROP TABLE people -- */"),
-                                  std::string("id = 'x")}) {
+  for (const std::string& pred :
+       {std::string("id = 1; DROP TABLE people"),
+        std::string("id = 1 /* /* */ ; DROP TABLE people -- */"), std::string("id = 'x")}) {
     const grpc::Status status = methods.back().second("", pred);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << pred;
     ++cases;

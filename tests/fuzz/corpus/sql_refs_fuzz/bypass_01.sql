@@ -1,0 +1,1 @@
+SELECT * FROM (TABLE main.default.secret)

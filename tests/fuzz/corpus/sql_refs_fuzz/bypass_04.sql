@@ -1,0 +1,1 @@
+WITH c AS (TABLE main.default.secret) SELECT * FROM c

@@ -1,0 +1,1 @@
+WITH c(n) AS (SELECT 1) SELECT * FROM c, (main.default.secret)

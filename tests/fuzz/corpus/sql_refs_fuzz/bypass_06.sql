@@ -1,0 +1,1 @@
+SELECT * FROM main.narrow_a.t JOIN (main.default.secret) ON true

@@ -1,0 +1,1 @@
+SELECT * FROM main.narrow_a.t WHERE x IN (SELECT x FROM main.default.secret)

@@ -1,0 +1,1 @@
+SELECT * FROM (WITH secret AS (SELECT 1) SELECT * FROM secret), secret

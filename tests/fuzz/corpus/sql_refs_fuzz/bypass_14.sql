@@ -1,0 +1,1 @@
+SELECT /* FROM main.narrow_a.t */ * FROM main.default.secret

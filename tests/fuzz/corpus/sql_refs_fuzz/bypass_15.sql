@@ -1,0 +1,2 @@
+SELECT * FROM main.narrow_a.t -- comment
+JOIN main.default.secret

@@ -1,0 +1,1 @@
+SELECT * FROM delta.`/mnt/main/default/secret`

@@ -1,0 +1,1 @@
+SELECT * FROM parquet.`s3://bucket/x`

@@ -1,0 +1,1 @@
+SELECT * FROM read_files('/Volumes/main/default/v')

@@ -1,0 +1,1 @@
+SELECT * FROM table_changes('main.default.secret', 1)

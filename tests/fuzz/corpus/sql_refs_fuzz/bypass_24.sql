@@ -1,0 +1,1 @@
+SELECT * FROM IDENTIFIER('main.default.secret')

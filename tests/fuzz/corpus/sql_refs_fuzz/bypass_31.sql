@@ -1,0 +1,1 @@
+SELECT system.builtin.secret('scope', 'key')

@@ -1,0 +1,1 @@
+SELECT main.default.leak(1)

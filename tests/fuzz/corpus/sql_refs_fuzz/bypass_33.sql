@@ -1,0 +1,1 @@
+SELECT my_udf(1) FROM s.t

@@ -1,0 +1,1 @@
+INSERT INTO main.default.secret SELECT 1

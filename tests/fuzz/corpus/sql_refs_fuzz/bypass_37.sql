@@ -1,0 +1,1 @@
+MERGE INTO main.narrow_a.t USING main.default.secret s ON true WHEN MATCHED THEN DELETE

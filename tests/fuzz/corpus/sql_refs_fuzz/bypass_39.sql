@@ -1,0 +1,1 @@
+FROM main.default.secret INSERT INTO main.narrow_a.t SELECT *

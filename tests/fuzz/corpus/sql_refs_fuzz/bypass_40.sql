@@ -1,0 +1,1 @@
+UPDATE main.default.secret SET a = 1

@@ -1,0 +1,1 @@
+GRANT SELECT ON TABLE main.narrow_a.t TO `mallory`

@@ -1,0 +1,1 @@
+SELECT extract(YEAR FROM d), a IS DISTINCT FROM b FROM s.t

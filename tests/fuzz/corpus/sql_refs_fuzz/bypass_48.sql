@@ -1,0 +1,1 @@
+SELECT * FROM s.t VERSION AS OF 3 v JOIN s.u@v2 w ON true

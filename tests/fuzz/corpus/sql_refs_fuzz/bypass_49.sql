@@ -1,0 +1,1 @@
+SELECT * FROM s.t LATERAL VIEW explode(t.a) v AS x, y

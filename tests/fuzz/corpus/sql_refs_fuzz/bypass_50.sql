@@ -1,0 +1,1 @@
+SELECT * FROM range(10) r, explode(array(1)) e(v)

@@ -1,0 +1,1 @@
+SELECT TRANSFORM(a) USING 'cat' FROM s.t

@@ -1,0 +1,1 @@
+SELECT reflect('java.lang.Runtime', 'getRuntime')

@@ -1,0 +1,1 @@
+SELECT `CT `|ec3ret` C`Tsecr+et`('scope', 'key')|ecret`` cTsCer+et`('scope', 'key')

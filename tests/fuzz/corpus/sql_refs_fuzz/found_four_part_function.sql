@@ -1,0 +1,1 @@
+SELECT main.det.lfault.leak(1)
