@@ -150,9 +150,19 @@ std::vector<v1::TableName> TablesOf(const v1::CloneTableRequest& request) {
   return {request.source(), request.target()};
 }
 std::vector<v1::TableName> TablesOf(const v1::ConvertToDeltaRequest& request) {
-  // A Parquet directory is a storage path, outside the catalog's access rules.
+  // A Parquet directory is a storage path (PathsOf).
   if (request.has_parquet_table()) return {request.parquet_table()};
   return {};
+}
+
+// The storage paths a Delta request names (field, path), for the tenant's access rules.
+template <typename Request>
+std::vector<std::pair<std::string, std::string>> PathsOf(const Request&) {
+  return {};
+}
+std::vector<std::pair<std::string, std::string>> PathsOf(const v1::ConvertToDeltaRequest& request) {
+  if (request.has_parquet_table()) return {};
+  return {{"parquet_path", request.parquet_path()}};
 }
 
 // The tenant's access to the call's warehouse and to the schema of each table.
@@ -206,6 +216,9 @@ grpc::ServerUnaryReactor* StartDelta(Router& router, metrics::ServiceMetrics* me
          [call, metrics, operation, then = std::move(then)](std::shared_ptr<const Route> route,
                                                             const Request& request) {
            absl::Status allowed = CheckAccess(*route, request.warehouse_id(), TablesOf(request));
+           for (const auto& [field, path] : PathsOf(request)) {
+             if (allowed.ok()) allowed = route->CheckPath(field, path);
+           }
            if (!allowed.ok()) {
              call->Finish(allowed);
              return;

@@ -233,20 +233,21 @@ absl::Status CheckTaskWarehouses(const Route& route,
   return absl::OkStatus();
 }
 
-// A streaming run's source and sink under the tenant's schema rules. A file source is a
-// storage path, which no schema rule covers: a tenant with schema rules may not read one.
+// A streaming run's source and sink under the tenant's schema rules, and its storage paths
+// (a file source, the checkpoint): a volume path is in its schema, any other path is
+// refused under schema rules.
 absl::Status CheckStreamTables(const Route& route, const v1::SubmitStreamingRunRequest& request) {
   const v1::TableName& sink = request.sink().delta_table();
   absl::Status allowed = route.CheckSchema(sink.catalog(), sink.schema());
   if (!allowed.ok()) return allowed;
   const v1::StreamSource& source = request.source();
   if (source.has_delta_table()) {
-    return route.CheckSchema(source.delta_table().catalog(), source.delta_table().schema());
+    allowed = route.CheckSchema(source.delta_table().catalog(), source.delta_table().schema());
+  } else if (source.has_files()) {
+    allowed = route.CheckPath("source.files.path", source.files().path());
   }
-  if (source.has_files() && !route.AllSchemasAllowed()) {
-    return route.DenyPath("source.files.path", source.files().path());
-  }
-  return absl::OkStatus();
+  if (!allowed.ok()) return allowed;
+  return route.CheckPath("checkpoint_location", request.checkpoint_location());
 }
 
 using RunCallback = std::function<void(absl::StatusOr<v1::Run>)>;

@@ -7,6 +7,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "server/databricks/sql_refs.h"
 
 namespace gateway::services {
@@ -53,6 +55,25 @@ bool Route::AllSchemasAllowed() const {
 
 absl::Status Route::DenyPath(absl::string_view field, absl::string_view path) const {
   return caller_.access ? caller_.access->DenyPath(field, path) : absl::OkStatus();
+}
+
+absl::Status Route::CheckPath(absl::string_view field, absl::string_view path) const {
+  if (AllSchemasAllowed()) return absl::OkStatus();
+  absl::string_view rest = path;
+  absl::ConsumePrefix(&rest, "dbfs:");
+  if (absl::ConsumePrefix(&rest, "/Volumes/")) {
+    const std::vector<absl::string_view> parts = absl::StrSplit(rest, '/');
+    const bool plain = std::none_of(parts.begin(), parts.end(), [](absl::string_view part) {
+      return part == "." || part == ".." || absl::StrContains(part, "%") ||
+             absl::StrContains(part, "\\");
+    });
+    if (plain && parts.size() >= 3 && !parts[0].empty() && !parts[1].empty() && !parts[2].empty()) {
+      return caller_.access->CheckObject(
+          absl::StrCat("use the volume path '", path, "' (", field, ")"),
+          absl::AsciiStrToLower(parts[0]), absl::AsciiStrToLower(parts[1]));
+    }
+  }
+  return DenyPath(field, path);
 }
 
 absl::Status Route::CheckSql(absl::string_view sql, absl::string_view catalog,

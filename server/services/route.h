@@ -108,6 +108,10 @@ class Route {
   // PERMISSION_DENIED for a storage path named in `field`, which no schema rule covers
   // (OK without tenants).
   absl::Status DenyPath(absl::string_view field, absl::string_view path) const;
+  // A storage path named in `field` under the schema rules: a Unity Catalog volume path
+  // (/Volumes/CATALOG/SCHEMA/VOLUME/…, optionally dbfs:) is in its schema; any other path,
+  // or one with '.', '..', '%' or '\\' segments, is refused. OK when every schema is allowed.
+  absl::Status CheckPath(absl::string_view field, absl::string_view path) const;
   // SQL text under the schema rules: every table and function it names (databricks/sql_refs.h),
   // unqualified names resolved in `catalog` and `schema`, is in an allowed schema, and it
   // holds nothing the reader cannot name. OK at once when every schema is allowed (the

@@ -371,10 +371,13 @@ TEST(AccessRulesTest, TasksAndStreamsAreHeldToTheRules) {
   }
 
   auto narrow = v1::JobsService::NewStub(stack.ChannelWithKey("narrow-key"));
-  auto stream = [&](const std::string& source_schema, bool files, const std::string& sink_schema) {
+  // A source ("" for a file source at `path`), a sink schema, a checkpoint.
+  auto stream = [&](const std::string& source_schema, const std::string& sink_schema,
+                    const std::string& path = "",
+                    const std::string& checkpoint = "/Volumes/main/narrow_x/checkpoints/c1") {
     v1::SubmitStreamingRunRequest request;
-    if (files) {
-      request.mutable_source()->mutable_files()->set_path("s3://bucket/any/where");
+    if (source_schema.empty()) {
+      request.mutable_source()->mutable_files()->set_path(path);
       request.mutable_source()->mutable_files()->set_format("json");
     } else {
       request.mutable_source()->mutable_delta_table()->set_catalog("main");
@@ -384,20 +387,30 @@ TEST(AccessRulesTest, TasksAndStreamsAreHeldToTheRules) {
     request.mutable_sink()->mutable_delta_table()->set_catalog("main");
     request.mutable_sink()->mutable_delta_table()->set_schema(sink_schema);
     request.mutable_sink()->mutable_delta_table()->set_table("copy");
-    request.set_checkpoint_location("/Volumes/main/narrow_x/checkpoints/c1");
+    request.set_checkpoint_location(checkpoint);
     request.set_existing_cluster_id("cluster-1");
     v1::SubmitStreamingRunResponse response;
     return narrow->SubmitStreamingRun(Context().get(), request, &response);
   };
-  EXPECT_EQ(stream("default", false, "narrow_x").error_code(), grpc::StatusCode::PERMISSION_DENIED);
-
-  EXPECT_EQ(stream("narrow_x", false, "default").error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  const grpc::Status path = stream("", true, "narrow_x");
-  EXPECT_EQ(path.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_THAT(path.error_message(), HasSubstr("source.files.path"));
+  EXPECT_EQ(stream("default", "narrow_x").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(stream("narrow_x", "default").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  // Storage paths: only a volume of an allowed schema, written plainly.
+  for (const std::string& path :
+       {std::string("s3://bucket/any/where"), std::string("/Volumes/main/default/v/in"),
+        std::string("/Volumes/main/narrow_x/../../default/v/in"), std::string("/mnt/in"),
+        std::string("dbfs:/Volumes/main/default/v/in"), std::string("/Volumes/main/narrow_x")}) {
+    const grpc::Status source = stream("", "narrow_x", path);
+    EXPECT_EQ(source.error_code(), grpc::StatusCode::PERMISSION_DENIED) << path;
+    EXPECT_THAT(source.error_message(), HasSubstr("source.files.path")) << path;
+    const grpc::Status checkpoint = stream("narrow_a", "narrow_b", "", path);
+    EXPECT_EQ(checkpoint.error_code(), grpc::StatusCode::PERMISSION_DENIED) << path;
+    EXPECT_THAT(checkpoint.error_message(), HasSubstr("checkpoint_location")) << path;
+  }
   EXPECT_EQ(stack.EmulatorApiRequests(), 0) << "a refused call reached Databricks";
-  const grpc::Status allowed = stream("narrow_a", false, "narrow_b");
+  const grpc::Status allowed = stream("narrow_a", "narrow_b");
   EXPECT_TRUE(allowed.ok()) << allowed.error_message();
+  const grpc::Status from_volume = stream("", "narrow_b", "dbfs:/Volumes/main/narrow_in/v/events");
+  EXPECT_TRUE(from_volume.ok()) << from_volume.error_message();
 }
 
 // A tenant bound to its schemas reaches no other table through SQL text, however it writes
@@ -494,6 +507,15 @@ TEST(AccessRulesTest, SqlTextIsHeldToTheSchemaRules) {
     const grpc::Status status = sql->ExecuteStatement(Context().get(), request, &response);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << unreadable;
     EXPECT_THAT(status.error_message(), HasSubstr("position")) << unreadable;
+  }
+  // A Parquet directory to convert is a storage path: only a volume of an allowed schema.
+  for (const char* path : {"s3://bucket/parquet", "/Volumes/main/default/v/parquet"}) {
+    v1::ConvertToDeltaRequest convert;
+    convert.set_parquet_path(path);
+    v1::ConvertToDeltaResponse converted;
+    EXPECT_EQ(delta->ConvertToDelta(Context().get(), convert, &converted).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED)
+        << path;
   }
   EXPECT_EQ(stack.EmulatorApiRequests(), 0) << "a refused statement reached Databricks";
 
