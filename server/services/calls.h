@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -21,6 +22,54 @@
 #include "server/services/dry_run.h"
 
 namespace gateway::services {
+
+// What runs when a caller goes away (cancels, disconnects, or its deadline passes) before
+// its call ended: hooks the call's upstream work registered, to cancel a statement and stop
+// polling. A hook registered after the caller went away runs at once, so no cancellation
+// is lost to a race with registration; hooks are dropped when the call ends on its own.
+// Thread-safe.
+class CancelHooks {
+ public:
+  void Add(std::function<void()> fn) ABSL_LOCKS_EXCLUDED(mu_) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!fired_) {
+        if (!cleared_) hooks_.push_back(std::move(fn));
+        return;
+      }
+    }
+    fn();
+  }
+  // The caller went away: runs every hook once. Returns false if it already had.
+  bool Fire() ABSL_LOCKS_EXCLUDED(mu_) {
+    std::vector<std::function<void()>> hooks;
+    {
+      absl::MutexLock lock(&mu_);
+      if (fired_ || cleared_) return false;
+      fired_ = true;
+      hooks.swap(hooks_);
+    }
+    for (auto& hook : hooks) hook();
+    return true;
+  }
+  // The call ended on its own: nothing is left to cancel.
+  void Clear() ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    if (fired_) return;
+    cleared_ = true;
+    hooks_.clear();
+  }
+  bool fired() const ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return fired_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  bool fired_ ABSL_GUARDED_BY(mu_) = false;
+  bool cleared_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::function<void()>> hooks_ ABSL_GUARDED_BY(mu_);
+};
 
 // The caller's deadline as absl::Time (InfiniteFuture when it set none).
 inline absl::Time CallDeadline(const grpc::CallbackServerContext& context) {
@@ -54,18 +103,21 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   // dry run that got as far as Databricks answers OK with an empty response and its
   // requests in the trailing metadata; one refused before keeps its error.
   bool Finish(absl::StatusOr<Response> result) ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
-    if (finished_) return false;
-    finished_ = true;
-    if (dry_run_ != nullptr && (result.ok() || IsDryRunStop(result.status()))) {
-      context_->AddTrailingMetadata(kDryRunRequestsTrailer, dry_run_->Dump());
-      grpc::ServerUnaryReactor::Finish(grpc::Status::OK);
-    } else if (!result.ok()) {
-      grpc::ServerUnaryReactor::Finish(ToGrpcStatus(result.status()));
-    } else {
-      *response_ = *std::move(result);
-      grpc::ServerUnaryReactor::Finish(grpc::Status::OK);
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return false;
+      finished_ = true;
+      if (dry_run_ != nullptr && (result.ok() || IsDryRunStop(result.status()))) {
+        context_->AddTrailingMetadata(kDryRunRequestsTrailer, dry_run_->Dump());
+        grpc::ServerUnaryReactor::Finish(grpc::Status::OK);
+      } else if (!result.ok()) {
+        grpc::ServerUnaryReactor::Finish(ToGrpcStatus(result.status()));
+      } else {
+        *response_ = *std::move(result);
+        grpc::ServerUnaryReactor::Finish(grpc::Status::OK);
+      }
     }
+    hooks_.Clear();
     return true;
   }
 
@@ -74,7 +126,14 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
     return finished_;
   }
 
+  // Runs `fn` once if the caller goes away before the call ended (at once if it already
+  // has), e.g. to cancel a running statement.
+  void OnCancelled(std::function<void()> fn) { hooks_.Add(std::move(fn)); }
+  // Whether the caller went away before the call ended.
+  bool cancelled() const { return hooks_.fired(); }
+
   void OnCancel() override {
+    hooks_.Fire();
     Finish(absl::CancelledError("the call was cancelled before Databricks answered"));
   }
   void OnDone() override { self_.reset(); }
@@ -89,6 +148,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   std::shared_ptr<const DryRunLog> dry_run_ ABSL_GUARDED_BY(mu_);
   Response* const response_;  // owned by gRPC; valid until OnDone
+  CancelHooks hooks_;
   std::shared_ptr<UnaryCall> self_;
 };
 
@@ -138,6 +198,7 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
         grpc::ServerWriteReactor<Response>::Finish(ToGrpcStatus(status));
       }
     }
+    hooks_.Clear();
     return true;
   }
 
@@ -146,12 +207,11 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
     return finished_;
   }
 
-  // Runs once if the caller cancels (or the deadline passes) before the stream ended, e.g.
-  // to cancel a running statement.
-  void OnCancelled(std::function<void()> fn) ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
-    on_cancel_ = std::move(fn);
-  }
+  // Runs `fn` once if the caller cancels, disconnects or runs out of time before the stream
+  // ended (at once if it already has), e.g. to cancel a running statement.
+  void OnCancelled(std::function<void()> fn) { hooks_.Add(std::move(fn)); }
+  // Whether the caller went away before the stream ended.
+  bool cancelled() const { return hooks_.fired(); }
 
   void OnWriteDone(bool ok) override {
     std::function<void()> then;
@@ -162,6 +222,7 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
       message_.Clear();  // sent: do not hold a large chunk until the next one
     }
     if (!ok) {
+      hooks_.Fire();
       Finish(absl::CancelledError("the caller went away"));
       return;
     }
@@ -169,13 +230,8 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
   }
 
   void OnCancel() override {
-    std::function<void()> on_cancel;
-    {
-      absl::MutexLock lock(&mu_);
-      if (!finished_) on_cancel = std::move(on_cancel_);
-    }
+    hooks_.Fire();
     Finish(absl::CancelledError("the call was cancelled"));
-    if (on_cancel) on_cancel();
   }
 
   void OnDone() override { self_.reset(); }
@@ -191,7 +247,7 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
   std::shared_ptr<const DryRunLog> dry_run_ ABSL_GUARDED_BY(mu_);
   Response message_ ABSL_GUARDED_BY(mu_);
   std::function<void()> then_ ABSL_GUARDED_BY(mu_);
-  std::function<void()> on_cancel_ ABSL_GUARDED_BY(mu_);
+  CancelHooks hooks_;
   std::shared_ptr<StreamCall> self_;
 };
 

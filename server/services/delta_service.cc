@@ -49,11 +49,13 @@ databricks::StatementSpec SpecOf(const Route& route, DeltaStatement statement,
 // not succeed is its StatementFailure.
 class RowsRun : public std::enable_shared_from_this<RowsRun> {
  public:
+  // `stopped` says when the caller went away: no further chunk is fetched then.
   static std::shared_ptr<StatementRun> Start(std::shared_ptr<const Route> route,
                                              const databricks::StatementSpec& spec,
                                              absl::Time deadline, metrics::ServiceMetrics* metrics,
-                                             RowsCallback done) {
-    auto run = std::shared_ptr<RowsRun>(new RowsRun(route, deadline, std::move(done)));
+                                             RowsCallback done, std::function<bool()> stopped) {
+    auto run =
+        std::shared_ptr<RowsRun>(new RowsRun(route, deadline, std::move(done), std::move(stopped)));
     return StatementRun::Execute(std::move(route), spec, deadline, metrics,
                                  [run](absl::StatusOr<databricks::Statement> statement) {
                                    run->OnStatement(std::move(statement));
@@ -61,8 +63,12 @@ class RowsRun : public std::enable_shared_from_this<RowsRun> {
   }
 
  private:
-  RowsRun(std::shared_ptr<const Route> route, absl::Time deadline, RowsCallback done)
-      : route_(std::move(route)), deadline_(deadline), done_(std::move(done)) {}
+  RowsRun(std::shared_ptr<const Route> route, absl::Time deadline, RowsCallback done,
+          std::function<bool()> stopped)
+      : route_(std::move(route)),
+        deadline_(deadline),
+        done_(std::move(done)),
+        stopped_(std::move(stopped)) {}
 
   void OnStatement(absl::StatusOr<databricks::Statement> statement) {
     if (!statement.ok()) {
@@ -87,6 +93,9 @@ class RowsRun : public std::enable_shared_from_this<RowsRun> {
   }
 
   void OnChunk(absl::StatusOr<v1::ResultChunk> chunk) {
+    if (chunk.ok() && stopped_()) {
+      chunk = absl::CancelledError("the call was cancelled");
+    }
     if (!chunk.ok()) {
       done_(chunk.status());
       return;
@@ -105,6 +114,7 @@ class RowsRun : public std::enable_shared_from_this<RowsRun> {
   const std::shared_ptr<const Route> route_;
   const absl::Time deadline_;
   const RowsCallback done_;
+  const std::function<bool()> stopped_;
   // Written by one step at a time (each starts the next).
   std::string statement_id_;
   ResultRows rows_;
@@ -119,9 +129,13 @@ struct DeltaCall {
   metrics::ServiceMetrics* metrics;
   const char* operation;
 
+  // Runs a statement for the call; the caller going away cancels it (at once if its id is
+  // known, else as soon as Databricks gives it) and stops its chunk fetches.
   void Run(DeltaStatement statement, const RowsCallback& done) const {
-    RowsRun::Start(route, SpecOf(*route, std::move(statement), warehouse_id), call->deadline(),
-                   metrics, done);
+    std::shared_ptr<StatementRun> run =
+        RowsRun::Start(route, SpecOf(*route, std::move(statement), warehouse_id), call->deadline(),
+                       metrics, done, [call = call] { return call->finished(); });
+    call->OnCancelled([run] { run->Cancel(); });
   }
   // Finishes the call and counts the operation (it reached Databricks, unless a dry run).
   void Finish(absl::StatusOr<Response> result) const {
@@ -334,10 +348,12 @@ class TableLoad : public std::enable_shared_from_this<TableLoad> {
   }
 
  private:
+  // The caller went away: every running statement is cancelled and none is started.
   void CancelAll() ABSL_LOCKS_EXCLUDED(mu_) {
     std::vector<std::shared_ptr<StatementRun>> runs;
     {
       absl::MutexLock lock(&mu_);
+      cancelled_ = true;
       for (auto& [index, run] : runs_) runs.push_back(run);
     }
     for (auto& run : runs) run->Cancel();
@@ -382,6 +398,7 @@ class TableLoad : public std::enable_shared_from_this<TableLoad> {
   // ends the wave when nothing is queued or running.
   std::vector<int> NextToStart() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     std::vector<int> start;
+    if (cancelled_) return start;
     while (running_ < plan_.max_concurrency && next_ < queue_.size()) {
       const int table = queue_[next_++];
       state_[table] = v1::TABLE_LOAD_RUNNING;
@@ -402,9 +419,16 @@ class TableLoad : public std::enable_shared_from_this<TableLoad> {
           metrics_,
           [self = shared_from_this(), table, began](const absl::StatusOr<ResultRows>& rows) {
             self->OnTable(table, rows.status(), absl::Now() - began);
-          });
-      absl::MutexLock lock(&mu_);
-      if (state_[table] == v1::TABLE_LOAD_RUNNING) runs_[table] = std::move(run);
+          },
+          [call = call_] { return call->finished(); });
+      bool cancelled = false;
+      {
+        absl::MutexLock lock(&mu_);
+        cancelled = cancelled_;
+        if (!cancelled && state_[table] == v1::TABLE_LOAD_RUNNING) runs_[table] = run;
+      }
+      // Cancelled while this statement was being started: CancelAll did not see it.
+      if (cancelled) run->Cancel();
     }
   }
 
@@ -512,8 +536,9 @@ class TableLoad : public std::enable_shared_from_this<TableLoad> {
   std::map<int, std::shared_ptr<StatementRun>> runs_ ABSL_GUARDED_BY(mu_);  // to cancel
   std::deque<v1::LoadTablesResponse> events_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool ended_ ABSL_GUARDED_BY(mu_) = false;     // the summary is queued
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;  // Finish was called
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;      // the summary is queued
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;  // the caller went away
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;   // Finish was called
 };
 
 }  // namespace

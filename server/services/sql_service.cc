@@ -209,6 +209,10 @@ grpc::ServerUnaryReactor* SqlService::ExecuteStatement(grpc::CallbackServerConte
                      if (databricks::IsTerminal(statement->status)) {
                        metrics->ObserveStatement(route->workspace(), statement->status.state_text(),
                                                  absl::ToDoubleSeconds(absl::Now() - started));
+                     } else if (call->cancelled()) {
+                       // The caller went away while Databricks held the POST: its statement
+                       // is known only now, and nobody will ever ask for it.
+                       CancelStatementUpstream(*route, statement->statement_id);
                      }
                      AnswerStatement(call, route, *std::move(statement));
                    });

@@ -143,8 +143,11 @@ void StatementRun::Cancel() {
 }
 
 void StatementRun::CancelUpstream(const std::string& statement_id) {
-  // Best effort, on its own short deadline: the caller is gone or out of time.
-  SendApi(*route_, databricks::BuildCancelStatement(statement_id), absl::Now() + absl::Seconds(10),
+  CancelStatementUpstream(*route_, statement_id);
+}
+
+void CancelStatementUpstream(const Route& route, const std::string& statement_id) {
+  SendApi(route, databricks::BuildCancelStatement(statement_id), absl::Now() + absl::Seconds(10),
           [](const absl::StatusOr<json::Value>&) {});
 }
 

@@ -70,6 +70,10 @@ class StatementRun : public std::enable_shared_from_this<StatementRun> {
   absl::Duration delay_ ABSL_GUARDED_BY(mu_);
 };
 
+// Cancels a statement upstream, best effort, on a short deadline of its own (the caller is
+// gone or out of time).
+void CancelStatementUpstream(const Route& route, const std::string& statement_id);
+
 using ChunkCallback = std::function<void(absl::StatusOr<v1::ResultChunk>)>;
 
 // Reads a ResultData object (`data`) into a chunk typed by `schema`, downloading its rows
@@ -84,8 +88,9 @@ void FetchChunk(const std::shared_ptr<const Route>& route, const std::string& st
 // Streams a statement's result on a server-streaming call whose responses have
 // `header` (StreamHeader) and `chunk` (ResultChunk) in a oneof: the header, then each chunk,
 // downloading the next while the previous one is written (two chunks at most in memory). A
-// statement that did not succeed ends the stream with StatementFailure. If the caller cancels while
-// a statement the stream executed is still running, the statement is cancelled.
+// statement that did not succeed ends the stream with StatementFailure. If the caller goes
+// away while the statement is still running, it is cancelled upstream; once it has, no
+// further chunk is fetched.
 template <typename Response>
 class ResultStream : public std::enable_shared_from_this<ResultStream<Response>> {
  public:
@@ -103,12 +108,15 @@ class ResultStream : public std::enable_shared_from_this<ResultStream<Response>>
     call_->OnCancelled([run] { run->Cancel(); });
   }
 
+  // Follows a statement an earlier call started. The caller going away cancels it too: it
+  // is the caller's own statement (its handle said so), and nobody else waits on it here.
   void Attach(const std::string& statement_id) {
-    StatementRun::Attach(
+    auto run = StatementRun::Attach(
         route_, statement_id, call_->deadline(),
         [self = this->shared_from_this()](absl::StatusOr<databricks::Statement> statement) {
           self->OnStatement(std::move(statement));
         });
+    call_->OnCancelled([run] { run->Cancel(); });
   }
 
  private:
@@ -148,6 +156,7 @@ class ResultStream : public std::enable_shared_from_this<ResultStream<Response>>
   // Writes a chunk, and downloads the next one while it is being written: the upstream
   // fetch and the write to the caller overlap, and at most two chunks are held.
   void OnChunk(absl::StatusOr<v1::ResultChunk> chunk) {
+    if (call_->finished()) return;  // the caller went away: fetch nothing more
     if (!chunk.ok()) {
       End(chunk.status());
       return;

@@ -8,11 +8,13 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/databricks/gateway/v1/catalog.grpc.pb.h"
@@ -40,6 +42,7 @@ jobs:
   pending_seconds: 30
 sql:
   warehouses: [{id: wh1, name: Main, state: RUNNING}]
+  timings: [{contains: "slow_marker", execution_seconds: 120}]
 catalog:
   catalogs: {main: [default]}
 )yaml";
@@ -586,6 +589,87 @@ TEST(NoTenantDegradesAnotherTest, PermissionErrorsAboutATableKeepTheSharedCreden
   v1::GetWarehouseResponse response;
   const grpc::Status status = alpha->GetWarehouse(Context().get(), request, &response);
   EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+// A caller that goes away takes its statement with it: no poll after it left, and the
+// statement cancelled upstream at once when its id is known, as soon as it is otherwise.
+TEST(NoTenantDegradesAnotherTest, CallersThatGoAwayStopPollingAndCancelTheirStatements) {
+  Stack stack("security-cancel", Options());
+  ASSERT_TRUE(stack.ok()) << stack.error();
+  auto sql = v1::SqlService::NewStub(stack.ChannelWithKey("alpha-key"));
+  auto delta = v1::DeltaService::NewStub(stack.ChannelWithKey("alpha-key"));
+  const std::string cancels = "POST /api/2.0/sql/statements/{id}/cancel";
+  const std::string polls = "GET /api/2.0/sql/statements/{id}";
+  // Cancels `context` after `after` from another thread.
+  auto cancel_after = [](grpc::ClientContext* context, absl::Duration after) {
+    return std::thread([context, after] {
+      absl::SleepFor(after);
+      context->TryCancel();
+    });
+  };
+
+  // 1. A unary Delta call, cancelled while Databricks holds the execute POST (the id is not
+  //    known yet): cancelled as soon as the POST answers, never polled.
+  stack.ResetCounters();
+  {
+    v1::DeleteRowsRequest request;
+    request.mutable_table()->set_table("slow_marker_events");
+    request.set_all_rows(true);
+    v1::DeleteRowsResponse response;
+    auto context = Context(absl::Seconds(60));
+    std::thread canceller = cancel_after(context.get(), absl::Seconds(1));
+    EXPECT_EQ(delta->DeleteRows(context.get(), request, &response).error_code(),
+              grpc::StatusCode::CANCELLED);
+    canceller.join();
+  }
+  EXPECT_TRUE(::gateway::testing::PollUntil([&] { return stack.EmulatorRequests(cancels) == 1; },
+                                            absl::Seconds(15)))
+      << stack.Control("GET", "/emulator/v1/counters").Dump();
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_EQ(stack.EmulatorRequests(polls), 0) << "polled after the caller left";
+
+  // 2. A stream attached to a running statement: cancelled at once, polls stop.
+  stack.ResetCounters();
+  v1::ExecuteStatementRequest execute;
+  execute.set_statement("SELECT 'slow_marker' AS s");
+  execute.set_wait_timeout_seconds(0);
+  v1::ExecuteStatementResponse started;
+  ASSERT_TRUE(sql->ExecuteStatement(Context().get(), execute, &started).ok());
+  {
+    v1::StreamStatementResultsRequest attach;
+    attach.set_statement_id(started.statement_id());
+    auto context = Context(absl::Seconds(60));
+    std::thread canceller = cancel_after(context.get(), absl::Seconds(1));
+    auto reader = sql->StreamStatementResults(context.get(), attach);
+    v1::StreamStatementResultsResponse message;
+    while (reader->Read(&message)) {
+    }
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+    canceller.join();
+  }
+  EXPECT_TRUE(::gateway::testing::PollUntil([&] { return stack.EmulatorRequests(cancels) == 1; },
+                                            absl::Seconds(2)));
+  const int64_t polled = stack.EmulatorRequests(polls);
+  EXPECT_GT(polled, 0);
+  absl::SleepFor(absl::Seconds(4));
+  EXPECT_EQ(stack.EmulatorRequests(polls), polled) << "polled after the caller left";
+
+  // 3. A unary ExecuteStatement whose caller left while the POST was held: the statement it
+  //    would have returned is cancelled when the POST answers.
+  stack.ResetCounters();
+  {
+    v1::ExecuteStatementRequest held;
+    held.set_statement("SELECT 'slow_marker' AS s");
+    v1::ExecuteStatementResponse response;
+    auto context = Context(absl::Seconds(60));
+    std::thread canceller = cancel_after(context.get(), absl::Seconds(1));
+    EXPECT_EQ(sql->ExecuteStatement(context.get(), held, &response).error_code(),
+              grpc::StatusCode::CANCELLED);
+    canceller.join();
+  }
+  EXPECT_TRUE(::gateway::testing::PollUntil([&] { return stack.EmulatorRequests(cancels) == 1; },
+                                            absl::Seconds(15)))
+      << stack.Control("GET", "/emulator/v1/counters").Dump();
 }
 
 // What must never leave the gateway: presigned links, and the configuration to strangers.
