@@ -126,8 +126,12 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(config::GatewayConfig co
       clients[workspace.name] = client.get();
       g.clients_[workspace.name] = std::move(client);
     }
+    absl::StatusOr<std::unique_ptr<audit::JsonLinesSink>> audit_sink = audit::JsonLinesSink::Open(
+        g.config_.audit.path, [logger](absl::string_view text) { return logger->Redact(text); });
+    if (!audit_sink.ok()) return audit_sink.status();
+    g.audit_ = *std::move(audit_sink);
     g.router_ = std::make_unique<TenantRouter>(std::move(clients), &g.limiter_, &g.tenant_metrics_,
-                                               &g.credential_metrics_, logger);
+                                               &g.credential_metrics_, logger, g.audit_.get());
     g.router_->Update(g.config_, g.env_);
   }
   g.jobs_ = std::make_unique<services::JobsService>(g.router_.get(), &g.service_metrics_);

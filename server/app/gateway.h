@@ -17,6 +17,7 @@
 #include "server/app/admin_server.h"
 #include "server/app/inflight.h"
 #include "server/app/router.h"
+#include "server/audit/audit.h"
 #include "server/common/log.h"
 #include "server/common/secret.h"
 #include "server/config/config.h"
@@ -95,6 +96,7 @@ class Gateway {
   // Declared before everything that calls them, so they are destroyed last: after the
   // gRPC server stopped and the services are gone.
   std::map<std::string, std::unique_ptr<upstream::WorkspaceClient>> clients_;
+  std::unique_ptr<audit::JsonLinesSink> audit_;
   std::unique_ptr<TenantRouter> router_;
   std::unique_ptr<services::JobsService> jobs_;
   std::unique_ptr<services::SqlService> sql_;

@@ -168,9 +168,11 @@ void TenantRouter::RouteCall(const grpc::CallbackServerContext& context, absl::s
     return;
   }
   // The tenant's setting wins: `x-dry-run: false` cannot make a dry-run tenant's call real.
-  auto route = [table, &tenant, dry_run = *dry_run || tenant.dry_run](ratelimit::Permit permit) {
+  auto route = [table, &tenant, dry_run = *dry_run || tenant.dry_run,
+                method = std::string(method)](ratelimit::Permit permit) {
     return std::make_shared<const services::Route>(tenant.client, tenant.pool, tenant.defaults,
-                                                   tenant.caller, std::move(permit), dry_run);
+                                                   tenant.caller, std::move(permit), dry_run,
+                                                   services::Pacing{tenant.quota, method});
   };
   if (tenant.quota == nullptr) {
     done(route(ratelimit::Permit()));

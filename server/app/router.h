@@ -34,21 +34,26 @@ namespace gateway::app {
 
 class TenantRouter final : public services::Router {
  public:
-  // Not owned; all outlive the router. `clients` by workspace name.
+  // Not owned; all outlive the router. `clients` by workspace name; `audit` (may be null)
+  // receives every call's audit record.
   TenantRouter(std::map<std::string, upstream::WorkspaceClient*> clients,
                ratelimit::Limiter* limiter, metrics::TenantMetrics* tenant_metrics,
-               metrics::CredentialMetrics* credential_metrics, Logger* logger)
+               metrics::CredentialMetrics* credential_metrics, Logger* logger,
+               audit::Sink* audit = nullptr)
       : clients_(std::move(clients)),
         limiter_(limiter),
         tenant_metrics_(tenant_metrics),
         credential_metrics_(credential_metrics),
-        logger_(logger) {}
+        logger_(logger),
+        audit_(audit) {}
 
   // Builds tenants, pools and quotas from a validated `config`.
   void Update(const config::GatewayConfig& config, const EnvReader& env) ABSL_LOCKS_EXCLUDED(mu_);
 
   void RouteCall(const grpc::CallbackServerContext& context, absl::string_view method,
                  services::RouteCallback done) override ABSL_LOCKS_EXCLUDED(mu_);
+
+  audit::Sink* audit_sink() const override { return audit_; }
 
   // Empty when every credential pool in use has a usable credential; else why not.
   std::string NotReadyReason() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -85,6 +90,7 @@ class TenantRouter final : public services::Router {
   metrics::TenantMetrics* const tenant_metrics_;
   metrics::CredentialMetrics* const credential_metrics_;
   Logger* const logger_;
+  audit::Sink* const audit_;
 
   mutable absl::Mutex mu_;
   std::shared_ptr<const Table> table_ ABSL_GUARDED_BY(mu_);

@@ -68,7 +68,8 @@ absl::optional<absl::Duration> GetRetryDelay(const absl::Status& status) {
 ErrorReason GetErrorReason(const absl::Status& status) {
   absl::optional<google::rpc::ErrorInfo> info = GetDetail<google::rpc::ErrorInfo>(status);
   if (!info.has_value()) return {};
-  return {info->reason(), info->domain()};
+  return {info->reason(), info->domain(),
+          std::map<std::string, std::string>(info->metadata().begin(), info->metadata().end())};
 }
 
 std::string GetQuotaViolation(const absl::Status& status) {

@@ -41,6 +41,7 @@ absl::optional<absl::Duration> GetRetryDelay(const absl::Status& status);
 struct ErrorReason {
   std::string reason;
   std::string domain;
+  std::map<std::string, std::string> metadata;
 };
 ErrorReason GetErrorReason(const absl::Status& status);
 

@@ -469,6 +469,13 @@ void ParseRecord(Parser& p, const YAML::Node& node, upstream::RecordOptions& out
   p.StringList(node, "redact_fields", path, &out.redact_fields);
 }
 
+void ParseAudit(Parser& p, const YAML::Node& node, audit::AuditOptions& out) {
+  const std::string path = "audit";
+  if (!p.Map(node, path, {"path"})) return;
+  p.String(node, "path", path, &out.path);
+  if (out.path.empty()) p.Error("audit.path", "must be \"-\" (standard output) or a file");
+}
+
 void ParseSecurity(Parser& p, const YAML::Node& node, GatewayConfig& out) {
   const std::string path = "security";
   if (!p.Map(node, path, {"strict_secrets", "handle_signing_key"})) return;
@@ -831,7 +838,8 @@ absl::StatusOr<GatewayConfig> ParseConfig(absl::string_view yaml, const EnvReade
       return absl::InvalidArgumentError("(top level): must be a mapping");
     }
     p.Map(root, "",
-          {"server", "workspaces", "credential_pools", "tenants", "redis", "record", "security"});
+          {"server", "workspaces", "credential_pools", "tenants", "redis", "record", "audit",
+           "security"});
     ParseServer(p, root["server"], config.server);
     size_t i = 0;
     for (const YAML::Node& item : p.Seq(root["workspaces"], "workspaces")) {
@@ -847,6 +855,7 @@ absl::StatusOr<GatewayConfig> ParseConfig(absl::string_view yaml, const EnvReade
     }
     ParseRedis(p, root["redis"], config.redis);
     ParseRecord(p, root["record"], config.record);
+    ParseAudit(p, root["audit"], config.audit);
     ParseSecurity(p, root["security"], config);
   } catch (const YAML::Exception& e) {
     // Only reachable on malformed node shapes the checks above did not anticipate.
@@ -1066,6 +1075,10 @@ std::string RedactedYaml(const GatewayConfig& config) {
     EmitList(out, "redact_fields", rec.redact_fields);
     out << YAML::EndMap;
   }
+
+  out << YAML::Key << "audit" << YAML::Value << YAML::BeginMap;
+  Put(out, "path", config.audit.path);
+  out << YAML::EndMap;
 
   out << YAML::Key << "security" << YAML::Value << YAML::BeginMap;
   Put(out, "strict_secrets", config.strict_secrets);

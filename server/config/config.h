@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "server/app/options.h"
+#include "server/audit/options.h"
 #include "server/auth/options.h"
 #include "server/common/secret.h"
 #include "server/credentials/options.h"
@@ -37,6 +38,8 @@ struct GatewayConfig {
   ratelimit::RedisOptions redis;
   // Recording of upstream exchanges (off without a path); read at start only.
   upstream::RecordOptions record;
+  // The audit trail's sink; read at start only.
+  audit::AuditOptions audit;
   // Key that signs the run and statement handles given to tenants.
   SecretRef handle_signing_key;
   bool has_handle_signing_key = false;

@@ -173,7 +173,21 @@ workspaces:
 TEST(ParseConfigTest, UnknownTopLevelKey) {
   EXPECT_THAT(Errors(std::string(kMinimal) + "listeners: {}\n"),
               HasSubstr("listeners: unknown key (expected one of: server, workspaces, "
-                        "credential_pools, tenants, redis, record, security)"));
+                        "credential_pools, tenants, redis, record, audit, security)"));
+}
+
+TEST(ParseConfigTest, AuditGoesToStandardOutputOrAFile) {
+  absl::StatusOr<GatewayConfig> config = ParseConfig(kMinimal, FakeEnv(kGoodEnv));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->audit.path, "-");
+  config = ParseConfig(std::string(kMinimal) + "audit: {path: /var/log/gateway-audit.jsonl}\n",
+                       FakeEnv(kGoodEnv));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->audit.path, "/var/log/gateway-audit.jsonl");
+  EXPECT_THAT(Errors(std::string(kMinimal) + "audit: {path: \"\"}\n"),
+              HasSubstr("audit.path: must be \"-\" (standard output) or a file"));
+  EXPECT_THAT(Errors(std::string(kMinimal) + "audit: {level: info}\n"),
+              HasSubstr("audit.level: unknown key"));
 }
 
 TEST(ParseConfigTest, RecordSectionAndItsLimits) {

@@ -17,6 +17,8 @@ TenantMetrics::TenantMetrics(prometheus::Registry& registry)
       fallback_(CounterFamily(registry, "gateway_ratelimit_fallback_decisions_total",
                               "Decisions of a global rule made locally (Redis unreachable, too "
                               "slow, or no store configured).")),
+      paced_(CounterFamily(registry, "gateway_ratelimit_paced_total",
+                           "Polls and waits of admitted calls held back by the tenant's rate.")),
       inflight_(GaugeFamily(registry, "gateway_ratelimit_inflight",
                             "Calls holding a concurrency slot of a tenant rule.")),
       auth_refused_(CounterFamily(registry, "gateway_auth_refused_total",
@@ -38,6 +40,7 @@ TenantMetrics::Rule& TenantMetrics::ForRule(absl::string_view tenant, absl::stri
       decisions_.Add({{"tenant", t}, {"rule", r}, {"decision", "shadow_limited"}}),
       near_limit_.Add({{"tenant", t}, {"rule", r}}),
       fallback_.Add({{"tenant", t}, {"rule", r}}),
+      paced_.Add({{"tenant", t}, {"rule", r}}),
       inflight_.Add({{"tenant", t}, {"rule", r}}),
   });
   return *rules_.emplace(key, std::move(handles)).first->second;

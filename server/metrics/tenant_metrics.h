@@ -34,6 +34,9 @@ class TenantMetrics {
     // gateway_ratelimit_fallback_decisions_total{tenant, rule}: decisions of a global rule
     // made locally (Redis unreachable, too slow, or no store configured).
     prometheus::Counter& fallback;
+    // gateway_ratelimit_paced_total{tenant, rule}: polls and waits of admitted calls
+    // (WaitRun, statement polls) held back until the rule's rate allowed them.
+    prometheus::Counter& paced;
     // gateway_ratelimit_inflight{tenant, rule}: calls holding a concurrency slot.
     prometheus::Gauge& inflight;
   };
@@ -53,6 +56,7 @@ class TenantMetrics {
   prometheus::Family<prometheus::Counter>& decisions_;
   prometheus::Family<prometheus::Counter>& near_limit_;
   prometheus::Family<prometheus::Counter>& fallback_;
+  prometheus::Family<prometheus::Counter>& paced_;
   prometheus::Family<prometheus::Gauge>& inflight_;
   prometheus::Family<prometheus::Counter>& auth_refused_;
   prometheus::Family<prometheus::Counter>& access_denied_;

@@ -120,20 +120,43 @@ void Permit::Release() {
 }
 
 absl::string_view TenantQuota::RuleFor(absl::string_view method) const {
+  return RuleOf(method)->name;
+}
+
+std::shared_ptr<RuleState> TenantQuota::RuleOf(absl::string_view method) const {
   for (const Entry& entry : methods_) {
-    if (PatternMatches(entry.method, method)) return entry.state->name;
+    if (PatternMatches(entry.method, method)) return entry.state;
   }
-  return tenant_->name;
+  return tenant_;
+}
+
+void TenantQuota::Pace(absl::string_view method, std::function<void(absl::Duration)> done) const {
+  std::shared_ptr<RuleState> rule = RuleOf(method);
+  const RuleOptions& options = rule->options;
+  if (options.requests_per_second <= 0) {
+    done(absl::ZeroDuration());
+    return;
+  }
+  auto conclude = [rule, done = std::move(done)](const GcraDecision& decision) {
+    if (decision.allowed || rule->options.shadow) {
+      done(absl::ZeroDuration());
+      return;
+    }
+    rule->metrics.paced.Increment();
+    done(std::max(decision.retry_after, absl::Milliseconds(1)));
+  };
+  if (!options.global || store_ == nullptr) {
+    conclude(rule->TakeLocal(now_()));
+    return;
+  }
+  store_->Take(rule->store_key, options.requests_per_second, options.burst,
+               [rule, conclude, now = now_](absl::StatusOr<GcraDecision> decision) {
+                 conclude(decision.ok() ? *decision : rule->TakeLocal(now()));
+               });
 }
 
 void TenantQuota::Admit(absl::string_view method, AdmitCallback done) const {
-  std::shared_ptr<RuleState> rule = tenant_;
-  for (const Entry& entry : methods_) {
-    if (PatternMatches(entry.method, method)) {
-      rule = entry.state;
-      break;
-    }
-  }
+  std::shared_ptr<RuleState> rule = RuleOf(method);
   const RuleOptions& options = rule->options;
   const RuleState::Slot slot = rule->TakeSlot();
   if (slot == RuleState::Slot::kRefused) {

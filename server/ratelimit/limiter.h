@@ -66,11 +66,19 @@ class TenantQuota {
   // local rules, on the store's thread for global ones.
   void Admit(absl::string_view method, AdmitCallback done) const;
 
+  // Paces one more upstream request of a call to `method` that was already admitted (a
+  // poll, a wait): takes a token of the rule's rate, no concurrency slot. `done(wait)` runs
+  // once, inline or on the store's thread: zero when the request may go now, else how long
+  // until a token is free (ask again then). A shadow rule or a rule without a rate never
+  // delays.
+  void Pace(absl::string_view method, std::function<void(absl::Duration)> done) const;
+
   // The name of the rule that decides `method`: its method pattern, or "tenant".
   absl::string_view RuleFor(absl::string_view method) const;
 
  private:
   friend class Limiter;
+  std::shared_ptr<RuleState> RuleOf(absl::string_view method) const;
   struct Entry {
     std::string method;  // pattern; empty for the tenant rule
     std::shared_ptr<RuleState> state;

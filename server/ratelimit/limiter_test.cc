@@ -122,6 +122,49 @@ TEST_F(LimiterTest, FirstMatchingMethodRuleReplacesTheTenantRule) {
   EXPECT_EQ(Admitted(*quota, "JobsService/SubmitRun", 10), 1);
 }
 
+TEST_F(LimiterTest, ConcurrencyIsBoundedByDefault) {
+  auto quota = limiter_.Build("acme", QuotaOptions(), 1);
+  std::vector<Permit> held;
+  for (int i = 0; i < kDefaultMaxConcurrent; ++i) {
+    absl::StatusOr<Permit> permit = AdmitNow(*quota, "JobsService/WaitRun");
+    ASSERT_TRUE(permit.ok()) << i;
+    held.push_back(*std::move(permit));
+  }
+  EXPECT_EQ(GetErrorReason(AdmitNow(*quota, "JobsService/WaitRun").status()).reason,
+            "TENANT_CONCURRENCY_LIMITED");
+  QuotaOptions unlimited;
+  unlimited.tenant.max_concurrent = 0;
+  auto open = limiter_.Build("open", unlimited, 1);
+  EXPECT_EQ(Admitted(*open, "JobsService/WaitRun", kDefaultMaxConcurrent + 10),
+            kDefaultMaxConcurrent + 10);
+}
+
+TEST_F(LimiterTest, PollsArePacedByTheRateWithoutASlot) {
+  QuotaOptions q = Rate(10, 2);
+  q.tenant.max_concurrent = 1;
+  auto quota = limiter_.Build("acme", q, 1);
+  absl::StatusOr<Permit> call = AdmitNow(*quota, "JobsService/WaitRun");  // 1 of the burst
+  ASSERT_TRUE(call.ok());
+  std::vector<absl::Duration> waits;
+  for (int i = 0; i < 3; ++i) {
+    quota->Pace("JobsService/WaitRun", [&waits](absl::Duration wait) { waits.push_back(wait); });
+  }
+  // The burst's second token goes at once (the call's slot is not needed again); then the
+  // poll must wait a tenth of a second for the next token.
+  ASSERT_EQ(waits.size(), 3u);
+  EXPECT_EQ(waits[0], absl::ZeroDuration());
+  EXPECT_EQ(waits[1], absl::Milliseconds(100));
+  EXPECT_EQ(waits[2], absl::Milliseconds(100));
+  EXPECT_EQ(metrics_.ForRule("acme", "tenant").paced.Value(), 2);
+  now_ += absl::Milliseconds(100);
+  absl::Duration after = absl::InfiniteDuration();
+  quota->Pace("JobsService/WaitRun", [&after](absl::Duration wait) { after = wait; });
+  EXPECT_EQ(after, absl::ZeroDuration());
+  // Polls count toward the rate calls are admitted by.
+  EXPECT_EQ(AdmitNow(*quota, "JobsService/GetRun").status().code(),
+            absl::StatusCode::kResourceExhausted);
+}
+
 TEST_F(LimiterTest, ConcurrencySlotsAreHeldByPermitsAndFreedWithThem) {
   QuotaOptions q;
   q.tenant.max_concurrent = 2;

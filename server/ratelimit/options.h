@@ -9,14 +9,18 @@
 
 namespace gateway::ratelimit {
 
+// Calls a rule lets one tenant have in flight on one replica unless configured otherwise.
+inline constexpr int kDefaultMaxConcurrent = 256;
+
 // One limit: a rate with a burst (GCRA) and a cap on calls in flight.
 struct RuleOptions {
   // Sustained calls per second; 0: no rate limit.
   double requests_per_second = 0;
   // Calls admitted at once from idle: over any interval t at most burst + rate·t pass.
   int burst = 0;
-  // Calls in flight at once (per replica); 0: unlimited.
-  int max_concurrent = 0;
+  // Calls in flight at once (per replica); 0: unlimited. Bounded by default, so that one
+  // careless caller's streams cannot take every thread and connection of the replica.
+  int max_concurrent = kDefaultMaxConcurrent;
   // Enforce the rate across replicas through Redis (needs redis.enabled).
   bool global = false;
   // Count what the rule would refuse, but admit it.

@@ -18,8 +18,10 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "server/audit/audit.h"
 #include "server/common/error_details.h"
 #include "server/services/dry_run.h"
+#include "server/services/route.h"
 
 namespace gateway::services {
 
@@ -71,6 +73,87 @@ class CancelHooks {
   std::vector<std::function<void()>> hooks_ ABSL_GUARDED_BY(mu_);
 };
 
+// What a call's audit record is made of, gathered as the call goes, and written once when it
+// ends (server/audit/audit.h). Begin and Routed/Refused come from Routed() (rest.h), End
+// from the reactor's Finish. Thread-safe.
+class CallAudit {
+ public:
+  // Starts the record: the call's method, its request id, the caller's trace id. Without
+  // a sink nothing is recorded.
+  void Begin(audit::Sink* sink, absl::string_view method,
+             const grpc::CallbackServerContext& context) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    sink_ = sink;
+    record_.method = std::string(method);
+    record_.request_id = audit::NewRequestId();
+    const auto& metadata = context.client_metadata();
+    auto traceparent = metadata.find("traceparent");
+    if (traceparent != metadata.end()) {
+      record_.trace_id = audit::TraceIdOf(
+          absl::string_view(traceparent->second.data(), traceparent->second.size()));
+    }
+    started_ = absl::Now();
+  }
+  // The call was routed: its tenant, and the objects its request names.
+  void Routed(std::shared_ptr<const Route> route, const google::protobuf::Message& request)
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    record_.tenant = route->tenant();
+    audit::AddObjectsOf(request, /*nested=*/true, &record_.objects);
+    route_ = std::move(route);
+  }
+  // The call was refused before it was routed: the tenant, when the refusal names one.
+  void Refused(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_) {
+    const ErrorReason reason = GetErrorReason(status);
+    auto tenant = reason.metadata.find("tenant");
+    absl::MutexLock lock(&mu_);
+    if (tenant != reason.metadata.end()) record_.tenant = tenant->second;
+  }
+  // The request id, for the call's trailing metadata; empty before Begin.
+  std::string request_id() const ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return record_.request_id;
+  }
+  // Writes the record with the call's status (and the objects a response names at its top
+  // level, such as a new run's id). Once only.
+  void End(const absl::Status& status, const google::protobuf::Message* response)
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    audit::Record record;
+    audit::Sink* sink = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      if (sink_ == nullptr) return;
+      sink = std::exchange(sink_, nullptr);
+      if (response != nullptr && status.ok()) {
+        audit::AddObjectsOf(*response, /*nested=*/false, &record_.objects);
+      }
+      record = std::move(record_);
+      if (route_ != nullptr) {
+        record.upstream_requests = route_->upstream_requests();
+        record.dry_run = route_->dry_run() != nullptr;
+      }
+    }
+    record.time = absl::Now();
+    record.duration_ms = absl::ToDoubleMilliseconds(record.time - started_);
+    record.code = absl::StatusCodeToString(status.code());
+    if (!status.ok()) {
+      record.reason = GetErrorReason(status).reason;
+      record.message = std::string(status.message());
+    }
+    sink->Write(record);
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  audit::Sink* sink_ ABSL_GUARDED_BY(mu_) = nullptr;
+  audit::Record record_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const Route> route_ ABSL_GUARDED_BY(mu_);
+  absl::Time started_;
+};
+
+// The trailing metadata that carries a call's request id (its audit record's).
+inline constexpr char kRequestIdTrailer[] = "x-request-id";
+
 // The caller's deadline as absl::Time (InfiniteFuture when it set none).
 inline absl::Time CallDeadline(const grpc::CallbackServerContext& context) {
   const auto deadline = context.deadline();
@@ -103,21 +186,24 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   // dry run that got as far as Databricks answers OK with an empty response and its
   // requests in the trailing metadata; one refused before keeps its error.
   bool Finish(absl::StatusOr<Response> result) ABSL_LOCKS_EXCLUDED(mu_) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (finished_) return false;
-      finished_ = true;
-      if (dry_run_ != nullptr && (result.ok() || IsDryRunStop(result.status()))) {
-        context_->AddTrailingMetadata(kDryRunRequestsTrailer, dry_run_->Dump());
-        grpc::ServerUnaryReactor::Finish(grpc::Status::OK);
-      } else if (!result.ok()) {
-        grpc::ServerUnaryReactor::Finish(ToGrpcStatus(result.status()));
-      } else {
-        *response_ = *std::move(result);
-        grpc::ServerUnaryReactor::Finish(grpc::Status::OK);
-      }
-    }
+    absl::MutexLock lock(&mu_);
+    if (finished_) return false;
+    finished_ = true;
     hooks_.Clear();
+    const std::string request_id = audit_.request_id();
+    if (!request_id.empty()) context_->AddTrailingMetadata(kRequestIdTrailer, request_id);
+    if (dry_run_ != nullptr && (result.ok() || IsDryRunStop(result.status()))) {
+      audit_.End(absl::OkStatus(), nullptr);
+      context_->AddTrailingMetadata(kDryRunRequestsTrailer, dry_run_->Dump());
+      grpc::ServerUnaryReactor::Finish(grpc::Status::OK);
+    } else if (!result.ok()) {
+      audit_.End(result.status(), nullptr);
+      grpc::ServerUnaryReactor::Finish(ToGrpcStatus(result.status()));
+    } else {
+      audit_.End(absl::OkStatus(), &*result);
+      *response_ = *std::move(result);
+      grpc::ServerUnaryReactor::Finish(grpc::Status::OK);
+    }
     return true;
   }
 
@@ -131,6 +217,8 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   void OnCancelled(std::function<void()> fn) { hooks_.Add(std::move(fn)); }
   // Whether the caller went away before the call ended.
   bool cancelled() const { return hooks_.fired(); }
+  // The call's audit record (rest.h's Routed fills it).
+  CallAudit& audit() { return audit_; }
 
   void OnCancel() override {
     hooks_.Fire();
@@ -149,6 +237,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   std::shared_ptr<const DryRunLog> dry_run_ ABSL_GUARDED_BY(mu_);
   Response* const response_;  // owned by gRPC; valid until OnDone
   CancelHooks hooks_;
+  CallAudit audit_;
   std::shared_ptr<UnaryCall> self_;
 };
 
@@ -186,19 +275,21 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
   // Ends the stream unless it already ended. Returns whether this call ended it. A dry run
   // that got as far as Databricks ends OK with its requests in the trailing metadata.
   bool Finish(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (finished_) return false;
-      finished_ = true;
-      then_ = nullptr;
-      if (dry_run_ != nullptr && (status.ok() || IsDryRunStop(status))) {
-        context_->AddTrailingMetadata(kDryRunRequestsTrailer, dry_run_->Dump());
-        grpc::ServerWriteReactor<Response>::Finish(grpc::Status::OK);
-      } else {
-        grpc::ServerWriteReactor<Response>::Finish(ToGrpcStatus(status));
-      }
-    }
+    absl::MutexLock lock(&mu_);
+    if (finished_) return false;
+    finished_ = true;
+    then_ = nullptr;
     hooks_.Clear();
+    const std::string request_id = audit_.request_id();
+    if (!request_id.empty()) context_->AddTrailingMetadata(kRequestIdTrailer, request_id);
+    if (dry_run_ != nullptr && (status.ok() || IsDryRunStop(status))) {
+      audit_.End(absl::OkStatus(), nullptr);
+      context_->AddTrailingMetadata(kDryRunRequestsTrailer, dry_run_->Dump());
+      grpc::ServerWriteReactor<Response>::Finish(grpc::Status::OK);
+    } else {
+      audit_.End(status, nullptr);
+      grpc::ServerWriteReactor<Response>::Finish(ToGrpcStatus(status));
+    }
     return true;
   }
 
@@ -212,6 +303,8 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
   void OnCancelled(std::function<void()> fn) { hooks_.Add(std::move(fn)); }
   // Whether the caller went away before the stream ended.
   bool cancelled() const { return hooks_.fired(); }
+  // The call's audit record (rest.h's Routed fills it).
+  CallAudit& audit() { return audit_; }
 
   void OnWriteDone(bool ok) override {
     std::function<void()> then;
@@ -248,6 +341,7 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
   Response message_ ABSL_GUARDED_BY(mu_);
   std::function<void()> then_ ABSL_GUARDED_BY(mu_);
   CancelHooks hooks_;
+  CallAudit audit_;
   std::shared_ptr<StreamCall> self_;
 };
 

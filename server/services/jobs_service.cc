@@ -355,8 +355,9 @@ class RunWatch : public std::enable_shared_from_this<RunWatch> {
   void ScheduleNext() {
     if (call_->finished()) return;
     const absl::Duration left = call_->deadline() - absl::Now();
+    // Each poll after the first counts toward the tenant's rate like a call (Route::Pace).
     route_->RunAfter(std::max(absl::ZeroDuration(), std::min(delay_, left)),
-                     [self = shared_from_this()] { self->Poll(); });
+                     [self = shared_from_this()] { self->route_->Pace([self] { self->Poll(); }); });
   }
 
   void ObserveDuration(const v1::Run& run) {

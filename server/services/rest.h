@@ -34,13 +34,16 @@ template <typename CallPtr, typename Request, typename Then>
 void Routed(Router& router, const grpc::CallbackServerContext& context, absl::string_view method,
             CallPtr call, const Request& request, Then then) {
   auto copy = std::make_shared<const Request>(request);
+  call->audit().Begin(router.audit_sink(), method, context);
   router.RouteCall(context, method,
                    [call, copy, then = std::move(then)](
                        absl::StatusOr<std::shared_ptr<const Route>> route) mutable {
                      if (!route.ok()) {
+                       call->audit().Refused(route.status());
                        call->Finish(route.status());
                        return;
                      }
+                     call->audit().Routed(*route, *copy);
                      if (call->finished()) return;
                      if ((*route)->dry_run() != nullptr) call->SetDryRun((*route)->dry_run());
                      then(*std::move(route), *copy);

@@ -25,7 +25,36 @@ bool PlausibleStatementId(absl::string_view id) {
   });
 }
 
+// Asks the quota for a token, waits as long as it says and asks again; after
+// kMaxPaceWaits waits the request goes anyway (the call's own deadline still ends it).
+constexpr int kMaxPaceWaits = 20;
+
+void PaceWith(std::shared_ptr<const ratelimit::TenantQuota> quota, std::string method,
+              upstream::WorkspaceClient* client, std::function<void()> then, int waits) {
+  const ratelimit::TenantQuota* asked = quota.get();
+  const std::string name = method;
+  asked->Pace(name, [quota = std::move(quota), method = std::move(method), client,
+                     then = std::move(then), waits](absl::Duration wait) mutable {
+    if (wait <= absl::ZeroDuration() || waits >= kMaxPaceWaits) {
+      then();
+      return;
+    }
+    client->RunAfter(wait, [quota = std::move(quota), method = std::move(method), client,
+                            then = std::move(then), waits]() mutable {
+      PaceWith(std::move(quota), std::move(method), client, std::move(then), waits + 1);
+    });
+  });
+}
+
 }  // namespace
+
+void Route::Pace(std::function<void()> then) const {
+  if (pacing_.quota == nullptr || dry_run_ != nullptr) {
+    then();
+    return;
+  }
+  PaceWith(pacing_.quota, pacing_.method, client_, std::move(then), 0);
+}
 
 void Route::NotSent(const upstream::Call& call, upstream::CallCallback done) const {
   dry_run_->Add(call);

@@ -8,6 +8,7 @@
 #ifndef SERVER_SERVICES_ROUTE_H_
 #define SERVER_SERVICES_ROUTE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -18,6 +19,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "server/audit/audit.h"
 #include "server/auth/tenants.h"
 #include "server/ratelimit/limiter.h"
 #include "server/services/dry_run.h"
@@ -41,6 +43,12 @@ struct Caller {
   std::shared_ptr<const auth::HandleSigner> signer;
 };
 
+// What paces a call's later upstream requests: the tenant's quota and the call's method.
+struct Pacing {
+  std::shared_ptr<const ratelimit::TenantQuota> quota;
+  std::string method;
+};
+
 // Immutable after construction; thread-safe. Shared by the asynchronous steps of a call;
 // the call's concurrency slot (`permit`) is held until the last step lets go of it.
 class Route {
@@ -49,13 +57,15 @@ class Route {
   // server stopped). `credentials` grants each upstream attempt its Authorization. A route
   // in `dry_run` sends nothing upstream (server/services/dry_run.h).
   Route(upstream::WorkspaceClient* client, std::shared_ptr<upstream::Authorizer> credentials,
-        Defaults defaults, Caller caller, ratelimit::Permit permit = {}, bool dry_run = false)
+        Defaults defaults, Caller caller, ratelimit::Permit permit = {}, bool dry_run = false,
+        Pacing pacing = {})
       : client_(client),
         credentials_(std::move(credentials)),
         defaults_(std::move(defaults)),
         caller_(std::move(caller)),
         permit_(std::move(permit)),
-        dry_run_(dry_run ? std::make_shared<DryRunLog>() : nullptr) {}
+        dry_run_(dry_run ? std::make_shared<DryRunLog>() : nullptr),
+        pacing_(std::move(pacing)) {}
 
   // Sends `call` with a credential of the route's pool; `done` runs once on an upstream
   // thread. In a dry run it records the call and answers DryRunStop() instead.
@@ -64,9 +74,19 @@ class Route {
       NotSent(call, std::move(done));
       return;
     }
+    upstream_requests_.fetch_add(1, std::memory_order_relaxed);
     call.authorizer = credentials_;
     client_->Send(std::move(call), std::move(done));
   }
+
+  // Runs `then` when the tenant's rate allows one more upstream request of this call: a
+  // poll or a wait after the call was admitted counts toward the tenant's quota like a
+  // call (without another concurrency slot, which the call already holds). At once without
+  // tenants, in a dry run, or when the rule has no rate.
+  void Pace(std::function<void()> then) const;
+
+  // Upstream requests the call has sent so far (its audit record).
+  int64_t upstream_requests() const { return upstream_requests_.load(std::memory_order_relaxed); }
 
   // Fetches a presigned result link: no credential (cloud storage refuses one), the
   // headers Databricks listed, and the same deadline, breaker and retries as other calls.
@@ -82,6 +102,7 @@ class Route {
       NotSent(call, std::move(done));
       return;
     }
+    upstream_requests_.fetch_add(1, std::memory_order_relaxed);
     client_->Send(std::move(call), std::move(done));
   }
 
@@ -151,6 +172,8 @@ class Route {
   const Caller caller_;
   ratelimit::Permit permit_;
   const std::shared_ptr<DryRunLog> dry_run_;
+  const Pacing pacing_;
+  mutable std::atomic<int64_t> upstream_requests_{0};
 };
 
 using RouteCallback = std::function<void(absl::StatusOr<std::shared_ptr<const Route>>)>;
@@ -165,6 +188,8 @@ class Router {
   // UNAVAILABLE (nothing to route to).
   virtual void RouteCall(const grpc::CallbackServerContext& context, absl::string_view method,
                          RouteCallback done) = 0;
+  // Where every call's audit record goes (server/audit/audit.h); null: nowhere.
+  virtual audit::Sink* audit_sink() const = 0;
 };
 
 }  // namespace gateway::services

@@ -115,7 +115,9 @@ void StatementRun::OnAnswer(absl::StatusOr<json::Value> body) {
     Complete(DeadlinePassed(statement->statement_id));
     return;
   }
-  route_->RunAfter(delay, [self = shared_from_this()] { self->Poll(); });
+  // Each poll counts toward the tenant's rate like a call (Route::Pace).
+  route_->RunAfter(delay,
+                   [self = shared_from_this()] { self->route_->Pace([self] { self->Poll(); }); });
 }
 
 void StatementRun::Poll() {

@@ -59,7 +59,7 @@ StackOptions Options(int tenants, const std::string& emulator_yaml) {
     absl::StrAppend(&options.gateway_yaml, "  - {name: tenant-", i, ", api_key_sha256: [\"",
                     testing::Sha256Hex(KeyOf(i)),
                     "\"], credential_pool: shared, quota: {requests_per_second: 100000, "
-                    "burst: 100000}}\n");
+                    "burst: 100000, max_concurrent: 0}}\n");
   }
   options.gateway_env = {{"HANDLE_KEY", "scale-bench-handle-signing-key-padded-to-32-bytes"}};
   return options;

@@ -327,7 +327,7 @@ tenants:
     api_key_sha256: [")yaml",
                                       testing::Sha256Hex(kBenchKey), R"yaml("]
     credential_pool: shared
-    quota: {requests_per_second: 100000, burst: 100000}
+    quota: {requests_per_second: 100000, burst: 100000, max_concurrent: 0}
 security:
   handle_signing_key: {env: HANDLE_KEY}
 )yaml");

@@ -104,6 +104,7 @@ void Stack::Start(const std::string& name, const StackOptions& options) {
   }
 
   gateway_config_ = absl::StrCat(dir, "/", name, "-gateway.yaml");
+  audit_log_ = absl::StrCat(dir, "/", name, "-audit.jsonl");
   const std::string record = SessionFile(kRecordDirVariable, name);
   WriteFile(
       gateway_config_,
@@ -119,7 +120,8 @@ void Stack::Start(const std::string& name, const StackOptions& options) {
 )yaml",
                    options.workspace_yaml,
                    absl::StrReplaceAll(options.gateway_yaml, {{"{emulator}", emulator_url()}}),
-                   record.empty() ? "" : absl::StrCat("record:\n  path: ", record, "\n")));
+                   record.empty() ? "" : absl::StrCat("record:\n  path: ", record, "\n"),
+                   absl::StrCat("audit:\n  path: ", audit_log_, "\n")));
   std::map<std::string, std::string> env = options.gateway_env;
   env["DATABRICKS_TOKEN"] = kStackToken;
   absl::StatusOr<Subprocess> gateway = Subprocess::Start(

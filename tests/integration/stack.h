@@ -114,6 +114,8 @@ class Stack {
   // The gateway's /metrics text.
   std::string Metrics() const;
   std::string GatewayLog() const { return ReadFile(gateway_log_); }
+  // The gateway's audit trail (audit.path is a file of the stack's).
+  std::string AuditLog() const { return ReadFile(audit_log_); }
   // The gateway's admin port (/metrics, /config, /readyz).
   int admin_port() const { return admin_port_; }
   // The gateway's and the emulator's process ids (for benchmarks that read /proc).
@@ -130,6 +132,7 @@ class Stack {
   std::string emulator_log_;
   std::string gateway_log_;
   std::string gateway_config_;
+  std::string audit_log_;
   std::string target_;
   std::unique_ptr<Subprocess> emulator_;
   std::unique_ptr<Subprocess> gateway_;

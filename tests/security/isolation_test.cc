@@ -4,6 +4,7 @@
 // one credential pool, as the gateway's own pooling invites. docs/security.md has the
 // threat model these tests hold the gateway to.
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -14,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -21,6 +23,7 @@
 #include "proto/databricks/gateway/v1/delta.grpc.pb.h"
 #include "proto/databricks/gateway/v1/jobs.grpc.pb.h"
 #include "proto/databricks/gateway/v1/sql.grpc.pb.h"
+#include "server/common/json.h"
 #include "tests/harness/process.h"
 #include "tests/integration/stack.h"
 
@@ -670,6 +673,100 @@ TEST(NoTenantDegradesAnotherTest, CallersThatGoAwayStopPollingAndCancelTheirStat
   EXPECT_TRUE(::gateway::testing::PollUntil([&] { return stack.EmulatorRequests(cancels) == 1; },
                                             absl::Seconds(15)))
       << stack.Control("GET", "/emulator/v1/counters").Dump();
+}
+
+// Every call, allowed or refused, leaves one audit record the log level cannot silence,
+// with the request id the caller got back and the trace id it sent, and no secret.
+TEST(AuditTest, EveryCallLeavesOneRecordWithItsRequestAndTraceIds) {
+  StackOptions options = Options();
+  options.server_yaml = "  log_level: error\n";
+  Stack stack("security-audit", options);
+  ASSERT_TRUE(stack.ok()) << stack.error();
+  auto alpha = v1::SqlService::NewStub(stack.ChannelWithKey("alpha-key"));
+  auto alpha_jobs = v1::JobsService::NewStub(stack.ChannelWithKey("alpha-key"));
+  auto mallory = v1::JobsService::NewStub(stack.ChannelWithKey("mallory-key"));
+  auto stranger = v1::SqlService::NewStub(stack.ChannelWithKey("no-such-key"));
+
+  // Allowed, with a W3C trace context.
+  auto traced = Context();
+  traced->AddMetadata("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  v1::ExecuteStatementRequest execute;
+  execute.set_statement("SELECT 1 AS n");
+  v1::ExecuteStatementResponse executed;
+  ASSERT_TRUE(alpha->ExecuteStatement(traced.get(), execute, &executed).ok());
+  auto id_of = [](const grpc::ClientContext& context) {
+    const auto& trailers = context.GetServerTrailingMetadata();
+    auto found = trailers.find("x-request-id");
+    return found == trailers.end() ? std::string()
+                                   : std::string(found->second.data(), found->second.size());
+  };
+  const std::string allowed_id = id_of(*traced);
+  ASSERT_EQ(allowed_id.size(), 32u);
+
+  // Refused: an unknown key, a forged page token, a dry run.
+  auto unknown = Context();
+  v1::GetWarehouseRequest warehouse;
+  warehouse.set_id("wh1");
+  v1::GetWarehouseResponse got;
+  EXPECT_EQ(stranger->GetWarehouse(unknown.get(), warehouse, &got).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  auto forged = Context();
+  v1::ListRunsRequest list;
+  list.set_page_token("forged");
+  v1::ListRunsResponse listed;
+  EXPECT_EQ(mallory->ListRuns(forged.get(), list, &listed).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  auto dry = Context();
+  dry->AddMetadata("x-dry-run", "true");
+  v1::SubmitRunResponse submitted;
+  EXPECT_TRUE(alpha_jobs->SubmitRun(dry.get(), NotebookRun("dry"), &submitted).ok());
+  auto run = Context();
+  ASSERT_TRUE(alpha_jobs->SubmitRun(run.get(), NotebookRun("audited"), &submitted).ok());
+
+  std::map<std::string, json::Value> records;
+  for (absl::string_view line : absl::StrSplit(stack.AuditLog(), '\n', absl::SkipEmpty())) {
+    absl::StatusOr<json::Value> record = json::Parse(line);
+    ASSERT_TRUE(record.ok()) << line;
+    EXPECT_EQ(record->Find("type")->as_string(), "audit");
+    records[record->Find("request_id")->as_string()] = *record;
+  }
+  ASSERT_EQ(records.size(), 5u) << stack.AuditLog();
+  const json::Value& allowed = records[allowed_id];
+  EXPECT_EQ(allowed.Find("tenant")->as_string(), "alpha");
+  EXPECT_EQ(allowed.Find("method")->as_string(), "SqlService/ExecuteStatement");
+  EXPECT_EQ(allowed.Find("code")->as_string(), "OK");
+  EXPECT_EQ(allowed.Find("trace_id")->as_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(allowed.Find("upstream_requests")->as_int(), 1);
+  // What it created: the statement (the request named no table or warehouse).
+  EXPECT_EQ(allowed.Find("objects")->Dump(),
+            absl::StrCat(R"(["statement:)", IdOf(executed.statement_id()), R"("])"));
+  EXPECT_FALSE(allowed.Find("dry_run")->as_bool());
+
+  const json::Value& refused = records[id_of(*unknown)];
+  EXPECT_EQ(refused.Find("code")->as_string(), "UNAUTHENTICATED");
+  EXPECT_EQ(refused.Find("reason")->as_string(), "API_KEY_INVALID");
+  EXPECT_EQ(refused.Find("tenant")->as_string(), "");
+  EXPECT_EQ(refused.Find("upstream_requests")->as_int(), 0);
+
+  const json::Value& invalid = records[id_of(*forged)];
+  EXPECT_EQ(invalid.Find("tenant")->as_string(), "mallory");
+  EXPECT_EQ(invalid.Find("code")->as_string(), "INVALID_ARGUMENT");
+  EXPECT_THAT(invalid.Find("message")->as_string(), HasSubstr("page_token"));
+
+  const json::Value& dry_run = records[id_of(*dry)];
+  EXPECT_TRUE(dry_run.Find("dry_run")->as_bool());
+  EXPECT_EQ(dry_run.Find("upstream_requests")->as_int(), 0);
+
+  const json::Value& created = records[id_of(*run)];
+  EXPECT_EQ(created.Find("objects")->Dump(),
+            absl::StrCat(R"(["run:)", IdOf(submitted.run_id()), R"("])"));
+
+  const std::string text = stack.AuditLog();
+  for (const char* secret : {"alpha-key", "mallory-key", "no-such-key", "dapi-integration"}) {
+    EXPECT_THAT(text, Not(HasSubstr(secret)));
+  }
+  // The handle's MAC is the tenant's capability: only the id is written.
+  EXPECT_THAT(text, Not(HasSubstr(submitted.run_id())));
 }
 
 // What must never leave the gateway: presigned links, and the configuration to strangers.
