@@ -18,6 +18,10 @@ struct AccessRules {
   std::vector<std::string> warehouses = {"*"};
   // Catalogs and schemas as "catalog.schema" patterns (e.g. "main.*", "sales.reporting").
   std::vector<std::string> schemas = {"*"};
+  // Databricks secret scopes the tenant's requests may reference ({{secrets/SCOPE/KEY}} in
+  // a streaming run's options): the pool's principal resolves them, so without this rule a
+  // tenant could read another's secrets through the shared principal.
+  std::vector<std::string> secret_scopes = {"*"};
 };
 
 struct TenantOptions {

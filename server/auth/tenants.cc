@@ -143,6 +143,14 @@ absl::Status AccessPolicy::DenyPath(absl::string_view field, absl::string_view p
                 rules_.schemas);
 }
 
+absl::Status AccessPolicy::CheckSecretScope(absl::string_view scope) const {
+  for (const std::string& pattern : rules_.secret_scopes) {
+    if (PatternMatches(pattern, scope)) return absl::OkStatus();
+  }
+  return Denied("secret_scopes", absl::StrCat("reference secret scope '", scope, "'"),
+                rules_.secret_scopes);
+}
+
 absl::Status AccessPolicy::CheckObject(absl::string_view what, absl::string_view catalog,
                                        absl::string_view schema) const {
   if (SchemaAllowed(catalog, schema)) return absl::OkStatus();

@@ -82,6 +82,8 @@ class AccessPolicy {
   // The refusal of a storage path (`field` names it in the request): schema rules cover
   // tables only, so a tenant bound by them may name no path.
   absl::Status DenyPath(absl::string_view field, absl::string_view path) const;
+  // A Databricks secret scope a request references (access.secret_scopes).
+  absl::Status CheckSecretScope(absl::string_view scope) const;
   // An object `what` ("read table main.s.t") in `catalog`.`schema` under the schema rules;
   // the refusal names the object.
   absl::Status CheckObject(absl::string_view what, absl::string_view catalog,

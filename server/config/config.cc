@@ -414,13 +414,14 @@ auth::TenantOptions ParseTenant(Parser& p, const YAML::Node& node, const std::st
   }
   const YAML::Node access = node["access"];
   const std::string access_path = Join(path, "access");
-  if (p.Map(access, access_path, {"methods", "warehouses", "schemas"})) {
+  if (p.Map(access, access_path, {"methods", "warehouses", "schemas", "secret_scopes"})) {
     p.StringList(access, "methods", access_path, &out.access.methods);
     for (size_t i = 0; i < out.access.methods.size(); ++i) {
       CheckMethodPattern(p, out.access.methods[i], Index(Join(access_path, "methods"), i));
     }
     p.StringList(access, "warehouses", access_path, &out.access.warehouses);
     p.StringList(access, "schemas", access_path, &out.access.schemas);
+    p.StringList(access, "secret_scopes", access_path, &out.access.secret_scopes);
   }
   const YAML::Node quota = node["quota"];
   const std::string quota_path = Join(path, "quota");
@@ -1039,6 +1040,7 @@ std::string RedactedYaml(const GatewayConfig& config) {
     EmitList(out, "methods", t.access.methods);
     EmitList(out, "warehouses", t.access.warehouses);
     EmitList(out, "schemas", t.access.schemas);
+    EmitList(out, "secret_scopes", t.access.secret_scopes);
     out << YAML::EndMap;
     out << YAML::Key << "quota" << YAML::Value << YAML::BeginMap;
     EmitRule(out, t.quota.tenant);

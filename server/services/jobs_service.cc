@@ -233,9 +233,9 @@ absl::Status CheckTaskWarehouses(const Route& route,
   return absl::OkStatus();
 }
 
-// A streaming run's source and sink under the tenant's schema rules, and its storage paths
-// (a file source, the checkpoint): a volume path is in its schema, any other path is
-// refused under schema rules.
+// A streaming run's source and sink under the tenant's schema rules, its storage paths (a
+// file source, the checkpoint: a volume path is in its schema, any other path is refused
+// under schema rules), and the secret scopes its options reference.
 absl::Status CheckStreamTables(const Route& route, const v1::SubmitStreamingRunRequest& request) {
   const v1::TableName& sink = request.sink().delta_table();
   absl::Status allowed = route.CheckSchema(sink.catalog(), sink.schema());
@@ -245,6 +245,9 @@ absl::Status CheckStreamTables(const Route& route, const v1::SubmitStreamingRunR
     allowed = route.CheckSchema(source.delta_table().catalog(), source.delta_table().schema());
   } else if (source.has_files()) {
     allowed = route.CheckPath("source.files.path", source.files().path());
+    if (allowed.ok()) allowed = route.CheckSecretReferences(source.files().options());
+  } else if (source.has_kafka()) {
+    allowed = route.CheckSecretReferences(source.kafka().options());
   }
   if (!allowed.ok()) return allowed;
   return route.CheckPath("checkpoint_location", request.checkpoint_location());

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "server/databricks/sql_refs.h"
 
@@ -76,6 +77,24 @@ absl::Status Route::CheckCatalog(absl::string_view catalog) const {
 
 bool Route::SchemaAllowed(absl::string_view catalog, absl::string_view schema) const {
   return !caller_.access || caller_.access->SchemaAllowed(catalog, schema);
+}
+
+absl::Status Route::CheckSecretReferences(
+    const google::protobuf::Map<std::string, std::string>& values) const {
+  if (!caller_.access) return absl::OkStatus();
+  for (const auto& [key, value] : values) {
+    // Databricks substitutes {{secrets/SCOPE/KEY}} wherever it stands in the value.
+    for (size_t at = value.find("{{secrets/"); at != std::string::npos;
+         at = value.find("{{secrets/", at + 1)) {
+      const size_t start = at + std::string("{{secrets/").size();
+      const size_t slash = value.find('/', start);
+      const absl::string_view scope =
+          absl::string_view(value).substr(start, slash == std::string::npos ? 0 : slash - start);
+      absl::Status allowed = caller_.access->CheckSecretScope(absl::StripAsciiWhitespace(scope));
+      if (!allowed.ok()) return allowed;
+    }
+  }
+  return absl::OkStatus();
 }
 
 bool Route::AllSchemasAllowed() const {

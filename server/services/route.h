@@ -124,6 +124,10 @@ class Route {
   absl::Status CheckSchema(absl::string_view catalog, absl::string_view schema) const;
   absl::Status CheckCatalog(absl::string_view catalog) const;
   bool SchemaAllowed(absl::string_view catalog, absl::string_view schema) const;
+  // Every Databricks secret reference ({{secrets/SCOPE/KEY}}) among `values` names a scope
+  // the tenant may use (access.secret_scopes). Errors: PERMISSION_DENIED naming the scope.
+  absl::Status CheckSecretReferences(
+      const google::protobuf::Map<std::string, std::string>& values) const;
   // Whether the schema rules allow every schema (always without tenants).
   bool AllSchemasAllowed() const;
   // PERMISSION_DENIED for a storage path named in `field`, which no schema rule covers

@@ -44,13 +44,17 @@ struct Url {
   std::string origin;       // pool key
 };
 
+// A URL as an error may show it: without its query string, which in a presigned result
+// link is the credential.
+std::string Shown(absl::string_view url) { return std::string(url.substr(0, url.find('?'))); }
+
 absl::StatusOr<Url> ParseUrl(absl::string_view url) {
   Url out;
   absl::string_view rest = url;
   if (absl::ConsumePrefix(&rest, "https://")) {
     out.tls = true;
   } else if (!absl::ConsumePrefix(&rest, "http://")) {
-    return absl::InvalidArgumentError(absl::StrCat("URL \"", url, "\" is not http(s)://"));
+    return absl::InvalidArgumentError(absl::StrCat("URL \"", Shown(url), "\" is not http(s)://"));
   }
   const size_t slash = rest.find('/');
   absl::string_view authority = rest.substr(0, slash);
@@ -64,7 +68,8 @@ absl::StatusOr<Url> ParseUrl(absl::string_view url) {
   int port_number = 0;
   if (authority.empty() || !absl::SimpleAtoi(port, &port_number) || port_number <= 0 ||
       port_number > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("URL \"", url, "\" has no valid host:port"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("URL \"", Shown(url), "\" has no valid host:port"));
   }
   if (authority.size() > 2 && authority.front() == '[' && authority.back() == ']') {
     authority = authority.substr(1, authority.size() - 2);

@@ -339,6 +339,7 @@ TEST(AccessRulesTest, TasksAndStreamsAreHeldToTheRules) {
     access:
       warehouses: [wh1]
       schemas: ["main.narrow_*"]
+      secret_scopes: ["narrow"]
       methods: ["JobsService/SubmitStreamingRun", "JobsService/GetRun"]
   - name: wide
     api_key_sha256: [WIDE]
@@ -412,7 +413,29 @@ TEST(AccessRulesTest, TasksAndStreamsAreHeldToTheRules) {
     EXPECT_EQ(checkpoint.error_code(), grpc::StatusCode::PERMISSION_DENIED) << path;
     EXPECT_THAT(checkpoint.error_message(), HasSubstr("checkpoint_location")) << path;
   }
+  // Secret references resolve with the shared principal: only the tenant's own scopes.
+  auto kafka = [&](const std::string& option) {
+    v1::SubmitStreamingRunRequest request;
+    request.mutable_source()->mutable_kafka()->set_bootstrap_servers("127.0.0.1:9");
+    request.mutable_source()->mutable_kafka()->add_topics("events");
+    (*request.mutable_source()->mutable_kafka()->mutable_options())["kafka.sasl.jaas.config"] =
+        option;
+    request.mutable_sink()->mutable_delta_table()->set_catalog("main");
+    request.mutable_sink()->mutable_delta_table()->set_schema("narrow_b");
+    request.mutable_sink()->mutable_delta_table()->set_table("copy");
+    request.set_checkpoint_location("/Volumes/main/narrow_x/checkpoints/k1");
+    request.set_existing_cluster_id("cluster-1");
+    v1::SubmitStreamingRunResponse response;
+    return narrow->SubmitStreamingRun(Context().get(), request, &response);
+  };
+  for (const char* option : {"{{secrets/alpha/kafka-password}}", "{{secrets/ alpha /k}}"}) {
+    const grpc::Status status = kafka(option);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << option;
+    EXPECT_THAT(status.error_message(), HasSubstr("secret scope 'alpha'")) << option;
+  }
   EXPECT_EQ(stack.EmulatorApiRequests(), 0) << "a refused call reached Databricks";
+  const grpc::Status own_scope = kafka("{{secrets/narrow/kafka-password}}");
+  EXPECT_TRUE(own_scope.ok()) << own_scope.error_message();
   const grpc::Status allowed = stream("narrow_a", "narrow_b");
   EXPECT_TRUE(allowed.ok()) << allowed.error_message();
   const grpc::Status from_volume = stream("", "narrow_b", "dbfs:/Volumes/main/narrow_in/v/events");

@@ -250,6 +250,15 @@ TEST_F(PlainServerTest, MalformedUrlsAndPastDeadlines) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Fetch(*client, Url("/plain"), -absl::Seconds(1)).status().code(),
             absl::StatusCode::kDeadlineExceeded);
+  // A presigned link's query string is its credential: an error never shows it.
+  for (const char* link : {"ftp://127.0.0.1/f?X-Amz-Signature=link-secret-1",
+                           "http://127.0.0.1:99999/f?sig=link-secret-1"}) {
+    absl::StatusOr<HttpResponse> refused = Fetch(*client, link);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << link;
+    EXPECT_FALSE(absl::StrContains(refused.status().message(), "link-secret-1"))
+        << refused.status();
+    EXPECT_TRUE(absl::StrContains(refused.status().message(), "127.0.0.1")) << refused.status();
+  }
 }
 
 }  // namespace
