@@ -50,8 +50,12 @@ catalog:
   catalogs: {main: [default]}
 )yaml";
 
-std::string TenantsYaml(const std::string& extra = "") {
-  return absl::StrCat(absl::StrReplaceAll(R"yaml(
+// Tenants alpha and mallory on one pool, then `more_tenants` (YAML list items), then
+// `sections` (more top-level sections).
+std::string GatewayYaml(const std::string& more_tenants, const std::string& sections) {
+  return absl::StrCat(
+      absl::StrReplaceAll(
+          R"yaml(
 credential_pools:
   - name: shared
     workspace: default
@@ -60,22 +64,19 @@ credential_pools:
 tenants:
   - {name: alpha, api_key_sha256: [ALPHA], credential_pool: shared}
   - {name: mallory, api_key_sha256: [MALLORY], credential_pool: shared}
-security:
-  handle_signing_key: {env: HANDLE_KEY}
 )yaml",
-                                          {{"ALPHA", Sha256Hex("alpha-key")},
-                                           {"MALLORY", Sha256Hex("mallory-key")}}),
-                      extra);
+          {{"ALPHA", Sha256Hex("alpha-key")}, {"MALLORY", Sha256Hex("mallory-key")}}),
+      more_tenants, "security:\n  handle_signing_key: {env: HANDLE_KEY}\n", sections);
 }
 
-StackOptions Options(const std::string& extra_gateway_yaml = "") {
+StackOptions Options(const std::string& more_tenants = "", const std::string& sections = "") {
   StackOptions options;
   options.emulator_yaml = kEmulator;
   options.workspace_yaml =
       "    default_warehouse_id: wh1\n"
       "    rate_limit_rps: 100000\n"
       "    rate_limit_burst: 100000\n";
-  options.gateway_yaml = TenantsYaml(extra_gateway_yaml);
+  options.gateway_yaml = GatewayYaml(more_tenants, sections);
   options.gateway_env = {{"HANDLE_KEY", "security-test-handle-signing-key-0123456789"}};
   return options;
 }
@@ -347,11 +348,6 @@ TEST(AccessRulesTest, TasksAndStreamsAreHeldToTheRules) {
     access: {warehouses: [wh1]}
 )yaml",
                           {{"NARROW", Sha256Hex("narrow-key")}, {"WIDE", Sha256Hex("wide-key")}}));
-  // The extra tenants belong under tenants:, before security:.
-  options.gateway_yaml =
-      absl::StrReplaceAll(options.gateway_yaml,
-                          {{"security:\n", ""}, {"  handle_signing_key: {env: HANDLE_KEY}\n", ""}});
-  options.gateway_yaml += "security:\n  handle_signing_key: {env: HANDLE_KEY}\n";
   Stack stack("security-rules", options);
   ASSERT_TRUE(stack.ok()) << stack.error();
   stack.ResetCounters();
@@ -454,10 +450,6 @@ TEST(AccessRulesTest, SqlTextIsHeldToTheSchemaRules) {
       methods: ["SqlService/*", "DeltaService/*"]
 )yaml",
                                                      {{"NARROW", Sha256Hex("narrow-key")}}));
-  options.gateway_yaml =
-      absl::StrReplaceAll(options.gateway_yaml,
-                          {{"security:\n", ""}, {"  handle_signing_key: {env: HANDLE_KEY}\n", ""}});
-  options.gateway_yaml += "security:\n  handle_signing_key: {env: HANDLE_KEY}\n";
   options.workspace_yaml += "    default_catalog: main\n    default_schema: default\n";
   Stack stack("security-sql", options);
   ASSERT_TRUE(stack.ok()) << stack.error();
@@ -698,6 +690,44 @@ TEST(NoTenantDegradesAnotherTest, CallersThatGoAwayStopPollingAndCancelTheirStat
       << stack.Control("GET", "/emulator/v1/counters").Dump();
 }
 
+// A stream's polls are not free: each takes a token of the tenant's rate, so a tenant
+// cannot turn one admitted call into an unbounded stream of upstream requests.
+TEST(NoTenantDegradesAnotherTest, StreamPollsCountTowardTheTenantsRate) {
+  Stack stack("security-pacing", Options(absl::StrReplaceAll(R"yaml(
+  - name: paced
+    api_key_sha256: [PACED]
+    credential_pool: shared
+    quota: {requests_per_second: 0.5, burst: 2}
+)yaml",
+                                                             {{"PACED", Sha256Hex("paced-key")}})));
+  ASSERT_TRUE(stack.ok()) << stack.error();
+  auto sql = v1::SqlService::NewStub(stack.ChannelWithKey("paced-key"));
+  v1::ExecuteStatementRequest execute;  // a token of the burst
+  execute.set_statement("SELECT 'slow_marker' AS s");
+  execute.set_wait_timeout_seconds(0);
+  v1::ExecuteStatementResponse started;
+  ASSERT_TRUE(sql->ExecuteStatement(Context().get(), execute, &started).ok());
+  stack.ResetCounters();
+  {
+    v1::StreamStatementResultsRequest attach;  // the burst's second token
+    attach.set_statement_id(started.statement_id());
+    auto context = Context(absl::Seconds(6));
+    auto reader = sql->StreamStatementResults(context.get(), attach);
+    v1::StreamStatementResultsResponse message;
+    while (reader->Read(&message)) {
+    }
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  }
+  // Unpaced, the poll back-off (100 ms, growing by half up to 3 s) sends 8 polls in 6 s;
+  // at half a token per second the stream gets its first GET and about three more.
+  const int64_t polls = stack.EmulatorRequests("GET /api/2.0/sql/statements/{id}");
+  EXPECT_GE(polls, 1);
+  EXPECT_LE(polls, 5);
+  EXPECT_GT(SeriesValue(stack.Metrics(),
+                        R"(gateway_ratelimit_paced_total{rule="tenant",tenant="paced"})"),
+            0);
+}
+
 // Every call, allowed or refused, leaves one audit record the log level cannot silence,
 // with the request id the caller got back and the trace id it sent, and no secret.
 TEST(AuditTest, EveryCallLeavesOneRecordWithItsRequestAndTraceIds) {
@@ -796,7 +826,7 @@ TEST(AuditTest, EveryCallLeavesOneRecordWithItsRequestAndTraceIds) {
 TEST(ExposureTest, RecordFilesKeepNoPresignedLink) {
   const std::string record = absl::StrCat(::testing::TempDir(), "/security-record.jsonl");
   std::remove(record.c_str());
-  Stack stack("security-record", Options(absl::StrCat("record:\n  path: ", record, "\n")));
+  Stack stack("security-record", Options("", absl::StrCat("record:\n  path: ", record, "\n")));
   ASSERT_TRUE(stack.ok()) << stack.error();
   auto alpha = v1::SqlService::NewStub(stack.ChannelWithKey("alpha-key"));
   v1::StreamStatementResultsRequest request;
