@@ -171,6 +171,40 @@ TEST(ParseApiErrorTest, RetryAfter) {
   EXPECT_FALSE(ParseApiError(429, Body("REQUEST_LIMIT_EXCEEDED"), "soon", kNow).retry_after);
 }
 
+TEST(CredentialVerdictTest, OnlyAVerdictOnTheCredentialCounts) {
+  struct Case {
+    int status;
+    const char* body;
+    bool verdict;
+  };
+  const Case cases[] = {
+      // What workspaces answer a bad, revoked or expired token.
+      {401, R"({"error_code":"UNAUTHENTICATED","message":"Invalid access token."})", true},
+      {401, R"({"error_code":401,"message":"Credential was not sent"})", true},
+      {403, R"({"error_code":403,"message":"Invalid access token."})", true},
+      {403, R"({"error_code":"403","message":"JWT has expired"})", true},
+      {403, "<html><body>Error 403 Invalid access token.</body></html>", true},
+      {403,
+       R"({"error_code":"PERMISSION_DENIED","message":"Token is expiring within 30 seconds."})",
+       true},
+      // A refusal about a securable, whatever the caller named it.
+      {403,
+       R"({"error_code":"PERMISSION_DENIED","message":"User does not have SELECT on Table )"
+       R"('main.default.invalid_access_token_credential'."})",
+       false},
+      {403, R"({"error_code":"PERMISSION_DENIED","message":"No USE SCHEMA on 'Token expired'"})",
+       false},
+      {403, R"({"error_code":"PERMISSION_DENIED","message":"User x does not have Manage Run"})",
+       false},
+      {404, R"({"error_code":"RESOURCE_DOES_NOT_EXIST","message":"Invalid access token"})", false},
+      {500, R"({"error_code":"INTERNAL_ERROR","message":"Token is expiring"})", false},
+  };
+  for (const Case& c : cases) {
+    const ApiError error = ParseApiError(c.status, c.body, "", absl::Now());
+    EXPECT_EQ(IsCredentialVerdict(error), c.verdict) << c.status << " " << c.body;
+  }
+}
+
 TEST(ToStatusTest, CarriesCodeMessageAndDetails) {
   absl::Status status = ToStatus(ParseApiError(429, Body("REQUEST_LIMIT_EXCEEDED"), "2", kNow));
   EXPECT_EQ(status.code(), Code::kResourceExhausted);
