@@ -141,7 +141,7 @@ void JsonLinesSink::Write(const Record& record) {
       .Set("trace_id", record.trace_id)
       .Set("tenant", record.tenant)
       .Set("method", record.method)
-      .Set("objects", std::move(objects))
+      .Set("objects", objects)
       .Set("code", record.code)
       .Set("reason", record.reason)
       .Set("message", scrub_ != nullptr ? scrub_(record.message) : record.message)

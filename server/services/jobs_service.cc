@@ -94,7 +94,7 @@ void WithOwnedJob(const std::shared_ptr<const Route>& route, int64_t job_id, Cal
     return;
   }
   FetchOwnedJob(route, job_id, call->deadline(),
-                [call, then = std::move(then)](absl::StatusOr<v1::Job> job) {
+                [call, then = std::move(then)](const absl::StatusOr<v1::Job>& job) {
                   if (!job.ok()) {
                     call->Finish(job.status());
                     return;
@@ -422,7 +422,7 @@ grpc::ServerUnaryReactor* JobsService::RunNow(grpc::CallbackServerContext* conte
   auto call = UnaryCall<v1::RunNowResponse>::Start(context, response);
   Routed(
       router_, *context, "JobsService/RunNow", call, *request,
-      [call](std::shared_ptr<const Route> route, const v1::RunNowRequest& request) {
+      [call](const std::shared_ptr<const Route>& route, const v1::RunNowRequest& request) {
         absl::StatusOr<ApiRequest> api =
             databricks::BuildRunNow(request, IdempotencyToken(*route, request.idempotency_token()));
         if (!api.ok()) {
@@ -476,7 +476,7 @@ grpc::ServerUnaryReactor* JobsService::ListRuns(grpc::CallbackServerContext* con
                                                 v1::ListRunsResponse* response) {
   auto call = UnaryCall<v1::ListRunsResponse>::Start(context, response);
   Routed(router_, *context, "JobsService/ListRuns", call, *request,
-         [call](std::shared_ptr<const Route> route, const v1::ListRunsRequest& request) {
+         [call](const std::shared_ptr<const Route>& route, const v1::ListRunsRequest& request) {
            using Listing = OwnedListing<v1::ListRunsResponse, v1::Run>;
            Listing::Spec spec;
            spec.build = [request, tenant = route->tenant()](const std::string& token) {
@@ -563,7 +563,7 @@ grpc::ServerUnaryReactor* JobsService::GetJob(grpc::CallbackServerContext* conte
                                               v1::GetJobResponse* response) {
   auto call = UnaryCall<v1::GetJobResponse>::Start(context, response);
   Routed(router_, *context, "JobsService/GetJob", call, *request,
-         [call](std::shared_ptr<const Route> route, const v1::GetJobRequest& request) {
+         [call](const std::shared_ptr<const Route>& route, const v1::GetJobRequest& request) {
            FetchOwnedJob(route, request.job_id(), call->deadline(),
                          [call, route](absl::StatusOr<v1::Job> job) {
                            if (!job.ok()) {
@@ -584,7 +584,7 @@ grpc::ServerUnaryReactor* JobsService::ListJobs(grpc::CallbackServerContext* con
                                                 v1::ListJobsResponse* response) {
   auto call = UnaryCall<v1::ListJobsResponse>::Start(context, response);
   Routed(router_, *context, "JobsService/ListJobs", call, *request,
-         [call](std::shared_ptr<const Route> route, const v1::ListJobsRequest& request) {
+         [call](const std::shared_ptr<const Route>& route, const v1::ListJobsRequest& request) {
            using Listing = OwnedListing<v1::ListJobsResponse, v1::Job>;
            Listing::Spec spec;
            spec.build = [request, tenant = route->tenant()](const std::string& token) {
@@ -608,20 +608,21 @@ grpc::ServerUnaryReactor* JobsService::DeleteJob(grpc::CallbackServerContext* co
                                                  v1::DeleteJobResponse* response) {
   auto call = UnaryCall<v1::DeleteJobResponse>::Start(context, response);
   Routed(router_, *context, "JobsService/DeleteJob", call, *request,
-         [call](std::shared_ptr<const Route> route, const v1::DeleteJobRequest& request) {
+         [call](const std::shared_ptr<const Route>& route, const v1::DeleteJobRequest& request) {
            absl::StatusOr<ApiRequest> api = databricks::BuildDeleteJob(request.job_id());
            if (!api.ok()) {
              call->Finish(api.status());
              return;
            }
            WithOwnedJob(route, request.job_id(), call, [call, route, api = *std::move(api)] {
-             SendApi(*route, api, call->deadline(), [call](absl::StatusOr<json::Value> body) {
-               if (!body.ok()) {
-                 call->Finish(body.status());
-                 return;
-               }
-               call->Finish(v1::DeleteJobResponse());
-             });
+             SendApi(*route, api, call->deadline(),
+                     [call](const absl::StatusOr<json::Value>& body) {
+                       if (!body.ok()) {
+                         call->Finish(body.status());
+                         return;
+                       }
+                       call->Finish(v1::DeleteJobResponse());
+                     });
            });
          });
   return call->reactor();
