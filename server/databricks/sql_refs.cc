@@ -171,7 +171,6 @@ constexpr absl::string_view kBuiltins[] = {
     "from_json",
     "from_unixtime",
     "from_utc_timestamp",
-    "from_xml",
     "get",
     "get_json_object",
     "getbit",
@@ -339,7 +338,6 @@ constexpr absl::string_view kBuiltins[] = {
     "schema_of_json",
     "schema_of_variant",
     "schema_of_variant_agg",
-    "schema_of_xml",
     "sec",
     "second",
     "sentences",
@@ -478,13 +476,27 @@ constexpr absl::string_view kBuiltins[] = {
 // Builtins that reach data, secrets, the network or the JVM by a string argument, which no
 // rule can check.
 constexpr absl::string_view kDataBuiltins[] = {
-    "ai_query",      "cloud_files_state",   "http_request",
-    "java_method",   "list_secrets",        "read_files",
-    "read_kafka",    "read_kinesis",        "read_pubsub",
-    "read_pulsar",   "read_state_metadata", "read_statestore",
-    "reflect",       "remote_query",        "secret",
-    "table_changes", "try_reflect",         "try_secret",
+    "ai_query",
+    "cloud_files_state",
+    "http_request",
+    "java_method",
+    "list_secrets",
+    "read_files",
+    "read_kafka",
+    "read_kinesis",
+    "read_pubsub",
+    "read_pulsar",
+    "read_state_metadata",
+    "read_statestore",
+    "reflect",
+    "remote_query",
+    "secret",
+    "table_changes",
+    "try_reflect",
+    "try_secret",
     "vector_search",
+    "from_xml",
+    "schema_of_xml",
 };
 
 // Table-valued functions that produce rows from their arguments alone.
@@ -552,6 +564,26 @@ struct Token {
 
 bool WordChar(char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
+// Whether a run of word characters that begins with a digit is a number, as Spark's lexer
+// decides (its number rules win a tie with identifiers): 12, 10L, 3S, 2Y, 1e10, 1.5D as far
+// as the run goes, 2BD, 1E5F. Anything longer (2024_events, 1e10x) is an identifier.
+bool NumberWord(absl::string_view word) {
+  size_t k = 0;
+  while (k < word.size() && absl::ascii_isdigit(static_cast<unsigned char>(word[k]))) ++k;
+  absl::string_view rest = word.substr(k);
+  if (!rest.empty() && (rest[0] == 'e' || rest[0] == 'E')) {
+    size_t digits = 1;
+    while (digits < rest.size() && absl::ascii_isdigit(static_cast<unsigned char>(rest[digits]))) {
+      ++digits;
+    }
+    // "1e" before a sign continues as 1e+10; "1e10" alone is a number.
+    rest = rest.substr(digits);
+  }
+  const std::string suffix = absl::AsciiStrToUpper(rest);
+  return suffix.empty() || suffix == "L" || suffix == "S" || suffix == "Y" || suffix == "D" ||
+         suffix == "F" || suffix == "BD";
+}
+
 bool SqlSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
@@ -589,14 +621,29 @@ absl::StatusOr<std::string> Quoted(absl::string_view sql, size_t at, bool raw,
 absl::StatusOr<std::vector<Token>> Tokenize(absl::string_view sql, absl::string_view field) {
   std::vector<Token> out;
   size_t i = 0;
+  size_t hint = absl::string_view::npos;  // where an open hint /*+ began
   while (i < sql.size()) {
     const char c = sql[i];
     const char next = i + 1 < sql.size() ? sql[i + 1] : '\0';
     if (SqlSpace(c)) {
       ++i;
     } else if (c == '-' && next == '-') {
-      const size_t eol = sql.find('\n', i);
-      i = eol == absl::string_view::npos ? sql.size() : eol + 1;
+      // As Spark's lexer: to a CR or an LF, and a backslash before an LF continues it.
+      i += 2;
+      while (i < sql.size() && sql[i] != '\r' && sql[i] != '\n') {
+        i += sql[i] == '\\' && i + 1 < sql.size() && sql[i + 1] == '\n' ? 2 : 1;
+      }
+    } else if (c == '/' && next == '*' && i + 2 < sql.size() && sql[i + 2] == '+') {
+      // A hint: Spark reads its inside as tokens (a quote in it hides a '*/'), so this does
+      // too, and then leaves the hint out: it names no relation.
+      if (hint != absl::string_view::npos) return Unreadable(field, "a hint inside a hint", i);
+      hint = i;
+      out.push_back({Token::Kind::kSymbol, "/*+", i});
+      i += 3;
+    } else if (c == '*' && next == '/' && hint != absl::string_view::npos) {
+      out.push_back({Token::Kind::kSymbol, "*/", i});
+      hint = absl::string_view::npos;
+      i += 2;
     } else if (c == '/' && next == '*') {
       const size_t close = sql.find("*/", i + 2);
       if (close == absl::string_view::npos) {
@@ -631,15 +678,23 @@ absl::StatusOr<std::vector<Token>> Tokenize(absl::string_view sql, absl::string_
         i = end;
         continue;
       }
-      if (absl::ascii_isdigit(static_cast<unsigned char>(c))) {
-        // A number: 12, 1.5, 1.5e3, 10L, 1.2BD; a fraction continues it.
+      if (absl::ascii_isdigit(static_cast<unsigned char>(c)) && NumberWord(word)) {
+        // A number: 12, 10L, 1e3, 1.5, 1.5e-3, 1.2BD; a fraction or a signed exponent
+        // continues it.
         if (j + 1 < sql.size() && sql[j] == '.' &&
+            absl::ascii_isdigit(static_cast<unsigned char>(sql[j + 1]))) {
+          for (++j; j < sql.size() && WordChar(sql[j]); ++j) {
+          }
+        }
+        if (j + 1 < sql.size() && (sql[j - 1] == 'e' || sql[j - 1] == 'E') &&
+            (sql[j] == '+' || sql[j] == '-') &&
             absl::ascii_isdigit(static_cast<unsigned char>(sql[j + 1]))) {
           for (++j; j < sql.size() && WordChar(sql[j]); ++j) {
           }
         }
         out.push_back({Token::Kind::kNumber, std::string(sql.substr(i, j - i)), i});
       } else {
+        // Spark's identifiers may begin with digits (2024_events).
         out.push_back({Token::Kind::kWord, absl::AsciiStrToUpper(word), i});
       }
       i = j;
@@ -659,7 +714,21 @@ absl::StatusOr<std::vector<Token>> Tokenize(absl::string_view sql, absl::string_
       ++i;
     }
   }
-  return out;
+  if (hint != absl::string_view::npos) {
+    return Unreadable(field, "the hint '/*+' is never closed", hint);
+  }
+  // The hints' tokens go: they name no relation.
+  std::vector<Token> kept;
+  kept.reserve(out.size());
+  bool in_hint = false;
+  for (Token& token : out) {
+    if (token.kind == Token::Kind::kSymbol && (token.text == "/*+" || token.text == "*/")) {
+      in_hint = token.text == "/*+";
+      continue;
+    }
+    if (!in_hint) kept.push_back(std::move(token));
+  }
+  return kept;
 }
 
 // The scan over one statement's tokens (see the header for what it finds).
@@ -750,7 +819,8 @@ class Scanner {
       Unresolved(absl::StrCat("name ", written, " (more than three parts)"), i);
       return;
     }
-    if (parts.size() == 1 && InCte(parts[0])) return;
+    // A DML target is never a CTE: Spark resolves it as a table.
+    if (kind != SqlReference::Kind::kWrite && parts.size() == 1 && InCte(parts[0])) return;
     Reference(kind, std::move(parts), i);
   }
 
@@ -775,7 +845,9 @@ class Scanner {
       }
     }
     if (Word(j, "AS")) ++j;
-    if (Name(j) && !(Word(j) && In(kEndsFromList, t_[j].text))) consumed_[j] = true;
+    if (Name(j) && !(Word(j) && In(kEndsFromList, t_[j].text)) && !QueryStart(j)) {
+      consumed_[j] = true;
+    }
   }
 
   // A relation where the grammar has one, at `i`.
@@ -824,9 +896,14 @@ class Scanner {
     Alias(end);
   }
 
-  // The table a DML statement writes, at `i`.
-  void Target(size_t i) {
+  // The table a DML statement writes, at `i`; MERGE, UPDATE and DELETE may alias it,
+  // INSERT may not.
+  void Target(size_t i, bool aliased = true) {
     dml_ = true;
+    if (Word(i, "IDENTIFIER") && Sym(i + 1, "(")) {
+      Unresolved("IDENTIFIER clause", i);
+      return;
+    }
     if (!Name(i)) {
       Unresolved("the target of a DML statement", i);
       return;
@@ -835,7 +912,7 @@ class Scanner {
     std::vector<std::string> parts = Path(i, &end);
     Consume(i, end);
     Table(SqlReference::Kind::kWrite, std::move(parts), i);
-    if (!Sym(end, "(")) Alias(end);
+    if (aliased) Alias(end);
   }
 
   // WITH name [(columns)] AS (query) [, …]: each name is visible after its definition,
@@ -845,11 +922,14 @@ class Scanner {
     if (Word(j, "RECURSIVE")) ++j;
     while (Name(j)) {
       const size_t name = j++;
-      if (Sym(j, "(")) j = match_[j] + 1;
-      if (!Word(j, "AS") || !Sym(j + 1, "(")) return;
+      // name [(columns)] [AS] (query): Spark lets AS go, so a parenthesis that opens a query
+      // is the body, and one that opens names is the column list.
+      if (Sym(j, "(") && !QueryStart(j + 1) && !Sym(j + 1, "(")) j = match_[j] + 1;
+      if (Word(j, "AS")) ++j;
+      if (!Sym(j, "(")) return;
       consumed_[name] = true;
-      pending_ctes_.emplace(match_[j + 1], std::make_pair(depth_[i], Lower(t_[name])));
-      j = match_[j + 1] + 1;
+      pending_ctes_.emplace(match_[j], std::make_pair(depth_[i], Lower(t_[name])));
+      j = match_[j] + 1;
       if (!Sym(j, ",")) return;
       ++j;
     }
@@ -875,6 +955,9 @@ class Scanner {
     if (!Sym(end, "(")) return;
     Consume(i, end);
     if (i > 0 && Word(i - 1, "AS")) return;  // an alias with its columns: AS d(n)
+    if (parts.size() == 1 && t_[i].kind == Token::Kind::kWord && In(kFromInside, t_[i].text)) {
+      from_inside_parens_.push_back(end);  // EXTRACT(YEAR FROM d): that FROM is the call's
+    }
     const std::string& last = parts.back();
     if (HasEmptyPart(parts)) {
       Unresolved(absl::StrCat("the empty name ", absl::StrJoin(parts, ".")), i);
@@ -895,17 +978,42 @@ class Scanner {
     Reference(SqlReference::Kind::kFunction, std::move(parts), i);
   }
 
+  // Whether the word at `i` starts a clause that ends a FROM list at its depth. Only where
+  // it can be nothing else: not an alias (after AS, or before a comma or a parenthesis that
+  // closes), not a field (after '.'), not inside CASE … END, and followed by what its clause
+  // needs (GROUP BY, UNION ALL/SELECT, WHEN MATCHED). Otherwise the list stays open, and a
+  // name after a comma is read as a relation: more is checked, never less.
+  bool EndsFromList(size_t i) const {
+    const std::string& w = t_[i].text;
+    if (!In(kEndsFromList, w)) return false;
+    if (i > 0 && (Word(i - 1, "AS") || Sym(i - 1, "."))) return false;
+    auto open_cases = cases_.find(depth_[i]);
+    if (open_cases != cases_.end() && open_cases->second > 0) return false;
+    const size_t n = i + 1;
+    if (n >= t_.size() || Sym(n, ",") || Sym(n, ")") || Sym(n, ".")) return false;
+    if (w == "GROUP" || w == "ORDER" || w == "SORT" || w == "CLUSTER" || w == "DISTRIBUTE") {
+      return Word(n, "BY");
+    }
+    if (w == "UNION" || w == "EXCEPT" || w == "INTERSECT" || w == "MINUS") {
+      return Word(n, "ALL") || Word(n, "DISTINCT") || QueryStart(n) || Sym(n, "(");
+    }
+    if (w == "WHEN") return Word(n, "MATCHED") || Word(n, "NOT");
+    return true;
+  }
+
   void Step(size_t i) {
     const Token& token = t_[i];
     const int depth = depth_[i];
     if (token.kind == Token::Kind::kSymbol) {
       if (token.text == "(") {
-        if (i > 0 && Word(i - 1) && In(kFromInside, t_[i - 1].text)) {
+        if (std::find(from_inside_parens_.begin(), from_inside_parens_.end(), i) !=
+            from_inside_parens_.end()) {
           from_inside_.push_back(depth + 1);
         }
       } else if (token.text == ")") {
         const int outer = depth - 1;
         from_list_.erase(from_list_.upper_bound(outer), from_list_.end());
+        cases_.erase(cases_.upper_bound(outer), cases_.end());
         from_inside_.erase(std::remove_if(from_inside_.begin(), from_inside_.end(),
                                           [outer](int d) { return d > outer; }),
                            from_inside_.end());
@@ -924,11 +1032,20 @@ class Scanner {
     }
     if (token.kind == Token::Kind::kWord) {
       const std::string& w = token.text;
+      if (w == "IDENTIFIER" && Sym(i + 1, "(")) {
+        // A name computed from an expression, wherever it stands.
+        consumed_[i] = true;
+        Unresolved("IDENTIFIER clause", i);
+        return;
+      }
+      if (w == "CASE") ++cases_[depth];
+      if (w == "END" && cases_[depth] > 0) --cases_[depth];
       if (w == "FROM") {
         const bool inside_call =
             std::find(from_inside_.begin(), from_inside_.end(), depth) != from_inside_.end();
         const bool distinct_from =
-            i >= 2 && Word(i - 1, "DISTINCT") && (Word(i - 2, "IS") || Word(i - 2, "NOT"));
+            i >= 2 && Word(i - 1, "DISTINCT") &&
+            (Word(i - 2, "IS") || (i >= 3 && Word(i - 2, "NOT") && Word(i - 3, "IS")));
         if (!inside_call && !distinct_from) {
           from_list_[depth] = true;
           const bool deletes = i > 0 && Word(i - 1, "DELETE");
@@ -945,8 +1062,8 @@ class Scanner {
         return;
       }
       if (w == "TABLE") {
-        if (!(i > 0 && (Word(i - 1, "INTO") || Word(i - 1, "OVERWRITE"))) &&
-            (Sym(i + 1, "(") || (Name(i + 1) && !QueryStart(i + 1)))) {
+        // INSERT's own TABLE keyword was consumed with its target.
+        if (!consumed_[i] && (Sym(i + 1, "(") || (Name(i + 1) && !QueryStart(i + 1)))) {
           Relation(i + 1, SqlReference::Kind::kRead);
         }
         return;
@@ -955,16 +1072,20 @@ class Scanner {
         Ctes(i);
         return;
       }
-      if (w == "INSERT" && (Word(i + 1, "INTO") || Word(i + 1, "OVERWRITE"))) {
-        size_t j = i + 2;
-        if (Word(j, "TABLE")) ++j;
+      const size_t evolution =
+          Word(i + 1, "WITH") && Word(i + 2, "SCHEMA") && Word(i + 3, "EVOLUTION") ? 3 : 0;
+      if (w == "INSERT" &&
+          (Word(i + 1 + evolution, "INTO") || Word(i + 1 + evolution, "OVERWRITE"))) {
+        Consume(i + 1, i + 2 + evolution);
+        size_t j = i + 2 + evolution;
+        if (Word(j, "TABLE")) consumed_[j++] = true;
         if (Word(j, "DIRECTORY") || Word(j, "LOCAL")) {
           dml_ = true;
           Unresolved("INSERT OVERWRITE DIRECTORY", j);
           return;
         }
         from_list_[depth] = false;
-        Target(j);
+        Target(j, /*aliased=*/false);
         return;
       }
       if (w == "MERGE") {
@@ -987,16 +1108,9 @@ class Scanner {
         from_list_[depth] = false;
         return;
       }
-      if (In(kEndsFromList, w)) from_list_[depth] = false;
+      if (EndsFromList(i)) from_list_[depth] = false;
     }
-    if (token.name() && !consumed_[i] && !(i > 0 && Sym(i - 1, "."))) {
-      if (Word(i, "IDENTIFIER") && Sym(i + 1, "(")) {
-        consumed_[i] = true;
-        Unresolved("IDENTIFIER clause", i);
-        return;
-      }
-      Call(i);
-    }
+    if (token.name() && !consumed_[i] && !(i > 0 && Sym(i - 1, "."))) Call(i);
   }
 
   const std::vector<Token> t_;
@@ -1006,8 +1120,12 @@ class Scanner {
   bool dml_ = false;
   // Depths whose comma separates relations (a FROM list is open there).
   std::map<int, bool> from_list_;
-  // Depths inside EXTRACT(…), SUBSTRING(…), …: their FROM is not a relation.
+  // Depths inside EXTRACT(…), SUBSTRING(…), …: their FROM is not a relation; and the
+  // parentheses of such calls, found by Call().
   std::vector<int> from_inside_;
+  std::vector<size_t> from_inside_parens_;
+  // CASE … END open at each depth: their WHEN is not MERGE's.
+  std::map<int, int> cases_;
   // Visible CTE names with the depth of their WITH; names waiting for their body to close.
   std::vector<std::pair<int, std::string>> ctes_;
   std::multimap<size_t, std::pair<int, std::string>> pending_ctes_;

@@ -1,0 +1,1 @@
+SELECT /*+ BROADCAST(`*/`) */ * FROM main.default.secret -- `

@@ -1,0 +1,1 @@
+INSERT INTO main.narrow_a.t SELECT /*+ hello('*/') */ * FROM main.default.secret -- '

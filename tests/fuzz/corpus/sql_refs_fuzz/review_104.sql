@@ -1,0 +1,3 @@
+SELECT * -- \
+'
+FROM main.default.secret -- '

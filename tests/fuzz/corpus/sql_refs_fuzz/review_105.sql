@@ -1,0 +1,1 @@
+WITH trim (SELECT * FROM main.default.secret) SELECT * FROM trim

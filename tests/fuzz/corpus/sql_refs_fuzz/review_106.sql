@@ -1,0 +1,1 @@
+WITH extract (SELECT * FROM main.default.secret) SELECT * FROM extract

@@ -1,0 +1,1 @@
+WITH position (SELECT s.* FROM range(1), main.default.secret s) SELECT * FROM position

@@ -1,0 +1,1 @@
+WITH trim (SELECT * FROM main.default.secret) INSERT INTO main.narrow_a.t SELECT * FROM trim

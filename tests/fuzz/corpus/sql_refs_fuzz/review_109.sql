@@ -1,0 +1,1 @@
+SELECT * FROM range(1) a JOIN range(1) b ON CASE WHEN true THEN true END, main.default.secret

@@ -1,0 +1,1 @@
+SELECT * FROM range(1) a JOIN range(1) b ON named_struct('limit', true).limit, main.default.secret

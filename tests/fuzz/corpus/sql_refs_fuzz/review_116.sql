@@ -1,0 +1,1 @@
+INSERT INTO main.narrow_a.t SELECT s.* FROM range(1) AS sort, main.default.secret s

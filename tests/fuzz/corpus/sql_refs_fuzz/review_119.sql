@@ -1,0 +1,1 @@
+INSERT INTO IDENTIFIER('main.default.secret') SELECT * FROM main.narrow_a.t

@@ -1,0 +1,1 @@
+INSERT OVERWRITE IDENTIFIER('main.default.secret') SELECT * FROM main.narrow_a.t

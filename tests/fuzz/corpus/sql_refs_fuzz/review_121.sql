@@ -1,0 +1,1 @@
+INSERT INTO IDENTIFIER(:tbl) SELECT * FROM main.narrow_a.t

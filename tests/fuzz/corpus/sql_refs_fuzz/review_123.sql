@@ -1,0 +1,1 @@
+INSERT WITH SCHEMA EVOLUTION OVERWRITE main.default.secret SELECT * FROM main.narrow_a.t

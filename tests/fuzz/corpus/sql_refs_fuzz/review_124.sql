@@ -1,0 +1,1 @@
+UPDATE IDENTIFIER('main.default.secret') SET id = NULL

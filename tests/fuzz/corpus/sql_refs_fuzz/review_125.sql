@@ -1,0 +1,1 @@
+INSERT INTO main.narrow_a.overwrite TABLE main.default.secret

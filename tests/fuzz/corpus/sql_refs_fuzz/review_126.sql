@@ -1,0 +1,1 @@
+INSERT INTO main.narrow_a.trim (SELECT * FROM main.default.secret)

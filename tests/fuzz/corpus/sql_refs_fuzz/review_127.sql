@@ -1,0 +1,1 @@
+INSERT INTO main.narrow_a.t REPLACE WHERE named_struct('overwrite', true).overwrite TABLE main.default.secret

@@ -1,0 +1,1 @@
+INSERT INTO main.narrow_a.t REPLACE ON named_struct('trim', true).trim (SELECT * FROM main.default.secret)

@@ -1,0 +1,1 @@
+SELECT s.*, true AS distinct, NOT distinct FROM main.default.secret s

@@ -1,0 +1,1 @@
+SELECT * FROM range(1) AS order, main.default.secret

@@ -1,0 +1,1 @@
+SELECT * FROM main.narrow_a.t TIMESTAMP AS OF CASE WHEN true THEN TIMESTAMP'2025-01-01' END, main.default.secret

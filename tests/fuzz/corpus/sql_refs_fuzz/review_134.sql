@@ -1,0 +1,1 @@
+SELECT * FROM default.2024_secret

@@ -1,0 +1,1 @@
+INSERT INTO default.2024_secret SELECT * FROM main.narrow_a.t

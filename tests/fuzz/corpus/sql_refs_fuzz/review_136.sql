@@ -1,0 +1,1 @@
+WITH secret AS (SELECT 1) INSERT INTO secret SELECT * FROM main.narrow_a.t

@@ -1,0 +1,1 @@
+WITH secret AS (SELECT 1) DELETE FROM secret

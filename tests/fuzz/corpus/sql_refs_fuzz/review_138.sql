@@ -1,0 +1,1 @@
+SELECT from_xml(x, 'a INT', map('rowValidationXSDPath', '/Volumes/main/default/v/x.xsd')) FROM main.narrow_a.t
