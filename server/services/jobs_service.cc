@@ -193,7 +193,8 @@ class OwnedListing : public std::enable_shared_from_this<OwnedListing<Response, 
       return;
     }
     cursor_ = {next, 0};
-    Fetch();
+    // Each further page counts toward the tenant's rate like a call (Route::Pace).
+    route_->Pace([self = this->shared_from_this()] { self->Fetch(); });
   }
 
   void Done(const databricks::ListCursor& next) {
