@@ -21,10 +21,17 @@ namespace pb = ::google::protobuf;
 
 // Longest id or name written; anything longer is cut (a caller chose it).
 constexpr size_t kMaxObjectBytes = 256;
+// Most objects one record lists; "…" says there were more.
+constexpr size_t kMaxObjects = 64;
 // How deep a request is read: far more than any request of the API nests.
 constexpr int kMaxDepth = 8;
 
 void Add(std::string object, std::vector<std::string>* objects) {
+  if (objects->size() > kMaxObjects) return;
+  if (objects->size() == kMaxObjects) {
+    objects->push_back("…");  // a caller's statement may name millions: the record stays small
+    return;
+  }
   if (object.size() > kMaxObjectBytes) object.resize(kMaxObjectBytes);
   if (std::find(objects->begin(), objects->end(), object) == objects->end()) {
     objects->push_back(std::move(object));
@@ -38,6 +45,7 @@ std::string IdOf(absl::string_view handle) {
 }
 
 void AddSqlObjects(absl::string_view sql, std::vector<std::string>* objects) {
+  if (objects->size() >= kMaxObjects) return;
   absl::StatusOr<databricks::SqlReferences> found = databricks::FindSqlReferences(sql, "sql");
   if (!found.ok()) return;
   for (const databricks::SqlReference& ref : found->references) {

@@ -36,7 +36,7 @@ struct Record {
   std::string tenant;      // empty when the caller was not identified, or without tenants
   std::string method;      // "JobsService/GetRun"
   // "table:main.sales.orders", "run:123", "job:5", "statement:01ef…", "warehouse:wh1",
-  // "path:/Volumes/…", in the order found, without repeats.
+  // "path:/Volumes/…", in the order found, without repeats; at most 64, then "…".
   std::vector<std::string> objects;
   std::string code;     // "OK", "PERMISSION_DENIED", …
   std::string reason;   // the status' ErrorInfo reason; empty when none

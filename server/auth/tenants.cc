@@ -204,6 +204,17 @@ std::string HandleSigner::Mac(absl::string_view tenant, absl::string_view kind,
   return encoded;
 }
 
+std::string HandleSigner::Derive(absl::string_view tenant, absl::string_view kind,
+                                 absl::string_view value) const {
+  const std::string message = absl::StrCat(tenant, "\n", kind, "\n", value);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &length);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(mac), std::min<unsigned int>(length, 20)));
+}
+
 std::string HandleSigner::Sign(absl::string_view tenant, absl::string_view kind,
                                absl::string_view id) const {
   return absl::StrCat(id, ".", Mac(tenant, kind, id));

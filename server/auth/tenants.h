@@ -109,6 +109,11 @@ class HandleSigner {
 
   // "ID.MAC": the id, and a MAC over the tenant, the kind ("run", "statement") and the id.
   std::string Sign(absl::string_view tenant, absl::string_view kind, absl::string_view id) const;
+  // A value derived from `value` for the tenant and a purpose (`kind`), that nobody without
+  // the key can compute: 40 hex digits of HMAC-SHA256. The gateway's idempotency tokens,
+  // so that no one who can reach Databricks directly can take a tenant's token first.
+  std::string Derive(absl::string_view tenant, absl::string_view kind,
+                     absl::string_view value) const;
   // The id inside `handle` when its MAC is the tenant's; otherwise NOT_FOUND saying the
   // `kind` does not exist (the same answer as for an id that never existed).
   absl::StatusOr<std::string> Verify(absl::string_view tenant, absl::string_view kind,

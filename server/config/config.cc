@@ -630,32 +630,40 @@ bool ValidTenantName(absl::string_view name) {
   return true;
 }
 
-// Methods whose effect on tables the gateway cannot check against access.schemas: job
-// tasks run code (notebooks, JARs, Python, SQL files) with the pool's principal. (SQL text
-// is checked: services' Route::CheckSql.)
-constexpr absl::string_view kUncheckedBySchemaRules[] = {
+// Methods whose task code (notebooks, JARs, Python, SQL files) runs with the pool's
+// principal: it reaches every table, warehouse and secret scope the principal can, so no
+// access rule but methods can hold for a tenant that may call them.
+constexpr absl::string_view kRunsCode[] = {
     "JobsService/SubmitRun",
     "JobsService/RunNow",
     "JobsService/CreateJob",
 };
 
-// A tenant whose schema rules could be stepped around through a method it may call is a
+// A tenant whose rules could be stepped around through a method it may call is a
 // configuration the gateway cannot enforce, so it is refused rather than served open.
 void CheckEnforceable(Parser& p, const auth::TenantOptions& t, const std::string& path) {
-  const bool every_schema = std::any_of(t.access.schemas.begin(), t.access.schemas.end(),
-                                        [](const std::string& pattern) { return pattern == "*"; });
-  if (every_schema) return;
-  for (absl::string_view method : kUncheckedBySchemaRules) {
+  auto restricted = [](const std::vector<std::string>& patterns) {
+    return std::none_of(patterns.begin(), patterns.end(),
+                        [](const std::string& pattern) { return pattern == "*"; });
+  };
+  std::vector<std::string> rules;
+  if (restricted(t.access.schemas)) rules.push_back("schema rules (access.schemas)");
+  if (restricted(t.access.warehouses)) rules.push_back("warehouse rules (access.warehouses)");
+  if (restricted(t.access.secret_scopes)) {
+    rules.push_back("secret scope rules (access.secret_scopes)");
+  }
+  if (rules.empty()) return;
+  for (absl::string_view method : kRunsCode) {
     const bool callable = std::any_of(
         t.access.methods.begin(), t.access.methods.end(),
         [method](const std::string& pattern) { return PatternMatches(pattern, method); });
     if (!callable) continue;
     p.Error(Join(path, "access"),
-            absl::StrCat("tenant '", t.name, "' has schema rules (access.schemas) but may call ",
-                         method,
-                         ", which reaches tables the gateway cannot check against them; "
-                         "leave it out of access.methods, or allow every schema (\"*\") and rely "
-                         "on the credential pool's grants"));
+            absl::StrCat("tenant '", t.name, "' has ", absl::StrJoin(rules, " and "),
+                         " but may call ", method,
+                         ", whose task code reaches what those rules guard; leave it out of "
+                         "access.methods, or allow everything (\"*\") and rely on the "
+                         "credential pool's grants"));
   }
 }
 

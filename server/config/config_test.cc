@@ -406,6 +406,14 @@ TEST(ParseConfigTest, SchemaRulesWithMethodsThatStepAroundThemAreRefused) {
                                         "(access.schemas) but may call "))
         << methods;
   }
+  // Warehouse and secret-scope rules are as unenforceable against task code.
+  for (const char* rule : {"warehouses: [wh-1]", "secret_scopes: [analytics]"}) {
+    const std::string yaml = absl::StrReplaceAll(
+        kGoodConfig, {{R"(methods: ["SqlService/GetWarehouse", "CatalogService/*"])",
+                       absl::StrCat(R"(methods: ["JobsService/*"])", "\n      ", rule)},
+                      {R"(schemas: ["main.*"])", R"(schemas: ["*"])"}});
+    EXPECT_THAT(Errors(yaml), HasSubstr("but may call JobsService/SubmitRun")) << rule;
+  }
   // SQL text is checked against the rules, so raw SQL and loads may go with them.
   const std::string sql = absl::StrReplaceAll(
       kGoodConfig, {{R"(methods: ["SqlService/GetWarehouse", "CatalogService/*"])",

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 #include <map>
+#include <set>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -797,8 +798,8 @@ class Scanner {
   }
 
   bool InCte(const std::string& name) const {
-    return std::any_of(ctes_.begin(), ctes_.end(),
-                       [&name](const auto& scope) { return scope.second == name; });
+    auto found = cte_names_.find(name);
+    return found != cte_names_.end() && found->second > 0;
   }
 
   // A table name at `i` (already read into `parts`, ending before `end`).
@@ -956,7 +957,7 @@ class Scanner {
     Consume(i, end);
     if (i > 0 && Word(i - 1, "AS")) return;  // an alias with its columns: AS d(n)
     if (parts.size() == 1 && t_[i].kind == Token::Kind::kWord && In(kFromInside, t_[i].text)) {
-      from_inside_parens_.push_back(end);  // EXTRACT(YEAR FROM d): that FROM is the call's
+      from_inside_parens_.insert(end);  // EXTRACT(YEAR FROM d): that FROM is the call's
     }
     const std::string& last = parts.back();
     if (HasEmptyPart(parts)) {
@@ -1006,22 +1007,23 @@ class Scanner {
     const int depth = depth_[i];
     if (token.kind == Token::Kind::kSymbol) {
       if (token.text == "(") {
-        if (std::find(from_inside_parens_.begin(), from_inside_parens_.end(), i) !=
-            from_inside_parens_.end()) {
-          from_inside_.push_back(depth + 1);
-        }
+        if (from_inside_parens_.count(i) != 0) from_inside_.insert(depth + 1);
       } else if (token.text == ")") {
+        // Everything opened inside these parentheses closes with them. Each entry is erased
+        // once, so a statement of many parentheses and CTEs costs n log n, not n².
         const int outer = depth - 1;
         from_list_.erase(from_list_.upper_bound(outer), from_list_.end());
         cases_.erase(cases_.upper_bound(outer), cases_.end());
-        from_inside_.erase(std::remove_if(from_inside_.begin(), from_inside_.end(),
-                                          [outer](int d) { return d > outer; }),
-                           from_inside_.end());
-        ctes_.erase(std::remove_if(ctes_.begin(), ctes_.end(),
-                                   [outer](const auto& scope) { return scope.first > outer; }),
-                    ctes_.end());
+        from_inside_.erase(from_inside_.upper_bound(outer), from_inside_.end());
+        for (auto scope = ctes_.upper_bound(outer); scope != ctes_.end();) {
+          for (const std::string& name : scope->second) --cte_names_[name];
+          scope = ctes_.erase(scope);
+        }
         auto [from, to] = pending_ctes_.equal_range(i);
-        for (auto it = from; it != to; ++it) ctes_.push_back(it->second);
+        for (auto it = from; it != to; ++it) {
+          ctes_[it->second.first].push_back(it->second.second);
+          ++cte_names_[it->second.second];
+        }
       } else if (token.text == ",") {
         auto list = from_list_.find(depth);
         if (list != from_list_.end() && list->second) Relation(i + 1, SqlReference::Kind::kRead);
@@ -1041,8 +1043,7 @@ class Scanner {
       if (w == "CASE") ++cases_[depth];
       if (w == "END" && cases_[depth] > 0) --cases_[depth];
       if (w == "FROM") {
-        const bool inside_call =
-            std::find(from_inside_.begin(), from_inside_.end(), depth) != from_inside_.end();
+        const bool inside_call = from_inside_.count(depth) != 0;
         const bool distinct_from =
             i >= 2 && Word(i - 1, "DISTINCT") &&
             (Word(i - 2, "IS") || (i >= 3 && Word(i - 2, "NOT") && Word(i - 3, "IS")));
@@ -1122,12 +1123,13 @@ class Scanner {
   std::map<int, bool> from_list_;
   // Depths inside EXTRACT(…), SUBSTRING(…), …: their FROM is not a relation; and the
   // parentheses of such calls, found by Call().
-  std::vector<int> from_inside_;
-  std::vector<size_t> from_inside_parens_;
+  std::multiset<int> from_inside_;
+  std::set<size_t> from_inside_parens_;
   // CASE … END open at each depth: their WHEN is not MERGE's.
   std::map<int, int> cases_;
   // Visible CTE names with the depth of their WITH; names waiting for their body to close.
-  std::vector<std::pair<int, std::string>> ctes_;
+  std::map<int, std::vector<std::string>> ctes_;  // by the depth of their WITH
+  std::map<std::string, int> cte_names_;          // how many of each are visible
   std::multimap<size_t, std::pair<int, std::string>> pending_ctes_;
   SqlReferences out_;
 };

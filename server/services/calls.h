@@ -74,7 +74,7 @@ class CancelHooks {
 };
 
 // What a call's audit record is made of, gathered as the call goes, and written once when it
-// ends (server/audit/audit.h). Begin and Routed/Refused come from Routed() (rest.h), End
+// ends (server/audit/audit.h). Begin and Routed/Refused come from Routed() (rest.h), Seal
 // from the reactor's Finish. Thread-safe.
 class CallAudit {
  public:
@@ -114,25 +114,33 @@ class CallAudit {
     absl::MutexLock lock(&mu_);
     return record_.request_id;
   }
-  // Writes the record with the call's status (and the objects a response names at its top
-  // level, such as a new run's id). Once only.
-  void End(const absl::Status& status, const google::protobuf::Message* response)
-      ABSL_LOCKS_EXCLUDED(mu_) {
-    audit::Record record;
+  // A record sealed with the call's status (and the objects a response names at its top
+  // level, such as a new run's id), ready to Write. Once only; Write it without holding
+  // the call's lock, since a sink may block.
+  struct Sealed {
     audit::Sink* sink = nullptr;
+    audit::Record record;
+    void Write() const {
+      if (sink != nullptr) sink->Write(record);
+    }
+  };
+  Sealed Seal(const absl::Status& status, const google::protobuf::Message* response)
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    Sealed sealed;
     {
       absl::MutexLock lock(&mu_);
-      if (sink_ == nullptr) return;
-      sink = std::exchange(sink_, nullptr);
+      if (sink_ == nullptr) return sealed;
+      sealed.sink = std::exchange(sink_, nullptr);
       if (response != nullptr && status.ok()) {
         audit::AddObjectsOf(*response, /*nested=*/false, &record_.objects);
       }
-      record = std::move(record_);
+      sealed.record = std::move(record_);
       if (route_ != nullptr) {
-        record.upstream_requests = route_->upstream_requests();
-        record.dry_run = route_->dry_run() != nullptr;
+        sealed.record.upstream_requests = route_->upstream_requests();
+        sealed.record.dry_run = route_->dry_run() != nullptr;
       }
     }
+    audit::Record& record = sealed.record;
     record.time = absl::Now();
     record.duration_ms = absl::ToDoubleMilliseconds(record.time - started_);
     record.code = absl::StatusCodeToString(status.code());
@@ -140,7 +148,7 @@ class CallAudit {
       record.reason = GetErrorReason(status).reason;
       record.message = std::string(status.message());
     }
-    sink->Write(record);
+    return sealed;
   }
 
  private:
@@ -186,24 +194,28 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   // dry run that got as far as Databricks answers OK with an empty response and its
   // requests in the trailing metadata; one refused before keeps its error.
   bool Finish(absl::StatusOr<Response> result) ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
-    if (finished_) return false;
-    finished_ = true;
-    hooks_.Clear();
-    const std::string request_id = audit_.request_id();
-    if (!request_id.empty()) context_->AddTrailingMetadata(kRequestIdTrailer, request_id);
-    if (dry_run_ != nullptr && (result.ok() || IsDryRunStop(result.status()))) {
-      audit_.End(absl::OkStatus(), nullptr);
-      context_->AddTrailingMetadata(kDryRunRequestsTrailer, dry_run_->Dump());
-      grpc::ServerUnaryReactor::Finish(grpc::Status::OK);
-    } else if (!result.ok()) {
-      audit_.End(result.status(), nullptr);
-      grpc::ServerUnaryReactor::Finish(ToGrpcStatus(result.status()));
-    } else {
-      audit_.End(absl::OkStatus(), &*result);
-      *response_ = *std::move(result);
-      grpc::ServerUnaryReactor::Finish(grpc::Status::OK);
+    CallAudit::Sealed sealed;
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return false;
+      finished_ = true;
+      hooks_.Clear();
+      const std::string request_id = audit_.request_id();
+      if (!request_id.empty()) context_->AddTrailingMetadata(kRequestIdTrailer, request_id);
+      if (dry_run_ != nullptr && (result.ok() || IsDryRunStop(result.status()))) {
+        sealed = audit_.Seal(absl::OkStatus(), nullptr);
+        context_->AddTrailingMetadata(kDryRunRequestsTrailer, dry_run_->Dump());
+        grpc::ServerUnaryReactor::Finish(grpc::Status::OK);
+      } else if (!result.ok()) {
+        sealed = audit_.Seal(result.status(), nullptr);
+        grpc::ServerUnaryReactor::Finish(ToGrpcStatus(result.status()));
+      } else {
+        sealed = audit_.Seal(absl::OkStatus(), &*result);
+        *response_ = *std::move(result);
+        grpc::ServerUnaryReactor::Finish(grpc::Status::OK);
+      }
     }
+    sealed.Write();
     return true;
   }
 
@@ -275,21 +287,25 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
   // Ends the stream unless it already ended. Returns whether this call ended it. A dry run
   // that got as far as Databricks ends OK with its requests in the trailing metadata.
   bool Finish(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
-    if (finished_) return false;
-    finished_ = true;
-    then_ = nullptr;
-    hooks_.Clear();
-    const std::string request_id = audit_.request_id();
-    if (!request_id.empty()) context_->AddTrailingMetadata(kRequestIdTrailer, request_id);
-    if (dry_run_ != nullptr && (status.ok() || IsDryRunStop(status))) {
-      audit_.End(absl::OkStatus(), nullptr);
-      context_->AddTrailingMetadata(kDryRunRequestsTrailer, dry_run_->Dump());
-      grpc::ServerWriteReactor<Response>::Finish(grpc::Status::OK);
-    } else {
-      audit_.End(status, nullptr);
-      grpc::ServerWriteReactor<Response>::Finish(ToGrpcStatus(status));
+    CallAudit::Sealed sealed;
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_) return false;
+      finished_ = true;
+      then_ = nullptr;
+      hooks_.Clear();
+      const std::string request_id = audit_.request_id();
+      if (!request_id.empty()) context_->AddTrailingMetadata(kRequestIdTrailer, request_id);
+      if (dry_run_ != nullptr && (status.ok() || IsDryRunStop(status))) {
+        sealed = audit_.Seal(absl::OkStatus(), nullptr);
+        context_->AddTrailingMetadata(kDryRunRequestsTrailer, dry_run_->Dump());
+        grpc::ServerWriteReactor<Response>::Finish(grpc::Status::OK);
+      } else {
+        sealed = audit_.Seal(status, nullptr);
+        grpc::ServerWriteReactor<Response>::Finish(ToGrpcStatus(status));
+      }
     }
+    sealed.Write();
     return true;
   }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -194,7 +195,8 @@ class OwnedListing : public std::enable_shared_from_this<OwnedListing<Response, 
     }
     cursor_ = {next, 0};
     // Each further page counts toward the tenant's rate like a call (Route::Pace).
-    route_->Pace([self = this->shared_from_this()] { self->Fetch(); });
+    route_->Pace([self = this->shared_from_this()] { self->Fetch(); },
+                 [call = call_] { return call->finished(); });
   }
 
   void Done(const databricks::ListCursor& next) {
@@ -220,20 +222,6 @@ absl::Status NewRunHandle(const Route& route, const json::Value& body, absl::str
   return absl::OkStatus();
 }
 
-// Every warehouse a job's or run's tasks name is one the tenant may use (access.warehouses).
-absl::Status CheckTaskWarehouses(const Route& route,
-                                 const google::protobuf::RepeatedPtrField<v1::Task>& tasks) {
-  for (const v1::Task& task : tasks) {
-    for (const std::string* warehouse :
-         {&task.sql_task().warehouse_id(), &task.notebook_task().warehouse_id()}) {
-      if (warehouse->empty()) continue;
-      absl::Status allowed = route.CheckWarehouse(*warehouse);
-      if (!allowed.ok()) return allowed;
-    }
-  }
-  return absl::OkStatus();
-}
-
 // A streaming run's source and sink under the tenant's schema rules, its storage paths (a
 // file source, the checkpoint: a volume path is in its schema, any other path is refused
 // under schema rules), and the secret scopes its options reference.
@@ -251,6 +239,19 @@ absl::Status CheckStreamTables(const Route& route, const v1::SubmitStreamingRunR
     allowed = route.CheckSecretReferences(source.kafka().options());
   }
   if (!allowed.ok()) return allowed;
+  // The cluster's environment and Spark conf resolve secret references too.
+  allowed = route.CheckSecretReferences(request.new_cluster().spark_env_vars());
+  if (allowed.ok()) allowed = route.CheckSecretReferences(request.new_cluster().spark_conf());
+  if (!allowed.ok()) return allowed;
+  // Options that are storage paths (a schema location, a bad-records path) are paths too.
+  for (const auto* options : {&source.files().options(), &source.kafka().options()}) {
+    for (const auto& [key, value] : *options) {
+      if (absl::StartsWith(value, "/") || absl::StrContains(value, ":/")) {
+        allowed = route.CheckPath(absl::StrCat("source options ", key), value);
+        if (!allowed.ok()) return allowed;
+      }
+    }
+  }
   return route.CheckPath("checkpoint_location", request.checkpoint_location());
 }
 
@@ -360,8 +361,10 @@ class RunWatch : public std::enable_shared_from_this<RunWatch> {
     if (call_->finished()) return;
     const absl::Duration left = call_->deadline() - absl::Now();
     // Each poll after the first counts toward the tenant's rate like a call (Route::Pace).
-    route_->RunAfter(std::max(absl::ZeroDuration(), std::min(delay_, left)),
-                     [self = shared_from_this()] { self->route_->Pace([self] { self->Poll(); }); });
+    route_->RunAfter(
+        std::max(absl::ZeroDuration(), std::min(delay_, left)), [self = shared_from_this()] {
+          self->route_->Pace([self] { self->Poll(); }, [self] { return self->call_->finished(); });
+        });
   }
 
   void ObserveDuration(const v1::Run& run) {
@@ -406,9 +409,9 @@ grpc::ServerUnaryReactor* JobsService::SubmitRun(grpc::CallbackServerContext* co
                                                  v1::SubmitRunResponse* response) {
   return ProxyUnary(
       router_, context, "JobsService/SubmitRun", request, response,
-      [](const Route& route, const v1::SubmitRunRequest& request) -> absl::StatusOr<ApiRequest> {
-        absl::Status allowed = CheckTaskWarehouses(route, request.tasks());
-        if (!allowed.ok()) return allowed;
+      // Task code is beyond the access rules: the loader gives SubmitRun, RunNow and
+      // CreateJob only to tenants without schema, warehouse or secret-scope rules.
+      [](const Route& route, const v1::SubmitRunRequest& request) {
         return databricks::BuildSubmitRun(
             request, IdempotencyToken(route, request.idempotency_token()), route.tenant());
       },
@@ -544,9 +547,7 @@ grpc::ServerUnaryReactor* JobsService::CreateJob(grpc::CallbackServerContext* co
                                                  v1::CreateJobResponse* response) {
   return ProxyUnary(
       router_, context, "JobsService/CreateJob", request, response,
-      [](const Route& route, const v1::CreateJobRequest& request) -> absl::StatusOr<ApiRequest> {
-        absl::Status allowed = CheckTaskWarehouses(route, request.settings().tasks());
-        if (!allowed.ok()) return allowed;
+      [](const Route& route, const v1::CreateJobRequest& request) {
         return databricks::BuildCreateJob(request, route.tenant());
       },
       [](const Route&, const json::Value& body, v1::CreateJobResponse* out) {

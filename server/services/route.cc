@@ -26,35 +26,37 @@ bool PlausibleStatementId(absl::string_view id) {
   });
 }
 
-// Asks the quota for a token, waits as long as it says and asks again; after
-// kMaxPaceWaits waits the request goes anyway (the call's own deadline still ends it).
-constexpr int kMaxPaceWaits = 20;
-
+// Asks the quota for a token, waits as long as it says and asks again, until it gets one
+// or the call is over (`stopped`): a call that ended lets go of its route, and with it its
+// concurrency slot, at once.
 void PaceWith(std::shared_ptr<const ratelimit::TenantQuota> quota, std::string method,
-              upstream::WorkspaceClient* client, std::function<void()> then, int waits) {
+              upstream::WorkspaceClient* client, std::function<void()> then,
+              std::function<bool()> stopped) {
+  if (stopped()) return;
   const ratelimit::TenantQuota* asked = quota.get();
   const std::string name = method;
   asked->Pace(name, [quota = std::move(quota), method = std::move(method), client,
-                     then = std::move(then), waits](absl::Duration wait) mutable {
-    if (wait <= absl::ZeroDuration() || waits >= kMaxPaceWaits) {
+                     then = std::move(then),
+                     stopped = std::move(stopped)](absl::Duration wait) mutable {
+    if (wait <= absl::ZeroDuration()) {
       then();
       return;
     }
     client->RunAfter(wait, [quota = std::move(quota), method = std::move(method), client,
-                            then = std::move(then), waits]() mutable {
-      PaceWith(std::move(quota), std::move(method), client, std::move(then), waits + 1);
+                            then = std::move(then), stopped = std::move(stopped)]() mutable {
+      PaceWith(std::move(quota), std::move(method), client, std::move(then), std::move(stopped));
     });
   });
 }
 
 }  // namespace
 
-void Route::Pace(std::function<void()> then) const {
+void Route::Pace(std::function<void()> then, std::function<bool()> stopped) const {
   if (pacing_.quota == nullptr || dry_run_ != nullptr) {
     then();
     return;
   }
-  PaceWith(pacing_.quota, pacing_.method, client_, std::move(then), 0);
+  PaceWith(pacing_.quota, pacing_.method, client_, std::move(then), std::move(stopped));
 }
 
 void Route::NotSent(const upstream::Call& call, upstream::CallCallback done) const {
@@ -156,11 +158,11 @@ bool Route::CatalogAllowed(absl::string_view catalog) const {
 }
 
 std::string Route::IdempotencyToken(absl::string_view given) const {
-  if (caller_.tenant.empty()) return std::string(given);
-  // Databricks takes at most 64 characters: "gw-t-" and 40 hex digits of a digest.
-  const auth::Digest digest = auth::Sha256(absl::StrCat(caller_.tenant, "\n", given));
-  return absl::StrCat("gw-t-", absl::BytesToHexString(absl::string_view(
-                                   reinterpret_cast<const char*>(digest.data()), 20)));
+  if (caller_.tenant.empty() || caller_.signer == nullptr) return std::string(given);
+  // Databricks takes at most 64 characters: "gw-t-" and 40 hex digits of a keyed digest, so
+  // that whoever reaches the workspace directly cannot compute a tenant's token and start
+  // a run under it first.
+  return absl::StrCat("gw-t-", caller_.signer->Derive(caller_.tenant, "idempotency", given));
 }
 
 std::string Route::RunHandle(int64_t run_id) const {

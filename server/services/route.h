@@ -82,8 +82,9 @@ class Route {
   // Runs `then` when the tenant's rate allows one more upstream request of this call: a
   // poll or a wait after the call was admitted counts toward the tenant's quota like a
   // call (without another concurrency slot, which the call already holds). At once without
-  // tenants, in a dry run, or when the rule has no rate.
-  void Pace(std::function<void()> then) const;
+  // tenants, in a dry run, or when the rule has no rate. While it waits, `stopped` is asked
+  // whether the call is over; then `then` never runs and the wait ends.
+  void Pace(std::function<void()> then, std::function<bool()> stopped) const;
 
   // Upstream requests the call has sent so far (its audit record).
   int64_t upstream_requests() const { return upstream_requests_.load(std::memory_order_relaxed); }

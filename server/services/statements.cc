@@ -116,8 +116,14 @@ void StatementRun::OnAnswer(absl::StatusOr<json::Value> body) {
     return;
   }
   // Each poll counts toward the tenant's rate like a call (Route::Pace).
-  route_->RunAfter(delay,
-                   [self = shared_from_this()] { self->route_->Pace([self] { self->Poll(); }); });
+  route_->RunAfter(delay, [self = shared_from_this()] {
+    self->route_->Pace([self] { self->Poll(); }, [self] { return self->Ended(); });
+  });
+}
+
+bool StatementRun::Ended() {
+  absl::MutexLock lock(&mu_);
+  return ended_;
 }
 
 void StatementRun::Poll() {

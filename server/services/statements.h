@@ -55,6 +55,7 @@ class StatementRun : public std::enable_shared_from_this<StatementRun> {
 
   void OnAnswer(absl::StatusOr<json::Value> body) ABSL_LOCKS_EXCLUDED(mu_);
   void Poll() ABSL_LOCKS_EXCLUDED(mu_);
+  bool Ended() ABSL_LOCKS_EXCLUDED(mu_);
   void CancelUpstream(const std::string& statement_id);
   // Runs `done_` once with `result`; returns false if the run had already ended.
   bool Complete(absl::StatusOr<databricks::Statement> result) ABSL_LOCKS_EXCLUDED(mu_);

@@ -332,8 +332,7 @@ TEST_F(OwnershipTest, AnotherTenantsJobCannotBeReadRunOrDeleted) {
 // Access rules hold on every path that names a warehouse or a table, and fail closed
 // where a rule cannot reach (a storage path under schema rules).
 TEST(AccessRulesTest, TasksAndStreamsAreHeldToTheRules) {
-  StackOptions options = Options(
-      absl::StrReplaceAll(R"yaml(
+  StackOptions options = Options(absl::StrReplaceAll(R"yaml(
   - name: narrow
     api_key_sha256: [NARROW]
     credential_pool: shared
@@ -342,35 +341,27 @@ TEST(AccessRulesTest, TasksAndStreamsAreHeldToTheRules) {
       schemas: ["main.narrow_*"]
       secret_scopes: ["narrow"]
       methods: ["JobsService/SubmitStreamingRun", "JobsService/GetRun"]
+)yaml",
+                                                     {{"NARROW", Sha256Hex("narrow-key")}}));
+  Stack stack("security-rules", options);
+  ASSERT_TRUE(stack.ok()) << stack.error();
+  stack.ResetCounters();
+
+  // A tenant bound by warehouse (or schema, or secret-scope) rules cannot be given job
+  // submission at all: task code reaches any warehouse. The loader refuses it, naming both.
+  {
+    StackOptions wide = Options(absl::StrReplaceAll(R"yaml(
   - name: wide
     api_key_sha256: [WIDE]
     credential_pool: shared
     access: {warehouses: [wh1]}
 )yaml",
-                          {{"NARROW", Sha256Hex("narrow-key")}, {"WIDE", Sha256Hex("wide-key")}}));
-  Stack stack("security-rules", options);
-  ASSERT_TRUE(stack.ok()) << stack.error();
-  stack.ResetCounters();
-
-  auto wide = v1::JobsService::NewStub(stack.ChannelWithKey("wide-key"));
-  for (bool sql : {true, false}) {
-    v1::SubmitRunRequest submit = NotebookRun("uses-another-warehouse");
-    v1::Task* task = submit.mutable_tasks(0);
-    if (sql) {
-      task->mutable_sql_task()->set_warehouse_id("wh2");
-      task->mutable_sql_task()->mutable_query()->set_query_id("q1");
-    } else {
-      task->mutable_notebook_task()->set_warehouse_id("wh2");
-    }
-    v1::SubmitRunResponse response;
-    const grpc::Status status = wide->SubmitRun(Context().get(), submit, &response);
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << sql;
-    EXPECT_THAT(status.error_message(), HasSubstr("may not use warehouse 'wh2'"));
-    v1::CreateJobRequest create = NotebookJob("job-on-wh2");
-    *create.mutable_settings()->mutable_tasks(0) = *task;
-    v1::CreateJobResponse created;
-    EXPECT_EQ(wide->CreateJob(Context().get(), create, &created).error_code(),
-              grpc::StatusCode::PERMISSION_DENIED);
+                                                    {{"WIDE", Sha256Hex("wide-key")}}));
+    Stack refused_stack("security-rules-refused", wide);
+    EXPECT_FALSE(refused_stack.ok());
+    EXPECT_THAT(refused_stack.error(),
+                HasSubstr("tenant 'wide' has warehouse rules (access.warehouses) but may call "
+                          "JobsService/SubmitRun"));
   }
 
   auto narrow = v1::JobsService::NewStub(stack.ChannelWithKey("narrow-key"));
@@ -429,6 +420,30 @@ TEST(AccessRulesTest, TasksAndStreamsAreHeldToTheRules) {
     EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << option;
     EXPECT_THAT(status.error_message(), HasSubstr("secret scope 'alpha'")) << option;
   }
+  // The cluster's environment and Spark conf resolve secret references as well, and an
+  // option that is a path is a path.
+  {
+    v1::SubmitStreamingRunRequest request;
+    request.mutable_source()->mutable_delta_table()->set_catalog("main");
+    request.mutable_source()->mutable_delta_table()->set_schema("narrow_a");
+    request.mutable_source()->mutable_delta_table()->set_table("events");
+    request.mutable_sink()->mutable_delta_table()->set_catalog("main");
+    request.mutable_sink()->mutable_delta_table()->set_schema("narrow_b");
+    request.mutable_sink()->mutable_delta_table()->set_table("copy");
+    request.set_checkpoint_location("/Volumes/main/narrow_x/checkpoints/e1");
+    request.mutable_new_cluster()->set_spark_version("15.4.x-scala2.12");
+    (*request.mutable_new_cluster()->mutable_spark_env_vars())["LEAK"] = "{{secrets/alpha/k}}";
+    v1::SubmitStreamingRunResponse response;
+    const grpc::Status env = narrow->SubmitStreamingRun(Context().get(), request, &response);
+    EXPECT_EQ(env.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_THAT(env.error_message(), HasSubstr("secret scope 'alpha'"));
+    request.mutable_new_cluster()->clear_spark_env_vars();
+    (*request.mutable_new_cluster()->mutable_spark_conf())["spark.x"] = "a{{secrets/alpha/k}}";
+    EXPECT_EQ(narrow->SubmitStreamingRun(Context().get(), request, &response).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  EXPECT_EQ(kafka("/Volumes/main/default/v/schema").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(stack.EmulatorApiRequests(), 0) << "a refused call reached Databricks";
   const grpc::Status own_scope = kafka("{{secrets/narrow/kafka-password}}");
   EXPECT_TRUE(own_scope.ok()) << own_scope.error_message();
