@@ -563,6 +563,16 @@ TEST(AccessRulesTest, SqlTextIsHeldToTheSchemaRules) {
   EXPECT_TRUE(ok.ok()) << ok.error_message();
 }
 
+// GetWarehouse of wh1 as the tenant with `key`, within `timeout`.
+grpc::Status GetWarehouse(const Stack& stack, const std::string& key,
+                          absl::Duration timeout = absl::Seconds(30)) {
+  auto sql = v1::SqlService::NewStub(stack.ChannelWithKey(key));
+  v1::GetWarehouseRequest request;
+  request.set_id("wh1");
+  v1::GetWarehouseResponse response;
+  return sql->GetWarehouse(Context(timeout).get(), request, &response);
+}
+
 // One tenant's careless or hostile calls must not take the shared workspace or the shared
 // credentials away from the others.
 TEST(NoTenantDegradesAnotherTest, CallersOwnDeadlinesDoNotOpenTheBreaker) {
@@ -572,23 +582,14 @@ TEST(NoTenantDegradesAnotherTest, CallersOwnDeadlinesDoNotOpenTheBreaker) {
   ASSERT_TRUE(stack.ok()) << stack.error();
   stack.SetFaults(
       R"([{"endpoint": "GET /api/2.0/sql/warehouses/{id}", "kind": "latency", "latency_ms": 1500}])");
-  auto mallory = v1::SqlService::NewStub(stack.ChannelWithKey("mallory-key"));
   for (int i = 0; i < 8; ++i) {
-    v1::GetWarehouseRequest request;
-    request.set_id("wh1");
-    v1::GetWarehouseResponse response;
-    EXPECT_EQ(mallory->GetWarehouse(Context(absl::Milliseconds(100)).get(), request, &response)
-                  .error_code(),
+    EXPECT_EQ(GetWarehouse(stack, "mallory-key", absl::Milliseconds(100)).error_code(),
               grpc::StatusCode::DEADLINE_EXCEEDED);
   }
   EXPECT_EQ(
       SeriesValue(stack.Metrics(), R"(databricks_circuit_breaker_state{workspace="default"})"), 0);
   // Alpha, patient, is served: slowly, but not refused by a breaker mallory opened.
-  auto alpha = v1::SqlService::NewStub(stack.ChannelWithKey("alpha-key"));
-  v1::GetWarehouseRequest request;
-  request.set_id("wh1");
-  v1::GetWarehouseResponse response;
-  const grpc::Status status = alpha->GetWarehouse(Context().get(), request, &response);
+  const grpc::Status status = GetWarehouse(stack, "alpha-key");
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
@@ -616,11 +617,7 @@ TEST(NoTenantDegradesAnotherTest, PermissionErrorsAboutATableKeepTheSharedCreden
       0);
   EXPECT_EQ(SeriesValue(metrics, R"(gateway_credential_pool_usable{pool="shared"})"), 1);
   stack.SetFaults("[]");
-  auto alpha = v1::SqlService::NewStub(stack.ChannelWithKey("alpha-key"));
-  v1::GetWarehouseRequest request;
-  request.set_id("wh1");
-  v1::GetWarehouseResponse response;
-  const grpc::Status status = alpha->GetWarehouse(Context().get(), request, &response);
+  const grpc::Status status = GetWarehouse(stack, "alpha-key");
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
