@@ -195,6 +195,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   // requests in the trailing metadata; one refused before keeps its error.
   bool Finish(absl::StatusOr<Response> result) ABSL_LOCKS_EXCLUDED(mu_) {
     CallAudit::Sealed sealed;
+    grpc::Status answer;
     {
       absl::MutexLock lock(&mu_);
       if (finished_) return false;
@@ -205,17 +206,17 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
       if (dry_run_ != nullptr && (result.ok() || IsDryRunStop(result.status()))) {
         sealed = audit_.Seal(absl::OkStatus(), nullptr);
         context_->AddTrailingMetadata(kDryRunRequestsTrailer, dry_run_->Dump());
-        grpc::ServerUnaryReactor::Finish(grpc::Status::OK);
       } else if (!result.ok()) {
         sealed = audit_.Seal(result.status(), nullptr);
-        grpc::ServerUnaryReactor::Finish(ToGrpcStatus(result.status()));
+        answer = ToGrpcStatus(result.status());
       } else {
         sealed = audit_.Seal(absl::OkStatus(), &*result);
         *response_ = *std::move(result);
-        grpc::ServerUnaryReactor::Finish(grpc::Status::OK);
       }
     }
+    // The record is written before the caller is answered: no answer without its record.
     sealed.Write();
+    grpc::ServerUnaryReactor::Finish(answer);
     return true;
   }
 
@@ -288,6 +289,7 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
   // that got as far as Databricks ends OK with its requests in the trailing metadata.
   bool Finish(const absl::Status& status) ABSL_LOCKS_EXCLUDED(mu_) {
     CallAudit::Sealed sealed;
+    grpc::Status answer;
     {
       absl::MutexLock lock(&mu_);
       if (finished_) return false;
@@ -299,13 +301,14 @@ class StreamCall final : public grpc::ServerWriteReactor<Response> {
       if (dry_run_ != nullptr && (status.ok() || IsDryRunStop(status))) {
         sealed = audit_.Seal(absl::OkStatus(), nullptr);
         context_->AddTrailingMetadata(kDryRunRequestsTrailer, dry_run_->Dump());
-        grpc::ServerWriteReactor<Response>::Finish(grpc::Status::OK);
       } else {
         sealed = audit_.Seal(status, nullptr);
-        grpc::ServerWriteReactor<Response>::Finish(ToGrpcStatus(status));
+        answer = ToGrpcStatus(status);
       }
     }
+    // The record is written before the stream ends: no ending without its record.
     sealed.Write();
+    grpc::ServerWriteReactor<Response>::Finish(answer);
     return true;
   }
 

@@ -82,10 +82,19 @@ security:
   }
   for (std::thread& caller : callers) caller.join();
 
-  const std::string metrics = stack.Metrics();
-  const double refreshed = SeriesValue(
-      metrics, R"(gateway_token_refreshes_total{credential="sp",pool="oauth",result="success"})");
-  const int64_t fetched = stack.EmulatorRequests("POST /oidc/v1/token");
+  // A background refresh may be on the wire as the callers stop: the emulator has counted it
+  // and the gateway not yet. Read both until they agree (or 5 s pass, and the check fails).
+  std::string metrics;
+  double refreshed = 0;
+  int64_t fetched = 0;
+  for (const absl::Time settle = absl::Now() + absl::Seconds(5);;) {
+    metrics = stack.Metrics();
+    refreshed = SeriesValue(
+        metrics, R"(gateway_token_refreshes_total{credential="sp",pool="oauth",result="success"})");
+    fetched = stack.EmulatorRequests("POST /oidc/v1/token");
+    if (fetched == static_cast<int64_t>(refreshed) || absl::Now() > settle) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
   std::cout << succeeded.load() << " calls succeeded, " << failed.load() << " failed; " << refreshed
             << " token fetches (" << fetched << " seen by the emulator) in " << kRun << " of "
             << kTokenSeconds << "-second tokens\n";
