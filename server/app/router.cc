@@ -110,6 +110,7 @@ void TenantRouter::Update(const config::GatewayConfig& config, const EnvReader& 
     Tenant tenant = MakeTenant(options.name, options.credential_pool, *table, config);
     tenant.caller.access = std::make_shared<auth::AccessPolicy>(options.name, options.access);
     tenant.caller.signer = signer;
+    tenant.caller.weight = options.weight;
     if (signer == nullptr && tenant.unavailable.ok()) {
       tenant.unavailable = no_signer.ok()
                                ? absl::UnavailableError("security.handle_signing_key is not set")

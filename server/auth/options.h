@@ -33,6 +33,9 @@ struct TenantOptions {
   std::vector<std::string> mtls_identities;
   // The credential pool whose Databricks identity the tenant's calls use.
   std::string credential_pool;
+  // The tenant's share of each Databricks endpoint's budget when tenants compete for it:
+  // rate × weight / the weights of the tenants waiting (server/upstream/budget.h).
+  double weight = 1;
   AccessRules access;
   ratelimit::QuotaOptions quota;
   // Every call of the tenant is a dry run: mapped and answered with the requests it would

@@ -247,15 +247,26 @@ void ParseBreaker(Parser& p, const YAML::Node& node, const std::string& path,
   p.Integer(node, "half_open_probes", path, &out.half_open_probes, 1, 1000);
 }
 
+void ParsePacing(Parser& p, const YAML::Node& node, const std::string& path,
+                 upstream::PacingOptions& out) {
+  if (!p.Map(node, path, {"controller", "min_rate", "queue_per_tenant"})) return;
+  p.String(node, "controller", path, &out.controller);
+  if (out.controller != "gradient" && out.controller != "aimd") {
+    p.Error(Join(path, "controller"),
+            absl::StrCat("must be gradient or aimd, not '", out.controller, "'"));
+  }
+  p.Double(node, "min_rate", path, &out.min_rate, 0.001);
+  p.Integer(node, "queue_per_tenant", path, &out.queue_per_tenant, 1, 1'000'000);
+}
+
 upstream::WorkspaceOptions ParseWorkspace(Parser& p, const YAML::Node& node,
                                           const std::string& path) {
   upstream::WorkspaceOptions out;
   if (!p.Map(node, path,
              {"name", "host", "allow_plaintext", "ca_file", "timeout_seconds", "connect_timeout_ms",
               "max_connections", "idle_timeout_seconds", "max_response_bytes", "rate_limit_rps",
-              "rate_limit_burst", "rate_limit_max_wait_ms", "retry", "circuit_breaker",
-              "default_warehouse_id", "default_catalog", "default_schema",
-              "streaming_notebook_path"})) {
+              "rate_limit_burst", "pacing", "retry", "circuit_breaker", "default_warehouse_id",
+              "default_catalog", "default_schema", "streaming_notebook_path"})) {
     p.Error(path, "must be a mapping with at least a name");
     return out;
   }
@@ -271,7 +282,7 @@ upstream::WorkspaceOptions ParseWorkspace(Parser& p, const YAML::Node& node,
                      int64_t{1} << 40);
   p.Double(node, "rate_limit_rps", path, &out.rate_limit_rps, 0.001);
   p.Integer(node, "rate_limit_burst", path, &out.rate_limit_burst, 1, 1'000'000);
-  p.Integer(node, "rate_limit_max_wait_ms", path, &out.rate_limit_max_wait_ms, 0, 600'000);
+  ParsePacing(p, node["pacing"], Join(path, "pacing"), out.pacing);
   ParseRetry(p, node["retry"], Join(path, "retry"), out.retry);
   ParseBreaker(p, node["circuit_breaker"], Join(path, "circuit_breaker"), out.circuit_breaker);
   p.String(node, "default_warehouse_id", path, &out.default_warehouse_id);
@@ -390,13 +401,14 @@ void ParseRule(Parser& p, const YAML::Node& node, const std::string& path,
 auth::TenantOptions ParseTenant(Parser& p, const YAML::Node& node, const std::string& path) {
   auth::TenantOptions out;
   if (!p.Map(node, path,
-             {"name", "api_key_sha256", "mtls_identities", "credential_pool", "access", "quota",
-              "dry_run"})) {
+             {"name", "api_key_sha256", "mtls_identities", "credential_pool", "weight", "access",
+              "quota", "dry_run"})) {
     p.Error(path, "must be a mapping with a name and a credential_pool");
     return out;
   }
   p.String(node, "name", path, &out.name);
   p.Bool(node, "dry_run", path, &out.dry_run);
+  p.Double(node, "weight", path, &out.weight, 0.001);
   p.StringList(node, "api_key_sha256", path, &out.api_key_sha256);
   p.StringList(node, "mtls_identities", path, &out.mtls_identities);
   p.String(node, "credential_pool", path, &out.credential_pool);
@@ -981,7 +993,11 @@ std::string RedactedYaml(const GatewayConfig& config) {
     Put(out, "max_response_bytes", w.max_response_bytes);
     Put(out, "rate_limit_rps", w.rate_limit_rps);
     Put(out, "rate_limit_burst", w.rate_limit_burst);
-    Put(out, "rate_limit_max_wait_ms", w.rate_limit_max_wait_ms);
+    out << YAML::Key << "pacing" << YAML::Value << YAML::BeginMap;
+    Put(out, "controller", w.pacing.controller);
+    Put(out, "min_rate", w.pacing.min_rate);
+    Put(out, "queue_per_tenant", w.pacing.queue_per_tenant);
+    out << YAML::EndMap;
     out << YAML::Key << "retry" << YAML::Value << YAML::BeginMap;
     Put(out, "max_retries", w.retry.max_retries);
     Put(out, "base_backoff_ms", w.retry.base_backoff_ms);
@@ -1043,6 +1059,7 @@ std::string RedactedYaml(const GatewayConfig& config) {
     EmitList(out, "api_key_sha256", hashes);
     EmitList(out, "mtls_identities", t.mtls_identities);
     Put(out, "credential_pool", t.credential_pool);
+    Put(out, "weight", t.weight);
     Put(out, "dry_run", t.dry_run);
     out << YAML::Key << "access" << YAML::Value << YAML::BeginMap;
     EmitList(out, "methods", t.access.methods);

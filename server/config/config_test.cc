@@ -165,7 +165,7 @@ workspaces:
             "workspaces[0].hots: unknown key (expected one of: name, host, allow_plaintext, "
             "ca_file, timeout_seconds, connect_timeout_ms, max_connections, "
             "idle_timeout_seconds, max_response_bytes, rate_limit_rps, rate_limit_burst, "
-            "rate_limit_max_wait_ms, retry, circuit_breaker, default_warehouse_id, "
+            "pacing, retry, circuit_breaker, default_warehouse_id, "
             "default_catalog, default_schema, streaming_notebook_path)\n"
             "workspaces[0].host: is required (the workspace URL, https://<workspace host>)");
 }

@@ -26,8 +26,6 @@ constexpr absl::Duration kMaxRefreshBackoff = absl::Minutes(1);
 
 const char* StateName(int state) {
   switch (state) {
-    case 1:
-      return "cooling down after a 429";
     case 2:
       return "ejected after Databricks rejected it";
     case 3:
@@ -66,9 +64,6 @@ struct CredentialPool::Credential {
   absl::Time refresh_retry_at = absl::InfinitePast();
   absl::Duration refresh_backoff = kMinRefreshBackoff;
   std::string refresh_error;
-  // Operation → end of its cool-down after a 429 (entries past their end are dropped when
-  // another is added; the API's operations bound the map).
-  std::map<std::string, absl::Time> cooling_until;
   absl::Time ejected_until = absl::InfinitePast();
   int ejections = 0;
   int inflight = 0;
@@ -133,19 +128,7 @@ bool CredentialPool::ReloadSecret(Credential& c) {
 CredentialPool::State CredentialPool::StateOf(const Credential& c, absl::Time now) const {
   if (c.authorization.empty() || now >= c.usable_until) return State::kNoToken;
   if (now < c.ejected_until) return State::kEjected;
-  for (const auto& [operation, until] : c.cooling_until) {
-    if (now < until) return State::kCooling;
-  }
   return State::kHealthy;
-}
-
-bool CredentialPool::UsableFor(const Credential& c, const std::string& operation,
-                               absl::Time now) const {
-  const State state = StateOf(c, now);
-  if (state == State::kHealthy) return true;
-  if (state != State::kCooling) return false;
-  const auto cooling = c.cooling_until.find(operation);
-  return cooling == c.cooling_until.end() || now >= cooling->second;
 }
 
 void CredentialPool::Publish(absl::Time now) {
@@ -153,7 +136,7 @@ void CredentialPool::Publish(absl::Time now) {
   for (const Credential& c : credentials_) {
     const State state = StateOf(c, now);
     c.metrics.state.Set(static_cast<double>(state));
-    if (state == State::kHealthy || state == State::kCooling) ++usable;
+    if (state == State::kHealthy) ++usable;
   }
   env_.metrics->PoolUsable(options_.name).Set(usable);
 }
@@ -165,29 +148,18 @@ absl::StatusOr<upstream::Authorizer::Grant> CredentialPool::Acquire(const std::s
   size_t best = n;
   for (size_t k = 0; k < n; ++k) {
     const size_t i = (next_ + k) % n;
-    if (!UsableFor(credentials_[i], operation, now)) continue;
+    if (StateOf(credentials_[i], now) != State::kHealthy) continue;
     if (best == n || credentials_[i].inflight < credentials_[best].inflight) best = i;
   }
   if (best == n) {
-    // Nothing usable. While some credential is only throttled on this operation, the call
-    // is throttled (RESOURCE_EXHAUSTED, and when that credential is free again); otherwise
-    // the pool is down (UNAVAILABLE, and when the first ejection ends).
-    absl::Time cooled_back = absl::InfiniteFuture();
-    absl::Time ejected_back = absl::InfiniteFuture();
+    // Nothing usable: the pool is down until the first ejection ends.
+    absl::Time back = absl::InfiniteFuture();
     for (const Credential& c : credentials_) {
-      const State state = StateOf(c, now);
-      if (state == State::kCooling) {
-        cooled_back = std::min(cooled_back, c.cooling_until.at(operation));
-      }
-      if (state == State::kEjected) ejected_back = std::min(ejected_back, c.ejected_until);
+      if (StateOf(c, now) == State::kEjected) back = std::min(back, c.ejected_until);
     }
-    const bool throttled = cooled_back != absl::InfiniteFuture();
-    const absl::Time back = throttled ? cooled_back : ejected_back;
-    const std::string message =
+    absl::Status status = absl::UnavailableError(
         absl::StrCat("no credential of pool '", options_.name, "' is usable for ", operation, ": ",
-                     NotUsableReasonLocked(now, operation));
-    absl::Status status =
-        throttled ? absl::ResourceExhaustedError(message) : absl::UnavailableError(message);
+                     NotUsableReasonLocked(now)));
     SetErrorInfo(status, "CREDENTIAL_POOL_EXHAUSTED", kGatewayDomain, {{"pool", options_.name}});
     if (back != absl::InfiniteFuture()) SetRetryInfo(status, back - now);
     return status;
@@ -200,8 +172,7 @@ absl::StatusOr<upstream::Authorizer::Grant> CredentialPool::Acquire(const std::s
   return Grant{c.authorization, static_cast<int>(best), operation};
 }
 
-bool CredentialPool::Report(const Grant& grant, Outcome outcome,
-                            absl::optional<absl::Duration> retry_after) {
+bool CredentialPool::Report(const Grant& grant, Outcome outcome) {
   const absl::Time now = env_.now();
   absl::MutexLock lock(&mu_);
   if (grant.credential < 0 || static_cast<size_t>(grant.credential) >= credentials_.size()) {
@@ -232,23 +203,12 @@ bool CredentialPool::Report(const Grant& grant, Outcome outcome,
         }
       }
       break;
-    case Outcome::kThrottled: {
-      // Only a Retry-After says how long the endpoint stays closed; a bare 429 is left to
-      // the call's own retry and back-off.
-      if (!retry_after.has_value()) break;
-      for (auto it = c.cooling_until.begin(); it != c.cooling_until.end();) {
-        it = it->second <= now ? c.cooling_until.erase(it) : std::next(it);
-      }
-      absl::Time& until = c.cooling_until[grant.operation];
-      until = std::max(until, now + *retry_after);
-      break;
-    }
     case Outcome::kOther:
       break;
   }
   Publish(now);
   for (const Credential& other : credentials_) {
-    if (&other != &c && UsableFor(other, grant.operation, now)) return true;
+    if (&other != &c && StateOf(other, now) == State::kHealthy) return true;
   }
   return false;
 }
@@ -258,20 +218,17 @@ std::string CredentialPool::NotUsableReason() const {
   absl::MutexLock lock(&mu_);
   for (const Credential& c : credentials_) {
     const State state = StateOf(c, now);
-    if (state == State::kHealthy || state == State::kCooling) return "";
+    if (state == State::kHealthy) return "";
   }
   return NotUsableReasonLocked(now);
 }
 
-std::string CredentialPool::NotUsableReasonLocked(absl::Time now,
-                                                  const std::string& operation) const {
+std::string CredentialPool::NotUsableReasonLocked(absl::Time now) const {
   std::vector<std::string> parts;
   for (const Credential& c : credentials_) {
     const State state = StateOf(c, now);
     std::string part = absl::StrCat(c.options.name, " ", StateName(static_cast<int>(state)));
-    if (state == State::kCooling && !operation.empty() && !UsableFor(c, operation, now)) {
-      absl::StrAppend(&part, " on ", operation);
-    } else if (state == State::kNoToken && !c.secret_error.empty()) {
+    if (state == State::kNoToken && !c.secret_error.empty()) {
       absl::StrAppend(&part, " (", c.secret_error, ")");
     } else if (state == State::kNoToken && !c.refresh_error.empty()) {
       absl::StrAppend(&part, " (", c.refresh_error, ")");

@@ -5,10 +5,8 @@
 //     growing time (eject_base_seconds × consecutive ejections, capped) and the call is
 //     retried on another; after the ejection it gets traffic again, and a success clears
 //     its record;
-//   - a credential Databricks throttles (429 with Retry-After) cools down until then, for
-//     the operation that was throttled only: Databricks limits each endpoint on its own,
-//     and a 429 on runs/get must not stop SubmitRun (a 429 without Retry-After is left to
-//     the call's own back-off);
+//   - a 429 says nothing about the credential: Databricks limits each endpoint of the
+//     workspace, and the workspace's budget (server/upstream/budget.h) paces by endpoint;
 //   - OAuth M2M and Azure AD tokens are fetched in the background, refreshed once half
 //     their life (at most 20 minutes) remains, and never sent in their last
 //     min(40 s, a quarter of their life); a failed refresh keeps the current token while
@@ -17,12 +15,10 @@
 //     attempt (attempts in flight finish with the old one) and clears an ejection; a
 //     changed client secret triggers a token fetch.
 //
-// When no credential is usable for an operation, Acquire fails: RESOURCE_EXHAUSTED while some
-// are only cooling down on it (with when the first is free; the rest may be ejected), else
-// UNAVAILABLE (with when the first ejection ends). A credential
-// counts as usable (gateway_credential_pool_usable, /readyz) unless it is ejected or has no
-// token; when none is, NotUsableReason says why. Secret values never reach a log, metric or
-// error.
+// When no credential is usable, Acquire fails with UNAVAILABLE (with when the first ejection
+// ends). A credential counts as usable (gateway_credential_pool_usable, /readyz) unless it
+// is ejected or has no token; when none is, NotUsableReason says why. Secret values never reach a
+// log, metric or error.
 //
 // Thread-safe. Background work runs on the HTTP client's threads and stops when the pool
 // is destroyed.
@@ -75,8 +71,7 @@ class CredentialPool final : public upstream::Authorizer,
   ~CredentialPool() override;
 
   absl::StatusOr<Grant> Acquire(const std::string& operation) override ABSL_LOCKS_EXCLUDED(mu_);
-  bool Report(const Grant& grant, Outcome outcome,
-              absl::optional<absl::Duration> retry_after) override ABSL_LOCKS_EXCLUDED(mu_);
+  bool Report(const Grant& grant, Outcome outcome) override ABSL_LOCKS_EXCLUDED(mu_);
 
   // Empty while some credential is usable; otherwise why none is (names, never secrets).
   std::string NotUsableReason() const ABSL_LOCKS_EXCLUDED(mu_);
@@ -87,18 +82,14 @@ class CredentialPool final : public upstream::Authorizer,
 
  private:
   struct Credential;
-  enum class State { kHealthy = 0, kCooling = 1, kEjected = 2, kNoToken = 3 };
+  // gateway_credential_state's values (1, a cool-down after a 429, is no longer used).
+  enum class State { kHealthy = 0, kEjected = 2, kNoToken = 3 };
 
   CredentialPool(CredentialPoolOptions options, Environment env);
   void ScheduleTick();
-  // kCooling when any operation of the credential is cooling down.
   State StateOf(const Credential& c, absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Whether an attempt of `operation` may use the credential now.
-  bool UsableFor(const Credential& c, const std::string& operation, absl::Time now) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Every credential's state; cool-downs named by operation when `operation` is given.
-  std::string NotUsableReasonLocked(absl::Time now, const std::string& operation = "") const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Every credential's state.
+  std::string NotUsableReasonLocked(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Publish(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Reads the credential's secret again; true when it changed.
   bool ReloadSecret(Credential& c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -5,7 +5,6 @@
 #include <fstream>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 
 #include "absl/strings/escaping.h"
@@ -91,7 +90,7 @@ TEST_F(PoolTest, SpreadsAttemptsOverTheLeastLoadedCredentials) {
   EXPECT_NE(held[0].credential, held[2].credential);
   // b finishes; the next attempt goes to it, the only one with nothing in flight.
   const Authorizer::Grant b = held[1];
-  pool->Report(b, Authorizer::Outcome::kSuccess, absl::nullopt);
+  pool->Report(b, Authorizer::Outcome::kSuccess);
   EXPECT_EQ(pool->Acquire("jobs.runs.get").value().credential, b.credential);
   EXPECT_EQ(metrics_.PoolUsable("etl").Value(), 3);
 }
@@ -100,22 +99,21 @@ TEST_F(PoolTest, ARejectedCredentialIsEjectedForAGrowingTimeAndComesBack) {
   auto pool = Start({Pat("a", "PAT_A"), Pat("b", "PAT_B")});
   Authorizer::Grant a = pool->Acquire("jobs.runs.get").value();
   ASSERT_EQ(a.authorization, "Bearer dapi-aaaaaaaaaaaa");
-  EXPECT_TRUE(pool->Report(a, Authorizer::Outcome::kRejected, absl::nullopt))
-      << "b can take the retry";
+  EXPECT_TRUE(pool->Report(a, Authorizer::Outcome::kRejected)) << "b can take the retry";
   EXPECT_EQ(State("a"), 2);
   EXPECT_EQ(metrics_.ForCredential("etl", "a").ejections.Value(), 1);
   EXPECT_EQ(metrics_.PoolUsable("etl").Value(), 1);
   for (int i = 0; i < 4; ++i) {
     Authorizer::Grant g = pool->Acquire("jobs.runs.get").value();
     EXPECT_EQ(g.authorization, "Bearer dapi-bbbbbbbbbbbb");
-    pool->Report(g, Authorizer::Outcome::kSuccess, absl::nullopt);
+    pool->Report(g, Authorizer::Outcome::kSuccess);
   }
   now_ += absl::Seconds(30);  // first ejection: 30 s
   pool->Tick();
   EXPECT_EQ(State("a"), 0);
   a = pool->Acquire("jobs.runs.get").value();
   ASSERT_EQ(a.authorization, "Bearer dapi-aaaaaaaaaaaa");
-  pool->Report(a, Authorizer::Outcome::kRejected, absl::nullopt);
+  pool->Report(a, Authorizer::Outcome::kRejected);
   now_ += absl::Seconds(59);  // second ejection: 60 s
   pool->Tick();
   EXPECT_EQ(State("a"), 2);
@@ -128,23 +126,16 @@ TEST_F(PoolTest, AnEmptyPoolRefusesWithTheReasonAndWhenItReturns) {
   auto pool = Start({Pat("a", "PAT_A"), Pat("b", "PAT_B")});
   Authorizer::Grant a = pool->Acquire("jobs.runs.get").value();
   Authorizer::Grant b = pool->Acquire("jobs.runs.get").value();
-  EXPECT_TRUE(pool->Report(a, Authorizer::Outcome::kRejected, absl::nullopt));
-  EXPECT_FALSE(pool->Report(b, Authorizer::Outcome::kThrottled, absl::Seconds(5)));
-  // b will be free in 5 s: the call is throttled, not refused by a broken pool.
-  absl::StatusOr<Authorizer::Grant> none = pool->Acquire("jobs.runs.get");
-  ASSERT_EQ(none.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(none.status().message(),
-            "no credential of pool 'etl' is usable for jobs.runs.get: a ejected after Databricks "
-            "rejected it; b cooling down after a 429 on jobs.runs.get");
-  EXPECT_EQ(GetRetryDelay(none.status()), absl::Seconds(5));
-  EXPECT_EQ(GetErrorReason(none.status()).reason, "CREDENTIAL_POOL_EXHAUSTED");
-  // b is throttled on runs/get only: the pool still serves, and says so.
-  EXPECT_EQ(pool->NotUsableReason(), "");
+  EXPECT_TRUE(pool->Report(a, Authorizer::Outcome::kRejected));
+  EXPECT_EQ(pool->NotUsableReason(), "") << "b still serves";
   EXPECT_EQ(metrics_.PoolUsable("etl").Value(), 1);
-  EXPECT_EQ(State("b"), 1);
-  pool->Report(b, Authorizer::Outcome::kRejected, absl::nullopt);
+  EXPECT_FALSE(pool->Report(b, Authorizer::Outcome::kRejected));
   absl::StatusOr<Authorizer::Grant> down = pool->Acquire("jobs.runs.submit");
   EXPECT_EQ(down.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(down.status().message(),
+            "no credential of pool 'etl' is usable for jobs.runs.submit: a ejected after "
+            "Databricks rejected it; b ejected after Databricks rejected it");
+  EXPECT_EQ(GetErrorReason(down.status()).reason, "CREDENTIAL_POOL_EXHAUSTED");
   EXPECT_TRUE(GetRetryDelay(down.status()).has_value()) << "when the first ejection ends";
   EXPECT_EQ(pool->NotUsableReason(),
             "a ejected after Databricks rejected it; b ejected after Databricks rejected it");
@@ -154,50 +145,13 @@ TEST_F(PoolTest, AnEmptyPoolRefusesWithTheReasonAndWhenItReturns) {
   EXPECT_EQ(pool->NotUsableReason(), "");
 }
 
-TEST_F(PoolTest, EveryCredentialCoolingDownIsResourceExhausted) {
+// A 429 is the endpoint's limit, which the workspace's budget paces: the credential that
+// got it keeps serving every operation.
+TEST_F(PoolTest, AThrottledAttemptLeavesTheCredentialInUse) {
   auto pool = Start({Pat("a", "PAT_A")});
-  pool->Report(pool->Acquire("jobs.runs.get").value(), Authorizer::Outcome::kThrottled,
-               absl::Seconds(3));
-  absl::StatusOr<Authorizer::Grant> none = pool->Acquire("jobs.runs.get");
-  EXPECT_EQ(none.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(GetRetryDelay(none.status()), absl::Seconds(3));
-  now_ += absl::Seconds(3);
+  EXPECT_FALSE(pool->Report(pool->Acquire("jobs.runs.get").value(), Authorizer::Outcome::kOther))
+      << "no other credential";
   EXPECT_TRUE(pool->Acquire("jobs.runs.get").ok());
-}
-
-// A 429 without Retry-After does not say how long the endpoint is closed: the call's own
-// back-off handles it, and the credential stays in use.
-TEST_F(PoolTest, AThrottleWithoutRetryAfterCoolsNothingDown) {
-  auto pool = Start({Pat("a", "PAT_A")});
-  pool->Report(pool->Acquire("jobs.runs.get").value(), Authorizer::Outcome::kThrottled,
-               absl::nullopt);
-  EXPECT_TRUE(pool->Acquire("jobs.runs.get").ok());
-  EXPECT_EQ(State("a"), 0);
-}
-
-// Databricks limits each endpoint on its own: a 429 on runs/get says nothing about
-// runs/submit, on this credential or another.
-TEST_F(PoolTest, AThrottleCoolsTheCredentialDownForThatOperationOnly) {
-  auto pool = Start({Pat("a", "PAT_A"), Pat("b", "PAT_B")});
-  Authorizer::Grant a = pool->Acquire("jobs.runs.get").value();
-  EXPECT_TRUE(pool->Report(a, Authorizer::Outcome::kThrottled, absl::Seconds(2)));
-  for (int i = 0; i < 3; ++i) {
-    Authorizer::Grant get = pool->Acquire("jobs.runs.get").value();
-    EXPECT_EQ(get.authorization, "Bearer dapi-bbbbbbbbbbbb") << "a is cooling on runs/get";
-    EXPECT_EQ(get.operation, "jobs.runs.get");
-    pool->Report(get, Authorizer::Outcome::kSuccess, absl::nullopt);
-  }
-  std::set<std::string> submitters;
-  for (int i = 0; i < 4; ++i) {
-    Authorizer::Grant submit = pool->Acquire("jobs.runs.submit").value();
-    submitters.insert(submit.authorization);
-    pool->Report(submit, Authorizer::Outcome::kSuccess, absl::nullopt);
-  }
-  EXPECT_EQ(submitters.size(), 2u) << "runs/submit still spreads over both";
-  EXPECT_EQ(State("a"), 1);
-  EXPECT_EQ(metrics_.PoolUsable("etl").Value(), 2);
-  now_ += absl::Seconds(2);
-  pool->Tick();
   EXPECT_EQ(State("a"), 0);
 }
 
@@ -277,12 +231,12 @@ TEST_F(PoolTest, AChangedSecretFileIsUsedForNewAttemptsAndClearsAnEjection) {
   pool->Tick();
   // The attempt in flight still carries the old token; its rejection ejects nothing new.
   EXPECT_EQ(old.authorization, "Bearer dapi-first-0000000");
-  pool->Report(old, Authorizer::Outcome::kRejected, absl::nullopt);
+  pool->Report(old, Authorizer::Outcome::kRejected);
   EXPECT_EQ(State("file"), 0);
   Authorizer::Grant fresh = pool->Acquire("jobs.runs.get").value();
   EXPECT_EQ(fresh.authorization, "Bearer dapi-second-000000");
 
-  pool->Report(fresh, Authorizer::Outcome::kRejected, absl::nullopt);
+  pool->Report(fresh, Authorizer::Outcome::kRejected);
   EXPECT_EQ(State("file"), 2);
   std::ofstream(path) << "\n";  // emptied by mistake: the last good value stays
   pool->Tick();

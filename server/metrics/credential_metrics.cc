@@ -6,8 +6,8 @@ namespace gateway::metrics {
 
 CredentialMetrics::CredentialMetrics(prometheus::Registry& registry)
     : state_(GaugeFamily(registry, "gateway_credential_state",
-                         "Credential health: 0 healthy, 1 cooling down after a 429, 2 ejected "
-                         "after a rejection, 3 without a usable token.")),
+                         "Credential health: 0 healthy, 2 ejected after a rejection, 3 "
+                         "without a usable token.")),
       ejections_(CounterFamily(registry, "gateway_credential_ejections_total",
                                "Times a credential was ejected after Databricks rejected it.")),
       requests_(CounterFamily(registry, "gateway_credential_requests_total",

@@ -18,8 +18,8 @@ class CredentialMetrics {
  public:
   // The series of one credential.
   struct Credential {
-    // gateway_credential_state{pool, credential}: 0 healthy, 1 cooling down after a 429,
-    // 2 ejected after a rejection, 3 without a usable token.
+    // gateway_credential_state{pool, credential}: 0 healthy, 2 ejected after a rejection,
+    // 3 without a usable token (1 is no longer used).
     prometheus::Gauge& state;
     // gateway_credential_ejections_total{pool, credential}.
     prometheus::Counter& ejections;

@@ -16,6 +16,13 @@ const prometheus::Histogram::BucketBoundaries& DurationBuckets() {
   return *buckets;
 }
 
+// From a slot of a fast endpoint (1 ms) to a caller's whole deadline (30 s).
+const prometheus::Histogram::BucketBoundaries& WaitBuckets() {
+  static const auto* buckets = new prometheus::Histogram::BucketBoundaries{
+      0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+  return *buckets;
+}
+
 }  // namespace
 
 UpstreamMetrics::UpstreamMetrics(prometheus::Registry& registry)
@@ -45,9 +52,20 @@ UpstreamMetrics::UpstreamMetrics(prometheus::Registry& registry)
           CounterFamily(registry, "databricks_connections_reused_total",
                         "Requests sent on a kept-alive connection instead of a new one.")),
       limit_queued_(CounterFamily(registry, "databricks_workspace_limit_queued_total",
-                                  "Requests that waited for the gateway's workspace rate limit.")),
+                                  "Requests that waited for the workspace's budget.")),
       limit_rejected_(CounterFamily(registry, "databricks_workspace_limit_rejected_total",
-                                    "Requests refused by the gateway's workspace rate limit.")) {}
+                                    "Requests the workspace's budget refused: they could not "
+                                    "be sent before their deadline, or their tenant's queue "
+                                    "was full.")),
+      budget_rate_(GaugeFamily(registry, "databricks_budget_rate",
+                               "Requests per second the gateway allows itself on one "
+                               "Databricks endpoint: learned from Databricks' 429s, capped by "
+                               "the workspace's rate_limit_rps.")),
+      budget_wait_(prometheus::BuildHistogram()
+                       .Name("databricks_budget_wait_seconds")
+                       .Help("How long a request waited for its workspace's budget before it "
+                             "was sent.")
+                       .Register(registry)) {}
 
 UpstreamMetrics::Workspace& UpstreamMetrics::ForWorkspace(absl::string_view name) {
   absl::MutexLock lock(&mu_);
@@ -70,6 +88,7 @@ UpstreamMetrics::Workspace::Workspace(UpstreamMetrics& families, std::string nam
       connections_reused(families.connections_reused_.Add({{"workspace", name}})),
       limit_queued(families.limit_queued_.Add({{"workspace", name}})),
       limit_rejected(families.limit_rejected_.Add({{"workspace", name}})),
+      budget_wait(families.budget_wait_.Add({{"workspace", name}}, WaitBuckets())),
       families_(families),
       name_(std::move(name)) {}
 
@@ -88,6 +107,18 @@ prometheus::Counter& UpstreamMetrics::Workspace::Labeled(
 
 prometheus::Counter& UpstreamMetrics::Workspace::Requests(absl::string_view operation) {
   return Labeled(families_.requests_, "requests", "operation", operation);
+}
+
+prometheus::Gauge& UpstreamMetrics::Workspace::BudgetRate(absl::string_view operation) {
+  const std::string key = absl::StrCat("budget_rate\n", operation);
+  absl::MutexLock lock(&mu_);
+  auto it = gauges_.find(key);
+  if (it == gauges_.end()) {
+    prometheus::Gauge& gauge =
+        families_.budget_rate_.Add({{"workspace", name_}, {"operation", std::string(operation)}});
+    it = gauges_.emplace(key, &gauge).first;
+  }
+  return *it->second;
 }
 
 prometheus::Counter& UpstreamMetrics::Workspace::Errors(absl::string_view error_type) {

@@ -46,6 +46,8 @@ class UpstreamMetrics {
   prometheus::Family<prometheus::Counter>& connections_reused_;
   prometheus::Family<prometheus::Counter>& limit_queued_;
   prometheus::Family<prometheus::Counter>& limit_rejected_;
+  prometheus::Family<prometheus::Gauge>& budget_rate_;
+  prometheus::Family<prometheus::Histogram>& budget_wait_;
 
   absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<Workspace>, std::less<>> workspaces_ ABSL_GUARDED_BY(mu_);
@@ -74,9 +76,13 @@ class UpstreamMetrics::Workspace {
   prometheus::Counter& connections_opened;
   prometheus::Counter& connections_reused;
   // databricks_workspace_limit_queued_total / _rejected_total: requests that waited for,
-  // or were refused by, the gateway's own per-workspace rate limit.
+  // or were refused by, the workspace's budget (server/upstream/budget.h).
   prometheus::Counter& limit_queued;
   prometheus::Counter& limit_rejected;
+  // databricks_budget_wait_seconds{workspace}: how long requests waited for the budget.
+  prometheus::Histogram& budget_wait;
+  // databricks_budget_rate{workspace, operation}: the rate the budget allows an endpoint.
+  prometheus::Gauge& BudgetRate(absl::string_view operation);
 
  private:
   friend class UpstreamMetrics;
@@ -90,6 +96,7 @@ class UpstreamMetrics::Workspace {
   absl::Mutex mu_;
   std::map<std::string, prometheus::Counter*, std::less<>> counters_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, prometheus::Histogram*, std::less<>> histograms_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, prometheus::Gauge*, std::less<>> gauges_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace gateway::metrics

@@ -39,6 +39,8 @@ struct Defaults {
 // access rules (everything allowed), no signer (handles are the raw ids).
 struct Caller {
   std::string tenant;
+  // The tenant's weight in each workspace budget's fair shares (tenants[].weight).
+  double weight = 1;
   std::shared_ptr<const auth::AccessPolicy> access;
   std::shared_ptr<const auth::HandleSigner> signer;
 };
@@ -76,6 +78,8 @@ class Route {
     }
     upstream_requests_.fetch_add(1, std::memory_order_relaxed);
     call.authorizer = credentials_;
+    call.tenant = caller_.tenant;
+    call.weight = caller_.weight;
     client_->Send(std::move(call), std::move(done));
   }
 

@@ -1,7 +1,7 @@
 // The seam between upstream calls and the credentials they are made with: each attempt of
 // a call asks for a grant (the Authorization header of one credential) and reports how the
-// attempt went, so a credential pool can spread load, cool a throttled credential down,
-// eject a rejected one, and have the call retried on another.
+// attempt went, so a credential pool can spread load, eject a rejected one, and have the
+// call retried on another.
 #ifndef SERVER_UPSTREAM_AUTHORIZER_H_
 #define SERVER_UPSTREAM_AUTHORIZER_H_
 
@@ -29,24 +29,21 @@ class Authorizer {
     // Databricks refused the credential itself (401, or 403 about the token): it acted on
     // nothing, so the call may be sent again with another credential.
     kRejected,
-    // Databricks throttled the request (429 or a rate-limit code). Databricks limits each
-    // endpoint separately, so this says nothing about the credential's other operations.
-    kThrottled,
-    // Anything else: a failure that says nothing about the credential.
+    // Anything else, a 429 included (Databricks limits endpoints, which the workspace's
+    // budget paces): a failure that says nothing about the credential.
     kOther,
   };
 
   virtual ~Authorizer() = default;
 
   // A grant for one attempt of `operation` (the endpoint's metric name, "jobs.runs.get").
-  // Errors: RESOURCE_EXHAUSTED while a credential that could serve is only throttled on
-  // `operation`, with RetryInfo saying when it is free again; UNAVAILABLE when none could.
+  // Errors: UNAVAILABLE when no credential can serve, with RetryInfo saying when the
+  // first is back when that is known.
   virtual absl::StatusOr<Grant> Acquire(const std::string& operation) = 0;
 
-  // How the attempt made with `grant` ended; `retry_after` is Databricks' Retry-After.
-  // Returns whether another credential is usable now, so a rejected call may be retried.
-  virtual bool Report(const Grant& grant, Outcome outcome,
-                      absl::optional<absl::Duration> retry_after) = 0;
+  // How the attempt made with `grant` ended. Returns whether another credential is usable
+  // now, so a rejected call may be retried.
+  virtual bool Report(const Grant& grant, Outcome outcome) = 0;
 };
 
 }  // namespace gateway::upstream

@@ -25,6 +25,17 @@ struct RetryOptions {
   int min_retry_concurrency = 3;
 };
 
+// How a workspace's requests are paced and shared between tenants (server/upstream/budget.h).
+struct PacingOptions {
+  // What learns each endpoint's rate from Databricks' 429s: "gradient" (the rate Databricks
+  // accepted over the last second) or "aimd" (× 0.9 on a 429, +1 request/s per second).
+  std::string controller = "gradient";
+  // The lowest rate, requests/s per endpoint, a controller goes down to.
+  double min_rate = 1;
+  // Requests one tenant may have waiting for one endpoint's budget; more are refused.
+  int queue_per_tenant = 1000;
+};
+
 // Per-workspace circuit breaker.
 struct CircuitBreakerOptions {
   // Consecutive failures (5xx, timeouts, connection errors) that open the breaker.
@@ -56,14 +67,13 @@ struct WorkspaceOptions {
   int idle_timeout_seconds = 60;
   // Larger responses fail with RESOURCE_EXHAUSTED.
   int64_t max_response_bytes = int64_t{64} * 1024 * 1024;
-  // Requests per second the gateway sends this workspace, all tenants together
-  // (DATABRICKS_RATE_LIMIT).
+  // Requests per second the gateway sends this workspace, all tenants and endpoints
+  // together (DATABRICKS_RATE_LIMIT); also where each endpoint's learned rate starts.
   double rate_limit_rps = 100;
-  // Burst of the workspace limiter: over any interval t at most burst + rate·t requests
-  // are sent, so a small burst keeps every second close to rate_limit_rps.
+  // Burst of that limit: over any interval t at most burst + rate·t requests are sent, so a
+  // small burst keeps every second close to rate_limit_rps.
   int rate_limit_burst = 10;
-  // How long a request may queue for the workspace limiter before RESOURCE_EXHAUSTED.
-  int rate_limit_max_wait_ms = 1'000;
+  PacingOptions pacing;
   RetryOptions retry;
   CircuitBreakerOptions circuit_breaker;
   // Defaults for SQL and Delta calls that name none (DATABRICKS_WAREHOUSE_ID,

@@ -70,31 +70,6 @@ int CircuitBreaker::consecutive_failures() const {
   return failures_;
 }
 
-RateLimiter::RateLimiter(double rate_per_second, int burst)
-    : rate_(rate_per_second), burst_(std::max(1, burst)), tokens_(burst_) {}
-
-double RateLimiter::TokensAt(absl::Time now) const {
-  if (updated_ == absl::InfinitePast() || now <= updated_) return tokens_;
-  return std::min(burst_, tokens_ + absl::ToDoubleSeconds(now - updated_) * rate_);
-}
-
-absl::optional<absl::Duration> RateLimiter::Reserve(absl::Time now, absl::Duration max_wait) {
-  absl::MutexLock lock(&mu_);
-  tokens_ = TokensAt(now);
-  updated_ = std::max(updated_, now);
-  const double after = tokens_ - 1;
-  const absl::Duration wait = after >= 0 ? absl::ZeroDuration() : absl::Seconds(-after / rate_);
-  if (wait > max_wait) return absl::nullopt;
-  tokens_ = after;
-  return wait;
-}
-
-absl::Duration RateLimiter::WaitFor(absl::Time now) const {
-  absl::MutexLock lock(&mu_);
-  const double tokens = TokensAt(now);
-  return tokens >= 1 ? absl::ZeroDuration() : absl::Seconds((1 - tokens) / rate_);
-}
-
 RetryBudget::RetryBudget(const RetryOptions& options)
     : percent_(options.budget_percent), min_concurrency_(options.min_retry_concurrency) {}
 

@@ -1,6 +1,6 @@
 // The pure parts of upstream protection, driven by explicit times so they are tested
-// without sleeping: the circuit breaker, the workspace rate limiter, the retry budget and
-// the back-off schedule. Each is thread-safe.
+// without sleeping: the circuit breaker, the retry budget and the back-off schedule. Each
+// is thread-safe.
 #ifndef SERVER_UPSTREAM_RESILIENCE_H_
 #define SERVER_UPSTREAM_RESILIENCE_H_
 
@@ -51,29 +51,6 @@ class CircuitBreaker {
   int failures_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time opened_at_ ABSL_GUARDED_BY(mu_);
   int probes_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
-};
-
-// A token bucket that queues: Reserve says how long a request must wait for its token, and
-// refuses (reserving nothing) when that is longer than the caller can wait. Over any
-// interval t it admits at most burst + rate·t requests.
-class RateLimiter {
- public:
-  RateLimiter(double rate_per_second, int burst);
-
-  // The wait before sending, or nullopt when it would exceed `max_wait`.
-  absl::optional<absl::Duration> Reserve(absl::Time now, absl::Duration max_wait);
-  // The wait a Reserve at `now` would get, without reserving.
-  absl::Duration WaitFor(absl::Time now) const;
-
- private:
-  // The tokens at `now`: refilled at the rate since the last update, up to the burst.
-  double TokensAt(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-
-  const double rate_;
-  const double burst_;
-  mutable absl::Mutex mu_;
-  double tokens_ ABSL_GUARDED_BY(mu_);
-  absl::Time updated_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
 // Envoy's retry budget: retries in progress may not exceed budget_percent of the calls in

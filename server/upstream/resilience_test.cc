@@ -69,36 +69,6 @@ TEST(CircuitBreakerTest, SuccessResetsTheCountAndLateOutcomesAreIgnored) {
   EXPECT_TRUE(breaker.Admit(later).probe);
 }
 
-TEST(RateLimiterTest, BurstThenSpacedThenRefused) {
-  RateLimiter limiter(10, 2);  // 10/s, burst 2
-  const absl::Duration patience = absl::Seconds(1);
-  EXPECT_EQ(limiter.Reserve(kT0, patience), absl::ZeroDuration());
-  EXPECT_EQ(limiter.Reserve(kT0, patience), absl::ZeroDuration());
-  EXPECT_EQ(limiter.Reserve(kT0, patience), absl::Milliseconds(100));
-  EXPECT_EQ(limiter.Reserve(kT0, patience), absl::Milliseconds(200));
-  // Waiting 250 ms is too long for this caller; nothing is reserved.
-  EXPECT_FALSE(limiter.Reserve(kT0, absl::Milliseconds(250)).has_value());
-  EXPECT_EQ(limiter.WaitFor(kT0), absl::Milliseconds(300));
-  EXPECT_EQ(limiter.Reserve(kT0, patience), absl::Milliseconds(300));
-  // Tokens come back at the rate, up to the burst.
-  EXPECT_EQ(limiter.Reserve(kT0 + absl::Seconds(10), patience), absl::ZeroDuration());
-  EXPECT_EQ(limiter.Reserve(kT0 + absl::Seconds(10), patience), absl::ZeroDuration());
-  EXPECT_GT(*limiter.Reserve(kT0 + absl::Seconds(10), patience), absl::ZeroDuration());
-}
-
-TEST(RateLimiterTest, AdmitsAtMostBurstPlusRateTimesInterval) {
-  RateLimiter limiter(50, 5);
-  // Callers that will wait up to 1 s, arriving every millisecond for 2 s.
-  int sent_in_window = 0;
-  for (int ms = 0; ms < 2000; ++ms) {
-    const absl::Time now = kT0 + absl::Milliseconds(ms);
-    absl::optional<absl::Duration> wait = limiter.Reserve(now, absl::Seconds(1));
-    if (wait.has_value() && now + *wait < kT0 + absl::Seconds(2)) ++sent_in_window;
-  }
-  EXPECT_LE(sent_in_window, 5 + 50 * 2);
-  EXPECT_GE(sent_in_window, 50 * 2);
-}
-
 TEST(RetryBudgetTest, MinimumConcurrencyThenPercentOfCalls) {
   RetryOptions options;
   options.budget_percent = 20;

@@ -18,7 +18,7 @@ struct WorkspaceClient::Pending {
   CallCallback done;
   int retries = 0;                          // retries made so far
   int credential_retries = 0;               // attempts sent again after a credential was rejected
-  int credential_waits = 0;                 // waits for a credential throttled on this operation
+  bool throttled = false;                   // the last attempt was throttled (429)
   absl::optional<Authorizer::Grant> grant;  // the current attempt's credential
   bool probe = false;                       // the current attempt is a half-open probe
   bool retrying = false;                    // holds a retry-budget slot
@@ -84,8 +84,6 @@ Failure FromResponse(const HttpResponse& response) {
 
 // Attempts sent again on another credential after Databricks rejected one.
 constexpr int kMaxCredentialRetries = 3;
-// Waits of one call for a credential throttled on its operation to be free again.
-constexpr int kMaxCredentialWaits = 3;
 
 // Whether Databricks refused the credential itself rather than the request (the error
 // table decides: databricks::IsCredentialVerdict).
@@ -105,8 +103,11 @@ WorkspaceClient::WorkspaceClient(WorkspaceOptions options, std::unique_ptr<HttpC
       metrics_(metrics),
       scrub_(std::move(scrub)),
       breaker_(options_.circuit_breaker),
-      limiter_(options_.rate_limit_rps, options_.rate_limit_burst),
-      budget_(options_.retry),
+      budget_(options_.name, options_.rate_limit_rps, options_.rate_limit_burst, options_.pacing,
+              [this](absl::Duration delay, std::function<void()> fn) {
+                http_->RunAfter(delay, std::move(fn));
+              }),
+      retry_budget_(options_.retry),
       random_(std::random_device{}()) {
   // Every error series exists from the start, so rates and alerts see zeros, not gaps.
   for (absl::string_view type : databricks::ErrorTypes()) metrics_.Errors(type);
@@ -122,7 +123,7 @@ void WorkspaceClient::Send(Call call, CallCallback done) {
   pending->caller_bound = pending->call.deadline < workspace_deadline;
   pending->call.deadline = std::min(pending->call.deadline, workspace_deadline);
   pending->done = std::move(done);
-  budget_.CallStarted();
+  retry_budget_.CallStarted();
   Attempt(std::move(pending));
 }
 
@@ -142,28 +143,29 @@ void WorkspaceClient::Attempt(std::shared_ptr<Pending> pending) {
     return;
   }
   pending->probe = admission.probe;
-  const absl::Duration may_wait =
-      std::min(absl::Milliseconds(options_.rate_limit_max_wait_ms), pending->call.deadline - now);
-  const absl::optional<absl::Duration> wait = limiter_.Reserve(now, may_wait);
-  if (!wait.has_value()) {
-    breaker_.Release(pending->probe);
-    metrics_.limit_rejected.Increment();
-    absl::Status status = absl::ResourceExhaustedError(
-        absl::StrCat("the gateway's rate limit for Databricks workspace '", options_.name, "' (",
-                     options_.rate_limit_rps, " requests/s) is reached; no slot within ",
-                     absl::FormatDuration(std::max(may_wait, absl::ZeroDuration()))));
-    SetErrorInfo(status, "WORKSPACE_RATE_LIMITED", kGatewayDomain, {{"workspace", options_.name}});
-    SetRetryInfo(status, limiter_.WaitFor(now));
-    Finish(pending, std::move(status));
-    return;
-  }
-  if (*wait <= absl::ZeroDuration()) {
+  // A presigned result link is cloud storage's, not the workspace's quota.
+  if (!pending->call.url.empty()) {
     Transmit(std::move(pending));
     return;
   }
-  metrics_.limit_queued.Increment();
-  http_->RunAfter(*wait,
-                  [this, pending = std::move(pending)]() mutable { Transmit(std::move(pending)); });
+  Budget::Request request;
+  request.pacing_class = pending->call.operation;
+  request.tenant = pending->call.tenant;
+  request.weight = pending->call.weight;
+  request.deadline = pending->call.deadline;
+  request.retry = std::exchange(pending->throttled, false);
+  budget_.Acquire(std::move(request), [this, pending, now](absl::Status status) mutable {
+    if (!status.ok()) {
+      breaker_.Release(pending->probe);
+      metrics_.limit_rejected.Increment();
+      Finish(pending, std::move(status));
+      return;
+    }
+    const absl::Duration waited = absl::Now() - now;
+    metrics_.budget_wait.Observe(absl::ToDoubleSeconds(waited));
+    if (waited > absl::ZeroDuration()) metrics_.limit_queued.Increment();
+    Transmit(std::move(pending));
+  });
 }
 
 void WorkspaceClient::Transmit(std::shared_ptr<Pending> pending) {
@@ -173,27 +175,6 @@ void WorkspaceClient::Transmit(std::shared_ptr<Pending> pending) {
         pending->call.authorizer->Acquire(pending->call.operation);
     if (!grant.ok()) {
       breaker_.Release(pending->probe);
-      // Every credential is throttled on this operation for a moment: wait for the first to
-      // be free, as the workspace limiter would, rather than fail the call. The wait is
-      // spread like a Retry-After (× U[1, 1.5]) so that the calls waiting do not all
-      // arrive at the moment the cool-down ends and get throttled again together.
-      const absl::optional<absl::Duration> free_in = GetRetryDelay(grant.status());
-      if (grant.status().code() == absl::StatusCode::kResourceExhausted && free_in.has_value() &&
-          *free_in <= absl::Milliseconds(options_.rate_limit_max_wait_ms) &&
-          pending->credential_waits < kMaxCredentialWaits) {
-        absl::optional<absl::Duration> wait;
-        {
-          absl::MutexLock lock(&random_mu_);
-          wait = RetryWait(0, free_in, options_.retry, random_);
-        }
-        if (wait.has_value() && absl::Now() + *wait < pending->call.deadline) {
-          ++pending->credential_waits;
-          http_->RunAfter(*wait, [this, pending = std::move(pending)]() mutable {
-            Attempt(std::move(pending));
-          });
-          return;
-        }
-      }
       Finish(pending, grant.status());
       return;
     }
@@ -223,14 +204,14 @@ void WorkspaceClient::OnResult(std::shared_ptr<Pending> pending, absl::Time sent
   const absl::Time now = absl::Now();
   metrics_.Duration(pending->call.operation).Observe(absl::ToDoubleSeconds(now - sent));
   if (pending->retrying) {
-    budget_.RetryFinished();
+    retry_budget_.RetryFinished();
     pending->retrying = false;
   }
   if (result.ok() && result->status >= 200 && result->status < 300) {
+    if (pending->call.url.empty()) Paced(pending->call.operation, sent, false, absl::nullopt);
     RecordBreaker(false, pending->probe);
     if (pending->grant.has_value()) {
-      pending->call.authorizer->Report(*pending->grant, Authorizer::Outcome::kSuccess,
-                                       absl::nullopt);
+      pending->call.authorizer->Report(*pending->grant, Authorizer::Outcome::kSuccess);
     }
     Finish(pending, std::move(result));
     return;
@@ -239,6 +220,9 @@ void WorkspaceClient::OnResult(std::shared_ptr<Pending> pending, absl::Time sent
   const Failure failure = result.ok() ? FromResponse(*result) : FromTransport(result.status());
   metrics_.Errors(failure.error_type).Increment();
   if (failure.throttled) metrics_.rate_limits.Increment();
+  if (pending->call.url.empty()) {
+    Paced(pending->call.operation, sent, failure.throttled, failure.retry_after);
+  }
   // Only what Databricks caused counts toward the breaker: a timeout of a call whose own
   // deadline was shorter than the workspace's timeout is the caller's, and says nothing
   // about the workspace (one tenant's short deadlines must not open it for all).
@@ -255,10 +239,9 @@ void WorkspaceClient::OnResult(std::shared_ptr<Pending> pending, absl::Time sent
   const Call& call = pending->call;
   if (pending->grant.has_value()) {
     const bool rejected = result.ok() && CredentialRejected(*result);
-    const Authorizer::Outcome outcome = rejected            ? Authorizer::Outcome::kRejected
-                                        : failure.throttled ? Authorizer::Outcome::kThrottled
-                                                            : Authorizer::Outcome::kOther;
-    const bool another = call.authorizer->Report(*pending->grant, outcome, failure.retry_after);
+    const Authorizer::Outcome outcome =
+        rejected ? Authorizer::Outcome::kRejected : Authorizer::Outcome::kOther;
+    const bool another = call.authorizer->Report(*pending->grant, outcome);
     // Databricks refused the credential before acting, so the call goes again at once on
     // another one, whatever the method; a few times at most.
     if (rejected && another && pending->credential_retries < kMaxCredentialRetries &&
@@ -280,10 +263,13 @@ void WorkspaceClient::OnResult(std::shared_ptr<Pending> pending, absl::Time sent
     }
     // Every attempt must fit in the caller's deadline; a wait past it is not worth making.
     if (wait.has_value() && now + *wait < call.deadline) {
-      if (budget_.TryStartRetry()) {
+      if (retry_budget_.TryStartRetry()) {
         ++pending->retries;
         pending->retrying = true;
         metrics_.Retries(failure.error_type).Increment();
+        // After its Retry-After, a throttled request goes in its endpoint's next slot,
+        // ahead of its tenant's other requests; those that waited together are spread.
+        pending->throttled = failure.throttled;
         http_->RunAfter(
             *wait, [this, pending = std::move(pending)]() mutable { Attempt(std::move(pending)); });
         return;
@@ -292,6 +278,11 @@ void WorkspaceClient::OnResult(std::shared_ptr<Pending> pending, absl::Time sent
     }
   }
   Finish(pending, failure.status);
+}
+
+void WorkspaceClient::Paced(const std::string& operation, absl::Time sent, bool throttled,
+                            absl::optional<absl::Duration> retry_after) {
+  metrics_.BudgetRate(operation).Set(budget_.OnAnswer(operation, sent, throttled, retry_after));
 }
 
 std::string WorkspaceClient::Scrub(absl::string_view body, const Pending& pending) const {
@@ -306,10 +297,10 @@ std::string WorkspaceClient::Scrub(absl::string_view body, const Pending& pendin
 void WorkspaceClient::Finish(const std::shared_ptr<Pending>& pending,
                              absl::StatusOr<HttpResponse> result) {
   if (pending->retrying) {
-    budget_.RetryFinished();
+    retry_budget_.RetryFinished();
     pending->retrying = false;
   }
-  budget_.CallFinished();
+  retry_budget_.CallFinished();
   CallCallback done = std::move(pending->done);
   done(std::move(result));
 }

@@ -1,7 +1,9 @@
 // Calls to one Databricks workspace: the HttpClient plus everything that keeps those calls
 // safe. Each call goes through, in order: the circuit breaker (fail fast while open), the
-// workspace rate limit (queue briefly, else refuse), the HTTP exchange within the caller's
-// deadline, and retries of safe requests with back-off, Retry-After and a retry budget.
+// workspace's budget (the endpoint's learned rate, shared by the tenants' weights; wait in
+// the tenant's queue up to the deadline, else refuse: budget.h), the HTTP exchange within
+// the caller's deadline, and retries of safe requests with back-off, Retry-After and a
+// retry budget.
 // Failures come back as statuses from the Databricks error table (server/databricks).
 #ifndef SERVER_UPSTREAM_WORKSPACE_CLIENT_H_
 #define SERVER_UPSTREAM_WORKSPACE_CLIENT_H_
@@ -18,6 +20,7 @@
 #include "absl/time/time.h"
 #include "server/metrics/upstream_metrics.h"
 #include "server/upstream/authorizer.h"
+#include "server/upstream/budget.h"
 #include "server/upstream/http_client.h"
 #include "server/upstream/options.h"
 #include "server/upstream/resilience.h"
@@ -42,6 +45,10 @@ struct Call {
   // Sending it twice does no harm: GETs, cancels, POSTs with an idempotency token. Only
   // such calls are retried.
   bool idempotent = false;
+  // Whom the call is for (empty without tenants) and the tenant's weight in the workspace's
+  // budget.
+  std::string tenant;
+  double weight = 1;
 };
 
 // OK only for a 2xx answer.
@@ -75,6 +82,7 @@ class WorkspaceClient {
   // retries (token endpoints, which have their own).
   HttpClient& http() { return *http_; }
   const WorkspaceOptions& options() const { return options_; }
+  const Budget& budget() const { return budget_; }
 
  private:
   struct Pending;
@@ -83,6 +91,9 @@ class WorkspaceClient {
   void Transmit(std::shared_ptr<Pending> pending);
   void OnResult(std::shared_ptr<Pending> pending, absl::Time sent,
                 absl::StatusOr<HttpResponse> result);
+  // Tells the budget how Databricks answered a request of `operation` sent at `sent`.
+  void Paced(const std::string& operation, absl::Time sent, bool throttled,
+             absl::optional<absl::Duration> retry_after);
   std::string Scrub(absl::string_view body, const Pending& pending) const;
   void Finish(const std::shared_ptr<Pending>& pending, absl::StatusOr<HttpResponse> result);
   void RecordBreaker(bool failure, bool probe);
@@ -94,8 +105,8 @@ class WorkspaceClient {
   metrics::UpstreamMetrics::Workspace& metrics_;
   const Scrubber scrub_;
   CircuitBreaker breaker_;
-  RateLimiter limiter_;
-  RetryBudget budget_;
+  Budget budget_;
+  RetryBudget retry_budget_;
   absl::Mutex random_mu_;
   std::mt19937_64 random_ ABSL_GUARDED_BY(random_mu_);
 };

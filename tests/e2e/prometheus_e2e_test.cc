@@ -147,9 +147,12 @@ sql:
   execution_seconds: 0.01
   warehouses: [{id: wh1, name: Main, state: RUNNING}]
 )yaml";
+    // pacing.min_rate: the throttling test needs Databricks to refuse more than a request
+    // a second, which the budget, learning from the 429s, would otherwise stop sending.
     options.workspace_yaml = R"yaml(    default_warehouse_id: wh1
     rate_limit_rps: 100000
     rate_limit_burst: 100000
+    pacing: {min_rate: 50}
     retry: {max_retries: 3, base_backoff_ms: 5, max_backoff_ms: 20}
     circuit_breaker: {failure_threshold: 5, open_seconds: 3}
 )yaml";

@@ -253,7 +253,6 @@ TEST_F(UpstreamTest, WorkspaceLimitHoldsUnderEightCallers) {
   WorkspaceOptions options = Workspace();
   options.rate_limit_rps = 20;
   options.rate_limit_burst = 1;
-  options.rate_limit_max_wait_ms = 10'000;
   std::unique_ptr<WorkspaceClient> client = MakeClient(options);
   const absl::Time end = absl::Now() + absl::Milliseconds(2500);
   std::atomic<int> failures{0};
@@ -282,17 +281,23 @@ TEST_F(UpstreamTest, WorkspaceLimitHoldsUnderEightCallers) {
   EXPECT_GT(Metric("databricks_workspace_limit_queued_total", {{"workspace", "default"}}), 0);
 }
 
-TEST_F(UpstreamTest, WorkspaceLimitRefusesWhatCannotWait) {
+// A request whose deadline comes before its turn is refused at once, saying when budget
+// frees, and never sent.
+TEST_F(UpstreamTest, WorkspaceLimitRefusesWhatCannotBeSentBeforeItsDeadline) {
   StartEmulator();
   WorkspaceOptions options = Workspace();
   options.rate_limit_rps = 1;
   options.rate_limit_burst = 1;
-  options.rate_limit_max_wait_ms = 100;
   std::unique_ptr<WorkspaceClient> client = MakeClient(options);
   ASSERT_TRUE(Send(*client, Get(kWarehouses)).ok());
-  absl::StatusOr<HttpResponse> refused = Send(*client, Get(kWarehouses));
+  Call hurried = Get(kWarehouses);
+  hurried.deadline = absl::Now() + absl::Milliseconds(100);
+  const absl::Time asked = absl::Now();
+  absl::StatusOr<HttpResponse> refused = Send(*client, hurried);
+  EXPECT_LT(absl::Now() - asked, absl::Milliseconds(50)) << "refused at once, not at the deadline";
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_TRUE(absl::StrContains(refused.status().message(), "rate limit")) << refused.status();
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "before its deadline"))
+      << refused.status();
   EXPECT_EQ(GetErrorReason(refused.status()).reason, "WORKSPACE_RATE_LIMITED");
   EXPECT_EQ(GetErrorReason(refused.status()).domain, kGatewayDomain);
   ASSERT_TRUE(GetRetryDelay(refused.status()).has_value());

@@ -20,9 +20,10 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 
 GrpcGetRunTarget::GrpcGetRunTarget(const std::string& address, const std::string& api_key,
-                                   std::string run_id, int connections, absl::Duration deadline)
+                                   std::vector<std::string> run_ids, int connections,
+                                   absl::Duration deadline)
     : authorization_(api_key.empty() ? "" : "Bearer " + api_key),
-      run_id_(std::move(run_id)),
+      run_ids_(std::move(run_ids)),
       deadline_(deadline) {
   for (int i = 0; i < connections; ++i) {
     grpc::ChannelArguments args;
@@ -45,14 +46,19 @@ void GrpcGetRunTarget::Start(Done done) {
   call->context.set_deadline(std::chrono::system_clock::now() +
                              absl::ToChronoNanoseconds(deadline_));
   if (!authorization_.empty()) call->context.AddMetadata("authorization", authorization_);
-  call->request.set_run_id(run_id_);
-  v1::JobsService::Stub& stub = *stubs_[next_.fetch_add(1) % stubs_.size()];
+  const uint64_t n = next_.fetch_add(1);
+  call->request.set_run_id(run_ids_[n % run_ids_.size()]);
+  v1::JobsService::Stub& stub = *stubs_[n % stubs_.size()];
   stub.async()->GetRun(
       &call->context, &call->request, &call->response, [call](const grpc::Status& status) {
-        call->done(status.ok() ? "OK"
-                               : absl::StatusCodeToString(
-                                     static_cast<absl::StatusCode>(status.error_code())));
+        // The call is gone before `done` says so: whoever waits for the last `done` may then
+        // destroy the channel, and the call's reference to it must not be the last one,
+        // dropped here on gRPC's callback thread.
+        Done done = std::move(call->done);
         delete call;
+        done(status.ok()
+                 ? "OK"
+                 : absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())));
       });
 }
 

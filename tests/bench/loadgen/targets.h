@@ -17,16 +17,22 @@ namespace gateway::bench {
 
 // JobsService.GetRun(run_id) through the gRPC callback API, spread round-robin over
 // `connections` separate HTTP/2 connections. An empty `api_key` sends no authorization.
+// With several run ids, each call reads the next in turn.
 class GrpcGetRunTarget : public CallTarget {
  public:
   GrpcGetRunTarget(const std::string& address, const std::string& api_key, std::string run_id,
-                   int connections = 2, absl::Duration deadline = absl::Seconds(10));
+                   int connections = 2, absl::Duration deadline = absl::Seconds(10))
+      : GrpcGetRunTarget(address, api_key, std::vector<std::string>{std::move(run_id)}, connections,
+                         deadline) {}
+  GrpcGetRunTarget(const std::string& address, const std::string& api_key,
+                   std::vector<std::string> run_ids, int connections = 2,
+                   absl::Duration deadline = absl::Seconds(10));
   void Start(Done done) override;
 
  private:
   std::vector<std::unique_ptr<databricks::gateway::v1::JobsService::Stub>> stubs_;
   const std::string authorization_;
-  const std::string run_id_;
+  const std::vector<std::string> run_ids_;
   const absl::Duration deadline_;
   std::atomic<uint64_t> next_{0};
 };

@@ -1,0 +1,350 @@
+#include "server/upstream/budget.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "server/common/error_details.h"
+
+namespace gateway::upstream {
+namespace {
+
+// Netflix concurrency-limits' AIMD, on a rate: × 0.9 on a 429 of a request sent since the
+// last decrease (one decrease per round of requests), +1 request/s per second of answers
+// while requests wait for the rate.
+class AimdController : public RateController {
+ public:
+  AimdController(double floor, double cap) : floor_(floor), cap_(cap), rate_(cap) {}
+  double rate() const override { return rate_; }
+  void OnAnswer(absl::Time sent, absl::Time now, bool throttled, bool limited) override {
+    if (throttled) {
+      if (sent >= last_decrease_) {
+        rate_ = std::max(floor_, rate_ * 0.9);
+        last_decrease_ = now;
+      }
+    } else if (limited && last_increase_ != absl::InfinitePast()) {
+      const double seconds = std::min(1.0, absl::ToDoubleSeconds(now - last_increase_));
+      rate_ = std::min(cap_, rate_ + seconds);
+    }
+    if (!throttled) last_increase_ = now;
+  }
+
+ private:
+  const double floor_;
+  const double cap_;
+  double rate_;
+  absl::Time last_decrease_ = absl::InfinitePast();
+  absl::Time last_increase_ = absl::InfinitePast();
+};
+
+// Netflix's Gradient2 on a rate, with the rate Databricks accepted in place of the RTT: on a
+// 429 of a request sent since the last decrease, gradient = 0.97 × the accepted answers per
+// second over the last second ÷ the current rate, kept within [0.5, 1], and the rate
+// becomes gradient × rate: what Databricks accepts, with a little headroom, and never more
+// than halved at once. Ten seconds after a decrease, while requests wait for the rate and
+// none is throttled, it grows by 1 % a second (at least 1 request/s a second) to find out
+// whether Databricks allows more: a limit that rarely moves is probed rarely.
+class GradientController : public RateController {
+ public:
+  static constexpr absl::Duration kHold = absl::Seconds(10);
+  GradientController(double floor, double cap) : floor_(floor), cap_(cap), rate_(cap) {}
+  double rate() const override { return rate_; }
+  void OnAnswer(absl::Time sent, absl::Time now, bool throttled, bool limited) override {
+    // Answers of the last second, in 10 buckets of 100 ms.
+    const int64_t bucket = absl::ToInt64Milliseconds(now - absl::UnixEpoch()) / 100;
+    for (int64_t b = std::max(last_bucket_ + 1, bucket - 9); b <= bucket; ++b)
+      accepted_[b % 10] = 0;
+    last_bucket_ = std::max(last_bucket_, bucket);
+    if (!throttled) ++accepted_[bucket % 10];
+    if (first_answer_ == absl::InfinitePast()) first_answer_ = now;
+
+    if (throttled) {
+      if (sent >= last_decrease_) {
+        int64_t accepted = 0;
+        for (int64_t n : accepted_) accepted += n;
+        // The span the buckets cover: a second, or less just after the first answer.
+        const double span = std::clamp(absl::ToDoubleSeconds(now - first_answer_), 0.01, 1.0);
+        const double gradient = std::clamp(0.97 * accepted / span / rate_, 0.5, 1.0);
+        rate_ = std::max(floor_, gradient * rate_);
+        last_decrease_ = now;
+      }
+    } else if (limited && last_increase_ != absl::InfinitePast() && now - last_decrease_ >= kHold) {
+      const double seconds = std::min(1.0, absl::ToDoubleSeconds(now - last_increase_));
+      rate_ = std::min(cap_, rate_ + std::max(0.01 * rate_, 1.0) * seconds);
+    }
+    if (!throttled) last_increase_ = now;
+  }
+
+ private:
+  const double floor_;
+  const double cap_;
+  double rate_;
+  absl::Time last_decrease_ = absl::InfinitePast();
+  absl::Time last_increase_ = absl::InfinitePast();
+  absl::Time first_answer_ = absl::InfinitePast();
+  int64_t accepted_[10] = {};
+  int64_t last_bucket_ = 0;
+};
+
+// Slots of the class's rate a tenant within its share may borrow to send at once.
+constexpr double kBurstSlots = 2;
+// A tenant counts toward the shares this long after its last request.
+constexpr absl::Duration kActiveFor = absl::Seconds(1);
+// A class whose every answer was throttled for this long cools down for the Retry-After.
+constexpr absl::Duration kAllThrottledFor = absl::Seconds(1);
+
+// The latest a request may be sent and still leave time for the exchange: a tenth of the
+// time left, at least 20 ms.
+absl::Time SendBy(absl::Time now, absl::Time deadline) {
+  if (deadline == absl::InfiniteFuture()) return deadline;
+  return deadline - std::max(absl::Milliseconds(20), (deadline - now) / 10);
+}
+
+}  // namespace
+
+std::unique_ptr<RateController> MakeRateController(absl::string_view name, double floor,
+                                                   double cap) {
+  if (name == "aimd") return std::make_unique<AimdController>(floor, cap);
+  return std::make_unique<GradientController>(floor, cap);
+}
+
+Budget::Budget(std::string workspace, double rate_limit_rps, int rate_limit_burst,
+               PacingOptions options, Timer timer, std::function<absl::Time()> now)
+    : workspace_(std::move(workspace)),
+      cap_(rate_limit_rps),
+      options_(std::move(options)),
+      timer_(std::move(timer)),
+      now_(std::move(now)),
+      workspace_interval_(absl::Seconds(1 / rate_limit_rps)),
+      workspace_tolerance_(absl::Seconds(std::max(0, rate_limit_burst - 1) / rate_limit_rps)) {}
+
+Budget::~Budget() = default;
+
+Budget::Class& Budget::ClassOf(const std::string& name) {
+  Class& c = classes_[name];
+  if (c.controller == nullptr) {
+    c.controller = MakeRateController(options_.controller, std::min(options_.min_rate, cap_), cap_);
+    c.last_accepted = now_();
+  }
+  return c;
+}
+
+void Budget::Prune(Class& c, absl::Time now) {
+  if (now < c.next_prune) return;
+  c.next_prune = now + kActiveFor;
+  for (auto it = c.tenants.begin(); it != c.tenants.end();) {
+    const TenantQueue& q = it->second;
+    const bool idle = q.waiting.empty() && q.active_until <= now && q.share_tat <= now;
+    it = idle ? c.tenants.erase(it) : std::next(it);
+  }
+}
+
+double Budget::ActiveWeight(const Class& c, absl::Time now) const {
+  double weight = 0;
+  for (const auto& [tenant, q] : c.tenants) {
+    if (!q.waiting.empty() || q.active_until > now) weight += q.weight;
+  }
+  return weight;
+}
+
+absl::Time Budget::NextDue(const Class& c, absl::Time now) const {
+  return std::max({c.tat, workspace_tat_ - workspace_tolerance_, c.cool_until, now});
+}
+
+bool Budget::TakeSlot(Class& c, absl::Time now, double slots, bool on_schedule) {
+  const absl::Duration interval = absl::Seconds(1 / c.controller->rate());
+  if (now < c.cool_until) return false;
+  if (c.tat - now > interval * slots) return false;
+  if (workspace_tat_ - now > workspace_tolerance_) return false;
+  // GCRA: the next request is due an interval after this one. A timer that fired less
+  // than an interval late keeps the schedule rather than lose the difference.
+  auto next = [&](absl::Time tat, absl::Duration step) {
+    const bool late = on_schedule && tat <= now && tat > now - step;
+    return (late ? tat : std::max(tat, now)) + step;
+  };
+  c.tat = next(c.tat, interval);
+  workspace_tat_ = next(workspace_tat_, workspace_interval_);
+  return true;
+}
+
+absl::Duration Budget::EstimateWait(const Class& c, const std::string& tenant, double weight,
+                                    absl::Time now) const {
+  const auto own = c.tenants.find(tenant);
+  const double mine = own == c.tenants.end() ? 0 : own->second.waiting.size();
+  double ahead = mine;
+  for (const auto& [name, q] : c.tenants) {
+    if (name == tenant) continue;
+    ahead += std::min<double>(q.waiting.size(), std::ceil((mine + 1) * q.weight / weight));
+  }
+  return (NextDue(c, now) - now) + absl::Seconds(ahead / c.controller->rate());
+}
+
+absl::Status Budget::Refusal(absl::Duration retry_in, absl::string_view pacing_class, double rate,
+                             absl::string_view why) const {
+  absl::Status status = absl::ResourceExhaustedError(absl::StrFormat(
+      "Databricks workspace '%s' allows %s about %.4g requests/s (learned from its 429s and "
+      "capped at %.4g): %s; budget frees in %s",
+      workspace_, pacing_class, rate, cap_, why,
+      absl::FormatDuration(absl::Ceil(retry_in, absl::Milliseconds(1)))));
+  SetErrorInfo(status, "WORKSPACE_RATE_LIMITED", kGatewayDomain,
+               {{"workspace", workspace_}, {"operation", std::string(pacing_class)}});
+  SetRetryInfo(status, retry_in);
+  return status;
+}
+
+void Budget::Acquire(Request request, Ready ready) {
+  std::vector<Decision> decisions;
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = now_();
+    const std::string name = request.pacing_class;
+    Class& c = ClassOf(name);
+    Prune(c, now);
+    TenantQueue& q = c.tenants[request.tenant];
+    q.weight = request.weight;
+    // At once: nothing of the tenant waits, it is within its share, and a slot is free.
+    if (q.waiting.empty() && !request.retry) {
+      const double share_rate =
+          c.controller->rate() * q.weight / std::max(q.weight, ActiveWeight(c, now));
+      const absl::Duration share_interval = absl::Seconds(1 / share_rate);
+      if (q.share_tat - now <= share_interval &&
+          TakeSlot(c, now, kBurstSlots, /*on_schedule=*/false)) {
+        q.share_tat = std::max(q.share_tat, now) + share_interval;
+        q.active_until = now + kActiveFor;
+        decisions.push_back({std::move(ready), absl::OkStatus()});
+      }
+    }
+    if (decisions.empty()) {
+      const absl::Time send_by = SendBy(now, request.deadline);
+      const absl::Duration wait = request.retry
+                                      ? NextDue(c, now) - now
+                                      : EstimateWait(c, request.tenant, request.weight, now);
+      if (now + wait > send_by) {
+        decisions.push_back(
+            {std::move(ready), Refusal(wait, request.pacing_class, c.controller->rate(),
+                                       "this request could not be sent before its deadline")});
+      } else if (!request.retry &&
+                 static_cast<int64_t>(q.waiting.size()) >= options_.queue_per_tenant) {
+        decisions.push_back({std::move(ready),
+                             Refusal(wait, request.pacing_class, c.controller->rate(),
+                                     absl::StrCat("the tenant already has ", q.waiting.size(),
+                                                  " requests waiting (pacing.queue_per_tenant)"))});
+      } else {
+        Waiter waiter;
+        waiter.send_by = send_by;
+        if (request.retry) {
+          // First in line: the smallest tag there is, at the front of its tenant's queue.
+          waiter.tag = c.virtual_time;
+        } else {
+          waiter.tag = std::max(c.virtual_time, q.last_tag);
+          q.last_tag = waiter.tag + 1 / q.weight;
+        }
+        const bool first = request.retry;
+        waiter.request = std::move(request);
+        waiter.ready = std::move(ready);
+        if (first) {
+          q.waiting.push_front(std::move(waiter));
+        } else {
+          q.waiting.push_back(std::move(waiter));
+        }
+        q.active_until = now + kActiveFor;
+        ++c.queued;
+        Serve(name, c, now, &decisions);
+      }
+    }
+  }
+  for (Decision& d : decisions) d.ready(std::move(d.status));
+}
+
+void Budget::Serve(const std::string& name, Class& c, absl::Time now, std::vector<Decision>* out) {
+  while (c.queued > 0) {
+    TenantQueue* next = nullptr;
+    for (auto& [tenant, q] : c.tenants) {
+      if (!q.waiting.empty() &&
+          (next == nullptr || q.waiting.front().tag < next->waiting.front().tag)) {
+        next = &q;
+      }
+    }
+    Waiter& head = next->waiting.front();
+    if (head.send_by <= now) {
+      out->push_back({std::move(head.ready),
+                      Refusal(NextDue(c, now) - now, name, c.controller->rate(),
+                              "the request waited for budget until it could no longer be "
+                              "answered before its deadline")});
+    } else {
+      const absl::Time due = NextDue(c, now);
+      if (due > now || !TakeSlot(c, now, 0, /*on_schedule=*/true)) {
+        Arm(name, c, std::max(due, now + absl::Milliseconds(1)), now);
+        return;
+      }
+      c.virtual_time = head.tag;
+      const absl::Duration share_interval =
+          absl::Seconds(ActiveWeight(c, now) / (c.controller->rate() * next->weight));
+      next->share_tat = std::max(next->share_tat, now) + share_interval;
+      next->active_until = now + kActiveFor;
+      out->push_back({std::move(head.ready), absl::OkStatus()});
+    }
+    next->waiting.pop_front();
+    --c.queued;
+  }
+}
+
+void Budget::Arm(const std::string& name, Class& c, absl::Time at, absl::Time now) {
+  if (c.timer_at <= at) return;  // an earlier timer serves the class then
+  c.timer_at = at;
+  timer_(at - now, [this, name, at] { OnTimer(name, at); });
+}
+
+void Budget::OnTimer(const std::string& name, absl::Time at) {
+  std::vector<Decision> decisions;
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = now_();
+    Class& c = ClassOf(name);
+    if (c.timer_at != at) return;  // an earlier timer took its place
+    c.timer_at = absl::InfiniteFuture();
+    Serve(name, c, now, &decisions);
+  }
+  for (Decision& d : decisions) d.ready(std::move(d.status));
+}
+
+double Budget::OnAnswer(const std::string& pacing_class, absl::Time sent, bool throttled,
+                        absl::optional<absl::Duration> retry_after) {
+  std::vector<Decision> decisions;
+  double rate = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = now_();
+    Class& c = ClassOf(pacing_class);
+    const bool limited = c.queued > 0 || c.tat > now;
+    c.controller->OnAnswer(sent, now, throttled, limited);
+    if (!throttled) {
+      c.last_accepted = now;
+    } else if (retry_after.has_value() && now - c.last_accepted >= kAllThrottledFor) {
+      // Databricks refuses everything: wait as it says before trying again.
+      c.cool_until = std::max(c.cool_until, now + *retry_after);
+    }
+    if (c.queued > 0) Serve(pacing_class, c, now, &decisions);
+    rate = c.controller->rate();
+  }
+  for (Decision& d : decisions) d.ready(std::move(d.status));
+  return rate;
+}
+
+double Budget::rate(const std::string& pacing_class) const {
+  absl::MutexLock lock(&mu_);
+  auto found = classes_.find(pacing_class);
+  return found == classes_.end() ? cap_ : found->second.controller->rate();
+}
+
+std::map<std::string, Budget::ClassStats> Budget::Stats() const {
+  absl::MutexLock lock(&mu_);
+  std::map<std::string, ClassStats> stats;
+  for (const auto& [name, c] : classes_) stats[name] = {c.controller->rate(), c.queued};
+  return stats;
+}
+
+}  // namespace gateway::upstream
