@@ -249,7 +249,7 @@ void ParseBreaker(Parser& p, const YAML::Node& node, const std::string& path,
 
 void ParsePacing(Parser& p, const YAML::Node& node, const std::string& path,
                  upstream::PacingOptions& out) {
-  if (!p.Map(node, path, {"controller", "min_rate", "queue_per_tenant"})) return;
+  if (!p.Map(node, path, {"controller", "min_rate", "queue_per_tenant", "rates"})) return;
   p.String(node, "controller", path, &out.controller);
   if (out.controller != "gradient" && out.controller != "aimd") {
     p.Error(Join(path, "controller"),
@@ -257,6 +257,19 @@ void ParsePacing(Parser& p, const YAML::Node& node, const std::string& path,
   }
   p.Double(node, "min_rate", path, &out.min_rate, 0.001);
   p.Integer(node, "queue_per_tenant", path, &out.queue_per_tenant, 1, 1'000'000);
+  const YAML::Node rates = node["rates"];
+  if (!rates) return;
+  const std::string rates_path = Join(path, "rates");
+  if (!rates.IsMap()) {
+    p.Error(rates_path, "must map operations (jobs.runs.get) to requests per second");
+    return;
+  }
+  for (const auto& entry : rates) {
+    const std::string operation = entry.first.as<std::string>();
+    double rate = 0;
+    p.Double(rates, operation, rates_path, &rate, 0.001);
+    out.rates[operation] = rate;
+  }
 }
 
 upstream::WorkspaceOptions ParseWorkspace(Parser& p, const YAML::Node& node,
@@ -997,6 +1010,9 @@ std::string RedactedYaml(const GatewayConfig& config) {
     Put(out, "controller", w.pacing.controller);
     Put(out, "min_rate", w.pacing.min_rate);
     Put(out, "queue_per_tenant", w.pacing.queue_per_tenant);
+    out << YAML::Key << "rates" << YAML::Value << YAML::BeginMap;
+    for (const auto& [operation, rate] : w.pacing.rates) Put(out, operation.c_str(), rate);
+    out << YAML::EndMap;
     out << YAML::EndMap;
     out << YAML::Key << "retry" << YAML::Value << YAML::BeginMap;
     Put(out, "max_retries", w.retry.max_retries);

@@ -156,6 +156,36 @@ TEST(ParseConfigTest, TenantDryRunIsABoolean) {
               HasSubstr("tenants[0].dry_run: must be true or false, not \"maybe\""));
 }
 
+TEST(ParseConfigTest, TenantWeightsAndWorkspacePacing) {
+  const std::string good = absl::StrReplaceAll(
+      kGoodConfig, {{"    credential_pool: etl\n", "    credential_pool: etl\n    weight: 2.5\n"},
+                    {"    host: https://127.0.0.1:8443\n",
+                     "    host: https://127.0.0.1:8443\n"
+                     "    pacing: {controller: aimd, min_rate: 2, queue_per_tenant: 50,\n"
+                     "             rates: {jobs.runs.submit: 35}}\n"}});
+  absl::StatusOr<GatewayConfig> config = ParseConfig(good, FakeEnv(kGoodEnv));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->tenants[0].weight, 2.5);
+  const upstream::PacingOptions& pacing = config->workspaces[0].pacing;
+  EXPECT_EQ(pacing.controller, "aimd");
+  EXPECT_EQ(pacing.min_rate, 2);
+  EXPECT_EQ(pacing.queue_per_tenant, 50);
+  EXPECT_EQ(pacing.rates, (std::map<std::string, double>{{"jobs.runs.submit", 35}}));
+  EXPECT_THAT(RedactedYaml(*config), HasSubstr("jobs.runs.submit: 35"));
+
+  const std::string bad = absl::StrReplaceAll(
+      kGoodConfig, {{"    credential_pool: etl\n", "    credential_pool: etl\n    weight: 0\n"},
+                    {"    host: https://127.0.0.1:8443\n",
+                     "    host: https://127.0.0.1:8443\n"
+                     "    pacing: {controller: vegas, rates: {jobs.runs.get: fast}}\n"}});
+  config = ParseConfig(bad, FakeEnv(kGoodEnv));
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(), HasSubstr("tenants[0].weight"));
+  EXPECT_THAT(config.status().message(),
+              HasSubstr("pacing.controller: must be gradient or aimd, not 'vegas'"));
+  EXPECT_THAT(config.status().message(), HasSubstr("pacing.rates.jobs.runs.get"));
+}
+
 TEST(ParseConfigTest, UnknownKeyIsNamedWithItsPath) {
   EXPECT_EQ(Errors(R"yaml(
 workspaces:

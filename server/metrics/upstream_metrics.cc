@@ -65,7 +65,17 @@ UpstreamMetrics::UpstreamMetrics(prometheus::Registry& registry)
                        .Name("databricks_budget_wait_seconds")
                        .Help("How long a request waited for its workspace's budget before it "
                              "was sent.")
-                       .Register(registry)) {}
+                       .Register(registry)),
+      coalesced_(CounterFamily(registry, "databricks_coalesced_total",
+                               "Calls answered by another caller's identical read in flight "
+                               "(a run, a statement, a warehouse), without a request of "
+                               "their own.")),
+      budget_cap_(GaugeFamily(registry, "databricks_budget_configured_rate",
+                              "The most requests per second the gateway sends one Databricks "
+                              "endpoint: pacing.rates, else the workspace's rate_limit_rps.")),
+      budget_sent_(CounterFamily(registry, "databricks_budget_sent_total",
+                                 "Requests sent to Databricks for each tenant (its share of "
+                                 "the workspace's budget), retries included.")) {}
 
 UpstreamMetrics::Workspace& UpstreamMetrics::ForWorkspace(absl::string_view name) {
   absl::MutexLock lock(&mu_);
@@ -109,16 +119,33 @@ prometheus::Counter& UpstreamMetrics::Workspace::Requests(absl::string_view oper
   return Labeled(families_.requests_, "requests", "operation", operation);
 }
 
-prometheus::Gauge& UpstreamMetrics::Workspace::BudgetRate(absl::string_view operation) {
-  const std::string key = absl::StrCat("budget_rate\n", operation);
+prometheus::Gauge& UpstreamMetrics::Workspace::LabeledGauge(
+    prometheus::Family<prometheus::Gauge>& family, absl::string_view key, const char* label,
+    absl::string_view value) {
+  const std::string cache_key = absl::StrCat(key, "\n", value);
   absl::MutexLock lock(&mu_);
-  auto it = gauges_.find(key);
+  auto it = gauges_.find(cache_key);
   if (it == gauges_.end()) {
-    prometheus::Gauge& gauge =
-        families_.budget_rate_.Add({{"workspace", name_}, {"operation", std::string(operation)}});
-    it = gauges_.emplace(key, &gauge).first;
+    prometheus::Gauge& gauge = family.Add({{"workspace", name_}, {label, std::string(value)}});
+    it = gauges_.emplace(cache_key, &gauge).first;
   }
   return *it->second;
+}
+
+prometheus::Gauge& UpstreamMetrics::Workspace::BudgetRate(absl::string_view operation) {
+  return LabeledGauge(families_.budget_rate_, "budget_rate", "operation", operation);
+}
+
+prometheus::Gauge& UpstreamMetrics::Workspace::BudgetCap(absl::string_view operation) {
+  return LabeledGauge(families_.budget_cap_, "budget_cap", "operation", operation);
+}
+
+prometheus::Counter& UpstreamMetrics::Workspace::BudgetSent(absl::string_view tenant) {
+  return Labeled(families_.budget_sent_, "budget_sent", "tenant", tenant);
+}
+
+prometheus::Counter& UpstreamMetrics::Workspace::Coalesced(absl::string_view operation) {
+  return Labeled(families_.coalesced_, "coalesced", "operation", operation);
 }
 
 prometheus::Counter& UpstreamMetrics::Workspace::Errors(absl::string_view error_type) {

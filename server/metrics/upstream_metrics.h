@@ -48,6 +48,9 @@ class UpstreamMetrics {
   prometheus::Family<prometheus::Counter>& limit_rejected_;
   prometheus::Family<prometheus::Gauge>& budget_rate_;
   prometheus::Family<prometheus::Histogram>& budget_wait_;
+  prometheus::Family<prometheus::Counter>& coalesced_;
+  prometheus::Family<prometheus::Gauge>& budget_cap_;
+  prometheus::Family<prometheus::Counter>& budget_sent_;
 
   absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<Workspace>, std::less<>> workspaces_ ABSL_GUARDED_BY(mu_);
@@ -83,6 +86,14 @@ class UpstreamMetrics::Workspace {
   prometheus::Histogram& budget_wait;
   // databricks_budget_rate{workspace, operation}: the rate the budget allows an endpoint.
   prometheus::Gauge& BudgetRate(absl::string_view operation);
+  // databricks_budget_configured_rate{workspace, operation}: the most the budget may send
+  // the endpoint (pacing.rates, else rate_limit_rps).
+  prometheus::Gauge& BudgetCap(absl::string_view operation);
+  // databricks_budget_sent_total{workspace, tenant}: requests sent for the tenant: its share.
+  prometheus::Counter& BudgetSent(absl::string_view tenant);
+  // databricks_coalesced_total{workspace, operation}: calls answered by another caller's
+  // identical read in flight, without a request of their own.
+  prometheus::Counter& Coalesced(absl::string_view operation);
 
  private:
   friend class UpstreamMetrics;
@@ -90,6 +101,9 @@ class UpstreamMetrics::Workspace {
   // The counter of `family` with label `label`=`value`, cached under `key`.
   prometheus::Counter& Labeled(prometheus::Family<prometheus::Counter>& family,
                                absl::string_view key, const char* label, absl::string_view value);
+  prometheus::Gauge& LabeledGauge(prometheus::Family<prometheus::Gauge>& family,
+                                  absl::string_view key, const char* label,
+                                  absl::string_view value);
 
   UpstreamMetrics& families_;
   const std::string name_;

@@ -12,24 +12,24 @@
 namespace gateway::upstream {
 namespace {
 
-// Netflix concurrency-limits' AIMD, on a rate: × 0.9 on a 429 of a request sent since the
-// last decrease (one decrease per round of requests), +1 request/s per second of answers
-// while requests wait for the rate.
+// Netflix concurrency-limits' AIMD, on a rate: × 0.9 when Databricks throttles a request
+// sent since the last decrease (one decrease per round of requests), +1 request/s per
+// second of answers while requests wait for the rate.
 class AimdController : public RateController {
  public:
   AimdController(double floor, double cap) : floor_(floor), cap_(cap), rate_(cap) {}
   double rate() const override { return rate_; }
-  void OnAnswer(absl::Time sent, absl::Time now, bool throttled, bool limited) override {
-    if (throttled) {
-      if (sent >= last_decrease_) {
+  void OnAnswer(const Answer& answer) override {
+    if (answer.congested) {
+      if (answer.sent >= last_decrease_) {
         rate_ = std::max(floor_, rate_ * 0.9);
-        last_decrease_ = now;
+        last_decrease_ = answer.now;
       }
-    } else if (limited && last_increase_ != absl::InfinitePast()) {
-      const double seconds = std::min(1.0, absl::ToDoubleSeconds(now - last_increase_));
+    } else if (!answer.throttled && answer.limited && last_increase_ != absl::InfinitePast()) {
+      const double seconds = std::min(1.0, absl::ToDoubleSeconds(answer.now - last_increase_));
       rate_ = std::min(cap_, rate_ + seconds);
     }
-    if (!throttled) last_increase_ = now;
+    if (!answer.throttled) last_increase_ = answer.now;
   }
 
  private:
@@ -40,42 +40,33 @@ class AimdController : public RateController {
   absl::Time last_increase_ = absl::InfinitePast();
 };
 
-// Netflix's Gradient2 on a rate, with the rate Databricks accepted in place of the RTT: on a
-// 429 of a request sent since the last decrease, gradient = 0.97 × the accepted answers per
-// second over the last second ÷ the current rate, kept within [0.5, 1], and the rate
-// becomes gradient × rate: what Databricks accepts, with a little headroom, and never more
-// than halved at once. Ten seconds after a decrease, while requests wait for the rate and
-// none is throttled, it grows by 1 % a second (at least 1 request/s a second) to find out
-// whether Databricks allows more: a limit that rarely moves is probed rarely.
+// Netflix's Gradient2 on a rate, with the rate Databricks accepted in place of the RTT: when
+// Databricks throttles a request sent since the last decrease, gradient = 0.97 × the
+// accepted answers per second over the last second ÷ the current rate, kept within
+// [0.5, 1], and the rate becomes gradient × rate: what Databricks accepts, with a little
+// headroom, and never more than halved at once. Ten seconds after a decrease, while
+// requests wait for the rate and none is throttled, it grows by 1 % a second (at least 1
+// request/s a second) to find out whether Databricks allows more: a limit that rarely
+// moves is probed rarely.
 class GradientController : public RateController {
  public:
   static constexpr absl::Duration kHold = absl::Seconds(10);
+
   GradientController(double floor, double cap) : floor_(floor), cap_(cap), rate_(cap) {}
   double rate() const override { return rate_; }
-  void OnAnswer(absl::Time sent, absl::Time now, bool throttled, bool limited) override {
-    // Answers of the last second, in 10 buckets of 100 ms.
-    const int64_t bucket = absl::ToInt64Milliseconds(now - absl::UnixEpoch()) / 100;
-    for (int64_t b = std::max(last_bucket_ + 1, bucket - 9); b <= bucket; ++b)
-      accepted_[b % 10] = 0;
-    last_bucket_ = std::max(last_bucket_, bucket);
-    if (!throttled) ++accepted_[bucket % 10];
-    if (first_answer_ == absl::InfinitePast()) first_answer_ = now;
-
-    if (throttled) {
-      if (sent >= last_decrease_) {
-        int64_t accepted = 0;
-        for (int64_t n : accepted_) accepted += n;
-        // The span the buckets cover: a second, or less just after the first answer.
-        const double span = std::clamp(absl::ToDoubleSeconds(now - first_answer_), 0.01, 1.0);
-        const double gradient = std::clamp(0.97 * accepted / span / rate_, 0.5, 1.0);
+  void OnAnswer(const Answer& answer) override {
+    if (answer.congested) {
+      if (answer.sent >= last_decrease_) {
+        const double gradient = std::clamp(0.97 * answer.accepted_per_second / rate_, 0.5, 1.0);
         rate_ = std::max(floor_, gradient * rate_);
-        last_decrease_ = now;
+        last_decrease_ = answer.now;
       }
-    } else if (limited && last_increase_ != absl::InfinitePast() && now - last_decrease_ >= kHold) {
-      const double seconds = std::min(1.0, absl::ToDoubleSeconds(now - last_increase_));
+    } else if (!answer.throttled && answer.limited && last_increase_ != absl::InfinitePast() &&
+               answer.now - last_decrease_ >= kHold) {
+      const double seconds = std::min(1.0, absl::ToDoubleSeconds(answer.now - last_increase_));
       rate_ = std::min(cap_, rate_ + std::max(0.01 * rate_, 1.0) * seconds);
     }
-    if (!throttled) last_increase_ = now;
+    if (!answer.throttled) last_increase_ = answer.now;
   }
 
  private:
@@ -84,15 +75,15 @@ class GradientController : public RateController {
   double rate_;
   absl::Time last_decrease_ = absl::InfinitePast();
   absl::Time last_increase_ = absl::InfinitePast();
-  absl::Time first_answer_ = absl::InfinitePast();
-  int64_t accepted_[10] = {};
-  int64_t last_bucket_ = 0;
 };
 
 // Slots of the class's rate a tenant within its share may borrow to send at once.
 constexpr double kBurstSlots = 2;
 // A tenant counts toward the shares this long after its last request.
 constexpr absl::Duration kActiveFor = absl::Seconds(1);
+// Throttled answers in the last second that say the rate is above Databricks' limit: this
+// share of the answers, and at least two.
+constexpr double kCongestedShare = 0.05;
 // A class whose every answer was throttled for this long cools down for the Retry-After.
 constexpr absl::Duration kAllThrottledFor = absl::Seconds(1);
 
@@ -126,7 +117,8 @@ Budget::~Budget() = default;
 Budget::Class& Budget::ClassOf(const std::string& name) {
   Class& c = classes_[name];
   if (c.controller == nullptr) {
-    c.controller = MakeRateController(options_.controller, std::min(options_.min_rate, cap_), cap_);
+    const double most = cap(name);
+    c.controller = MakeRateController(options_.controller, std::min(options_.min_rate, most), most);
     c.last_accepted = now_();
   }
   return c;
@@ -187,7 +179,7 @@ absl::Status Budget::Refusal(absl::Duration retry_in, absl::string_view pacing_c
   absl::Status status = absl::ResourceExhaustedError(absl::StrFormat(
       "Databricks workspace '%s' allows %s about %.4g requests/s (learned from its 429s and "
       "capped at %.4g): %s; budget frees in %s",
-      workspace_, pacing_class, rate, cap_, why,
+      workspace_, pacing_class, rate, cap(std::string(pacing_class)), why,
       absl::FormatDuration(absl::Ceil(retry_in, absl::Milliseconds(1)))));
   SetErrorInfo(status, "WORKSPACE_RATE_LIMITED", kGatewayDomain,
                {{"workspace", workspace_}, {"operation", std::string(pacing_class)}});
@@ -319,8 +311,35 @@ double Budget::OnAnswer(const std::string& pacing_class, absl::Time sent, bool t
     absl::MutexLock lock(&mu_);
     const absl::Time now = now_();
     Class& c = ClassOf(pacing_class);
-    const bool limited = c.queued > 0 || c.tat > now;
-    c.controller->OnAnswer(sent, now, throttled, limited);
+    // The answers of the last second, in ten buckets of 100 ms.
+    const int64_t bucket = absl::ToInt64Milliseconds(now - absl::UnixEpoch()) / 100;
+    for (int64_t b = std::max(c.last_bucket + 1, bucket - 9); b <= bucket; ++b) {
+      c.answers[b % 10] = 0;
+      c.throttled[b % 10] = 0;
+    }
+    c.last_bucket = std::max(c.last_bucket, bucket);
+    ++c.answers[bucket % 10];
+    if (throttled) ++c.throttled[bucket % 10];
+    if (c.first_answer == absl::InfinitePast()) c.first_answer = now;
+    int64_t answers = 0;
+    int64_t throttled_answers = 0;
+    for (int i = 0; i < 10; ++i) {
+      answers += c.answers[i];
+      throttled_answers += c.throttled[i];
+    }
+    RateController::Answer answer;
+    answer.sent = sent;
+    answer.now = now;
+    answer.throttled = throttled;
+    // One 429 among many answers says little about the rate (another client, a busy
+    // moment); a rate above Databricks' limit is throttled again and again.
+    answer.congested =
+        throttled && throttled_answers >= std::max<int64_t>(2, kCongestedShare * answers);
+    answer.limited = c.queued > 0 || c.tat > now;
+    // The span the buckets cover: a second, or less just after the first answer.
+    const double span = std::clamp(absl::ToDoubleSeconds(now - c.first_answer), 0.01, 1.0);
+    answer.accepted_per_second = (answers - throttled_answers) / span;
+    c.controller->OnAnswer(answer);
     if (!throttled) {
       c.last_accepted = now;
     } else if (retry_after.has_value() && now - c.last_accepted >= kAllThrottledFor) {
@@ -337,7 +356,12 @@ double Budget::OnAnswer(const std::string& pacing_class, absl::Time sent, bool t
 double Budget::rate(const std::string& pacing_class) const {
   absl::MutexLock lock(&mu_);
   auto found = classes_.find(pacing_class);
-  return found == classes_.end() ? cap_ : found->second.controller->rate();
+  return found == classes_.end() ? cap(pacing_class) : found->second.controller->rate();
+}
+
+double Budget::cap(const std::string& pacing_class) const {
+  auto configured = options_.rates.find(pacing_class);
+  return configured == options_.rates.end() ? cap_ : configured->second;
 }
 
 std::map<std::string, Budget::ClassStats> Budget::Stats() const {

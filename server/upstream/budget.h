@@ -2,10 +2,11 @@
 // and answers 429 past the limit; the budget turns that into as many requests as Databricks
 // allows, shared between tenants by weight:
 //
-//   - Per pacing class (an endpoint, server/upstream/operations.h), a RateController learns
-//     the rate Databricks allows from its 429s, capped by the workspace's configured
-//     rate_limit_rps. Requests are spread at that rate (GCRA with a small burst), never
-//     released together.
+//   - Per pacing class (an endpoint: the operation), a RateController learns the rate
+//     Databricks allows from its 429s, capped by pacing.rates or the workspace's
+//     rate_limit_rps. A passing 429 does not lower it; 429s that recur within a second
+//     (at least two and 5 % of the answers) do. Requests are spread at that rate (GCRA with a small
+//     burst), never released together.
 //   - A request that cannot go now waits in its tenant's queue of the class (bounded).
 //     Queued requests are served by start-time fair queueing on the tenants' weights:
 //     tenants that saturate the class get rate × weight / Σ weights each, and what an idle
@@ -49,21 +50,31 @@ namespace gateway::upstream {
 // budget's lock guards it).
 class RateController {
  public:
+  struct Answer {
+    absl::Time sent;  // when the request went
+    absl::Time now;   // when its answer came
+    bool throttled = false;
+    // Throttled, and so were at least two answers and 5 % of the answers of the last
+    // second: the rate is above Databricks' limit, not a passing 429.
+    bool congested = false;
+    // Requests of the class were waiting for the rate: a higher rate would have been used.
+    bool limited = false;
+    // Answers Databricks did not throttle, per second over the last second.
+    double accepted_per_second = 0;
+  };
   virtual ~RateController() = default;
   // Requests per second to send now.
   virtual double rate() const = 0;
-  // An answer to a request sent at `sent`, arriving at `now`. `limited`: requests of the
-  // class were waiting for the rate at `now`, so a higher rate would have been used.
-  virtual void OnAnswer(absl::Time sent, absl::Time now, bool throttled, bool limited) = 0;
+  virtual void OnAnswer(const Answer& answer) = 0;
 };
 
 // The controllers (PacingOptions::controller), between `floor` and `cap` requests/s,
 // starting at `cap`:
 //   "aimd"      additive increase (+1 request/s per second while limited), multiplicative
-//               decrease (× 0.9 on a 429 of a request sent since the last decrease);
-//   "gradient"  on such a 429, × 0.97 × the accepted answers per second over the last
-//               second ÷ the rate (within [0.5, 1]); from 10 s after a decrease, while
-//               limited and unthrottled, +1 % per second (at least +1 request/s per second).
+//               decrease (× 0.9 when a request sent since the last decrease is congested);
+//   "gradient"  then, × 0.97 × the accepted answers per second over the last second ÷ the
+//               rate (within [0.5, 1]); from 10 s after a decrease, while limited and
+//               unthrottled, +1 % per second (at least +1 request/s per second).
 std::unique_ptr<RateController> MakeRateController(absl::string_view name, double floor,
                                                    double cap);
 
@@ -102,8 +113,10 @@ class Budget {
   double OnAnswer(const std::string& pacing_class, absl::Time sent, bool throttled,
                   absl::optional<absl::Duration> retry_after) ABSL_LOCKS_EXCLUDED(mu_);
 
-  // The class's current rate, requests per second (the workspace's cap before any answer).
+  // The class's current rate, requests per second (its cap before any answer).
   double rate(const std::string& pacing_class) const ABSL_LOCKS_EXCLUDED(mu_);
+  // The most the class may send: pacing.rates' entry for it, else rate_limit_rps.
+  double cap(const std::string& pacing_class) const;
 
   // What the budget did, for the metrics; read by a collector.
   struct ClassStats {
@@ -137,6 +150,11 @@ class Budget {
     // The last answer Databricks did not throttle (a cool-down starts when there was
     // none for a second).
     absl::Time last_accepted;
+    // Answers and throttled answers of the last second, in buckets of 100 ms.
+    int64_t answers[10] = {};
+    int64_t throttled[10] = {};
+    int64_t last_bucket = 0;
+    absl::Time first_answer = absl::InfinitePast();
     absl::Time next_prune = absl::InfinitePast();
   };
   struct Decision {

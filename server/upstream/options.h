@@ -4,6 +4,7 @@
 #define SERVER_UPSTREAM_OPTIONS_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,10 @@ struct PacingOptions {
   double min_rate = 1;
   // Requests one tenant may have waiting for one endpoint's budget; more are refused.
   int queue_per_tenant = 1000;
+  // Operation ("jobs.runs.get") → the most requests/s the gateway sends that endpoint, where
+  // Databricks' limit for it is known to be lower (or higher) than rate_limit_rps. The
+  // endpoint's learned rate starts there and never exceeds it.
+  std::map<std::string, double> rates;
 };
 
 // Per-workspace circuit breaker.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -82,6 +83,11 @@ Failure FromResponse(const HttpResponse& response) {
   return failure;
 }
 
+// Reads whose answer is the same for every caller of a pool: a run, a statement, a
+// warehouse (CoalescesReads).
+constexpr absl::string_view kCoalescedReads[] = {"jobs.runs.get", "sql.statements.get",
+                                                 "sql.warehouses.get"};
+
 // Attempts sent again on another credential after Databricks rejected one.
 constexpr int kMaxCredentialRetries = 3;
 
@@ -111,12 +117,64 @@ WorkspaceClient::WorkspaceClient(WorkspaceOptions options, std::unique_ptr<HttpC
       random_(std::random_device{}()) {
   // Every error series exists from the start, so rates and alerts see zeros, not gaps.
   for (absl::string_view type : databricks::ErrorTypes()) metrics_.Errors(type);
+  for (absl::string_view operation : kCoalescedReads) metrics_.Coalesced(operation);
   metrics_.breaker_state.Set(0);
 }
 
 WorkspaceClient::~WorkspaceClient() { http_.reset(); }
 
+bool CoalescesReads(absl::string_view operation) {
+  return absl::c_linear_search(kCoalescedReads, operation);
+}
+
+// A read in flight and the calls waiting for its answer besides the one that sent it.
+struct WorkspaceClient::Shared {
+  std::vector<std::pair<Call, CallCallback>> waiters;
+};
+
 void WorkspaceClient::Send(Call call, CallCallback done) {
+  if (call.method != Method::kGet || !call.url.empty() || !CoalescesReads(call.operation)) {
+    Start(std::move(call), std::move(done));
+    return;
+  }
+  // The pool is part of the key: another identity may see another answer.
+  std::string key =
+      absl::StrCat(reinterpret_cast<uintptr_t>(call.authorizer.get()), " ", call.path);
+  auto shared = std::make_shared<Shared>();
+  {
+    absl::MutexLock lock(&shared_mu_);
+    auto [found, inserted] = shared_.emplace(key, shared);
+    if (!inserted) {
+      metrics_.Coalesced(call.operation).Increment();
+      found->second->waiters.emplace_back(std::move(call), std::move(done));
+      return;
+    }
+  }
+  Start(std::move(call), [this, key = std::move(key), shared = std::move(shared),
+                          done = std::move(done)](absl::StatusOr<HttpResponse> result) {
+    std::vector<std::pair<Call, CallCallback>> waiters;
+    {
+      absl::MutexLock lock(&shared_mu_);
+      shared_.erase(key);
+      waiters = std::move(shared->waiters);
+    }
+    // A read that ran out of its caller's time says nothing to a caller with time left,
+    // which sends its own.
+    const bool timed_out =
+        !result.ok() && result.status().code() == absl::StatusCode::kDeadlineExceeded;
+    const absl::Time now = absl::Now();
+    for (auto& [call, waiter] : waiters) {
+      if (timed_out && call.deadline > now) {
+        Start(std::move(call), std::move(waiter));
+      } else {
+        waiter(result);
+      }
+    }
+    done(std::move(result));
+  });
+}
+
+void WorkspaceClient::Start(Call call, CallCallback done) {
   auto pending = std::make_shared<Pending>();
   pending->call = std::move(call);
   const absl::Time workspace_deadline = absl::Now() + absl::Seconds(options_.timeout_seconds);
@@ -192,6 +250,7 @@ void WorkspaceClient::Transmit(std::shared_ptr<Pending> pending) {
   request.deadline = pending->call.deadline;
   request.safe_to_repeat = pending->call.idempotent;
   metrics_.Requests(pending->call.operation).Increment();
+  if (pending->call.url.empty()) metrics_.BudgetSent(pending->call.tenant).Increment();
   const absl::Time sent = absl::Now();
   http_->Send(std::move(request),
               [this, pending = std::move(pending), sent](absl::StatusOr<HttpResponse> result) {
@@ -283,6 +342,7 @@ void WorkspaceClient::OnResult(std::shared_ptr<Pending> pending, absl::Time sent
 void WorkspaceClient::Paced(const std::string& operation, absl::Time sent, bool throttled,
                             absl::optional<absl::Duration> retry_after) {
   metrics_.BudgetRate(operation).Set(budget_.OnAnswer(operation, sent, throttled, retry_after));
+  metrics_.BudgetCap(operation).Set(budget_.cap(operation));
 }
 
 std::string WorkspaceClient::Scrub(absl::string_view body, const Pending& pending) const {

@@ -1,5 +1,6 @@
 // Calls to one Databricks workspace: the HttpClient plus everything that keeps those calls
-// safe. Each call goes through, in order: the circuit breaker (fail fast while open), the
+// safe. Identical reads of one object in flight share one request (CoalescesReads). Each
+// call goes through, in order: the circuit breaker (fail fast while open), the
 // workspace's budget (the endpoint's learned rate, shared by the tenants' weights; wait in
 // the tenant's queue up to the deadline, else refuse: budget.h), the HTTP exchange within
 // the caller's deadline, and retries of safe requests with back-off, Retry-After and a
@@ -9,6 +10,7 @@
 #define SERVER_UPSTREAM_WORKSPACE_CLIENT_H_
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -54,6 +56,11 @@ struct Call {
 // OK only for a 2xx answer.
 using CallCallback = std::function<void(absl::StatusOr<HttpResponse>)>;
 
+// Whether identical calls of `operation` in flight may share one request: reads of one
+// object whose answer is the same for every caller of a credential pool (a run, a
+// statement, a warehouse).
+bool CoalescesReads(absl::string_view operation);
+
 class WorkspaceClient {
  public:
   // Takes secrets out of text (the gateway's log redaction: every configured secret).
@@ -87,6 +94,9 @@ class WorkspaceClient {
  private:
   struct Pending;
 
+  struct Shared;
+  // Sends `call` as its own request.
+  void Start(Call call, CallCallback done);
   void Attempt(std::shared_ptr<Pending> pending);
   void Transmit(std::shared_ptr<Pending> pending);
   void OnResult(std::shared_ptr<Pending> pending, absl::Time sent,
@@ -107,6 +117,9 @@ class WorkspaceClient {
   CircuitBreaker breaker_;
   Budget budget_;
   RetryBudget retry_budget_;
+  // Coalesced reads in flight, by credential pool and path.
+  absl::Mutex shared_mu_;
+  std::map<std::string, std::shared_ptr<Shared>> shared_ ABSL_GUARDED_BY(shared_mu_);
   absl::Mutex random_mu_;
   std::mt19937_64 random_ ABSL_GUARDED_BY(random_mu_);
 };

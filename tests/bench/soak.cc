@@ -58,6 +58,8 @@ constexpr char kPatA[] = "dapi-soak-a-7c1e0b5f9d2a";
 constexpr char kPatB[] = "dapi-soak-b-4e8a1c6d0f3b";
 constexpr char kTenantKey[] = "soak-tenant-key-2f9c";
 constexpr absl::Duration kDeadline = absl::Seconds(10);
+// Runs submitted before the load, which GetRun reads in turn.
+constexpr int kReadRuns = 200;
 
 // Every fault kind the emulator has, on every API endpoint, each on a few percent of
 // requests; a throttle on runs/get below the rate the soak sends it.
@@ -157,13 +159,15 @@ std::string Outcome(const std::string& kind, const grpc::Status& status) {
 }
 
 // Ten calls in turn: six GetRun, two GetWarehouse, a SubmitRun with an idempotency token and
-// one without (the gateway derives one). Each run gets a name of its own: soak-N.
+// one without (the gateway derives one). Each run gets a name of its own: soak-N. GetRun
+// reads the runs submitted before the load in turn, as a tenant watching its runs does (the
+// gateway shares identical reads in flight, so reading one run would hide the throttle).
 class MixedTarget : public CallTarget {
  public:
-  MixedTarget(const std::shared_ptr<grpc::Channel>& channel, std::string run_id)
+  MixedTarget(const std::shared_ptr<grpc::Channel>& channel, std::vector<std::string> run_ids)
       : jobs_(v1::JobsService::NewStub(channel)),
         sql_(v1::SqlService::NewStub(channel)),
-        run_id_(std::move(run_id)) {}
+        run_ids_(std::move(run_ids)) {}
 
   void Start(Done done) override {
     const uint64_t n = next_.fetch_add(1);
@@ -176,7 +180,7 @@ class MixedTarget : public CallTarget {
       case 9:
         return SubmitRun(n, false, std::move(done));
       default:
-        return GetRun(std::move(done));
+        return GetRun(n, std::move(done));
     }
   }
 
@@ -203,9 +207,9 @@ class MixedTarget : public CallTarget {
     return call;
   }
 
-  void GetRun(Done done) {
+  void GetRun(uint64_t n, Done done) {
     auto* call = NewCall<v1::GetRunRequest, v1::GetRunResponse>(std::move(done));
-    call->request.set_run_id(run_id_);
+    call->request.set_run_id(run_ids_[n % run_ids_.size()]);
     jobs_->async()->GetRun(&call->context, &call->request, &call->response,
                            [call](const grpc::Status& status) {
                              call->done(Outcome("GetRun", status));
@@ -242,7 +246,7 @@ class MixedTarget : public CallTarget {
 
   std::unique_ptr<v1::JobsService::Stub> jobs_;
   std::unique_ptr<v1::SqlService::Stub> sql_;
-  const std::string run_id_;
+  const std::vector<std::string> run_ids_;
   std::atomic<uint64_t> next_{0};
   std::atomic<int64_t> submits_{0};
 };
@@ -331,10 +335,15 @@ absl::StatusOr<std::pair<int64_t, int64_t>> RunsAndDuplicates(const Stack& stack
     if (const json::Value* list = page->Find("runs"); list != nullptr && list->is_array()) {
       for (const json::Value& run : list->as_array()) {
         const json::Value* name = run.Find("run_name");
-        if (name != nullptr && name->is_string() && absl::StartsWith(name->as_string(), "soak-")) {
-          ++runs;
-          ++by_name[name->as_string()];
+        if (name == nullptr || !name->is_string()) continue;
+        // The load's runs: "soak-N" after the tenant's mark ("[gw:TENANT] ").
+        const std::string& text = name->as_string();
+        const size_t at = text.find("] soak-");
+        if (at == std::string::npos || absl::StartsWith(text.substr(at + 2), "soak-first-")) {
+          continue;
         }
+        ++runs;
+        ++by_name[text];
       }
     }
     const json::Value* next = page->Find("next_page_token");
@@ -416,21 +425,26 @@ int Main(int argc, char** argv) {
   }
   const pid_t gateway = stack.gateway_pid();
 
-  // The run GetRun reads, submitted before the faults start.
+  // The runs GetRun reads, submitted before the faults start.
   auto jobs = v1::JobsService::NewStub(stack.channel());
-  v1::SubmitRunRequest first;
-  first.set_run_name("soak-first");
-  first.set_idempotency_token("soak-first");
-  v1::Task* task = first.add_tasks();
-  task->set_task_key("main");
-  task->set_existing_cluster_id("cluster-1");
-  task->mutable_notebook_task()->set_notebook_path("/Workspace/soak/run");
-  v1::SubmitRunResponse submitted;
-  auto context = testing::Context(kDeadline);
-  context->AddMetadata("authorization", absl::StrCat("Bearer ", kTenantKey));
-  if (const grpc::Status status = jobs->SubmitRun(context.get(), first, &submitted); !status.ok()) {
-    std::cerr << "soak: the first SubmitRun failed: " << status.error_message() << "\n";
-    return 1;
+  std::vector<std::string> run_ids;
+  for (int i = 0; i < kReadRuns; ++i) {
+    v1::SubmitRunRequest first;
+    first.set_run_name(absl::StrCat("soak-first-", i));
+    first.set_idempotency_token(absl::StrCat("soak-first-", i));
+    v1::Task* task = first.add_tasks();
+    task->set_task_key("main");
+    task->set_existing_cluster_id("cluster-1");
+    task->mutable_notebook_task()->set_notebook_path("/Workspace/soak/run");
+    v1::SubmitRunResponse submitted;
+    auto context = testing::Context(kDeadline);
+    context->AddMetadata("authorization", absl::StrCat("Bearer ", kTenantKey));
+    if (const grpc::Status status = jobs->SubmitRun(context.get(), first, &submitted);
+        !status.ok()) {
+      std::cerr << "soak: a SubmitRun before the load failed: " << status.error_message() << "\n";
+      return 1;
+    }
+    run_ids.push_back(submitted.run_id());
   }
 
   stack.SetFaults(kFaults);
@@ -438,7 +452,7 @@ int Main(int argc, char** argv) {
   const int64_t rss_start_kb = StatusKb(gateway, "VmRSS");
   ResetPeakRss(gateway);
 
-  MixedTarget target(stack.channel(), submitted.run_id());
+  MixedTarget target(stack.channel(), std::move(run_ids));
   LoadOptions load;
   load.mode = LoadOptions::Mode::kOpen;
   load.rate = rate;

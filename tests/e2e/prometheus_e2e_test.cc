@@ -415,7 +415,7 @@ TEST_F(PrometheusE2ETest, NormalTrafficFiresNoAlert) {
       EXPECT_EQ(rule.Find("health")->as_string(), "ok") << rule.Dump();
     }
   }
-  EXPECT_EQ(loaded, 11);
+  EXPECT_EQ(loaded, 12);
 
   absl::StatusOr<std::vector<Alert>> alerts = prometheus_->Alerts();
   ASSERT_TRUE(alerts.ok()) << alerts.status();
@@ -439,17 +439,24 @@ TEST_F(PrometheusE2ETest, ServerErrorsFireHighErrorRateAndOpenTheBreaker) {
   }
 }
 
-TEST_F(PrometheusE2ETest, ThrottlingFiresRateLimited) {
+// Throttling everything also teaches the budget that Databricks allows GetWarehouse far less
+// than the configured rate: GatewayBudgetBelowHalf.
+TEST_F(PrometheusE2ETest, ThrottlingFiresRateLimitedAndBudgetBelowHalf) {
   // Retry-After: 0 lets each credential be throttled again at once, so a few seconds
   // reach the alert's average of more than one 429 a second over 5 minutes.
   stack_->SetFaults(R"([{"endpoint": "*", "kind": "status", "status": 429, "retry_after_seconds": 0,
                          "error_code": "REQUEST_LIMIT_EXCEEDED"}])");
   auto team = Team();
   const std::vector<Alert> fired = DriveUntilFiring(
-      {{"DatabricksRateLimited", {{"workspace", "default"}}}}, [&] { GetWarehouse(team); }, 4);
+      {{"DatabricksRateLimited", {{"workspace", "default"}}},
+       {"GatewayBudgetBelowHalf", {{"workspace", "default"}, {"operation", "sql.warehouses.get"}}}},
+      [&] { GetWarehouse(team); }, 4);
   stack_->SetFaults("[]");
   if (const Alert* a = Find(fired, "DatabricksRateLimited")) {
     EXPECT_GT(a->value, 1);
+  }
+  if (const Alert* a = Find(fired, "GatewayBudgetBelowHalf")) {
+    EXPECT_LT(a->value, 50'000);  // half of rate_limit_rps
   }
   // The pool is whole again before the next phase.
   EXPECT_TRUE(PollUntil(

@@ -344,5 +344,57 @@ TEST_F(UpstreamTest, UnreachableWorkspaceIsUnavailable) {
       2);
 }
 
+// Identical reads of one object in flight share one request; every caller gets its answer.
+TEST_F(UpstreamTest, IdenticalReadsInFlightShareOneRequest) {
+  StartEmulator(R"(
+faults:
+  - {endpoint: "GET /api/2.2/jobs/runs/get", kind: latency, latency_ms: 300, count: 1}
+)");
+  std::unique_ptr<WorkspaceClient> client = MakeClient(Workspace());
+  auto read = [] {
+    Call call = Get("/api/2.2/jobs/runs/get?run_id=999");
+    call.operation = "jobs.runs.get";
+    return call;
+  };
+  std::vector<std::thread> callers;
+  std::vector<absl::StatusCode> codes(10, absl::StatusCode::kOk);
+  callers.emplace_back([&] { codes[0] = Send(*client, read()).status().code(); });
+  absl::SleepFor(absl::Milliseconds(50));  // the first read is on its way
+  for (int i = 1; i < 10; ++i) {
+    callers.emplace_back([&, i] { codes[i] = Send(*client, read()).status().code(); });
+  }
+  for (std::thread& caller : callers) caller.join();
+  EXPECT_EQ(Counter("requests", "GET /api/2.2/jobs/runs/get"), 1);
+  EXPECT_EQ(codes, std::vector<absl::StatusCode>(10, absl::StatusCode::kNotFound))
+      << "every caller gets the one answer";
+  EXPECT_EQ(Metric("databricks_coalesced_total",
+                   {{"workspace", "default"}, {"operation", "jobs.runs.get"}}),
+            9);
+  // Once answered, the next read is a request of its own.
+  EXPECT_EQ(Send(*client, read()).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Counter("requests", "GET /api/2.2/jobs/runs/get"), 2);
+}
+
+// A read that ran out of its caller's time does not end the calls that joined it with more
+// time left: they send their own.
+TEST_F(UpstreamTest, ACoalescedReadThatTimesOutLeavesTheOthersTheirOwnTime) {
+  StartEmulator(R"(
+faults:
+  - {endpoint: "GET /api/2.2/jobs/runs/get", kind: latency, latency_ms: 500, count: 1}
+)");
+  std::unique_ptr<WorkspaceClient> client = MakeClient(Workspace());
+  Call hurried = Get("/api/2.2/jobs/runs/get?run_id=999", absl::Milliseconds(200));
+  hurried.operation = "jobs.runs.get";
+  Call patient = Get("/api/2.2/jobs/runs/get?run_id=999");
+  patient.operation = "jobs.runs.get";
+  absl::StatusCode hurried_code = absl::StatusCode::kOk;
+  std::thread first([&] { hurried_code = Send(*client, hurried).status().code(); });
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(Send(*client, patient).status().code(), absl::StatusCode::kNotFound);
+  first.join();
+  EXPECT_EQ(hurried_code, absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(Counter("requests", "GET /api/2.2/jobs/runs/get"), 2);
+}
+
 }  // namespace
 }  // namespace gateway::upstream
