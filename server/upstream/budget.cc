@@ -82,8 +82,9 @@ constexpr double kBurstSlots = 2;
 // A tenant counts toward the shares this long after its last request.
 constexpr absl::Duration kActiveFor = absl::Seconds(1);
 // Throttled answers in the last second that say the rate is above Databricks' limit: this
-// share of the answers, and at least two.
-constexpr double kCongestedShare = 0.05;
+// share of the answers, and at least three. A few percent of 429s for other reasons (other
+// clients of the workspace) must not ratchet the rate down.
+constexpr double kCongestedShare = 0.10;
 // A class whose every answer was throttled for this long cools down for the Retry-After.
 constexpr absl::Duration kAllThrottledFor = absl::Seconds(1);
 
@@ -266,6 +267,13 @@ void Budget::Serve(const std::string& name, Class& c, absl::Time now, std::vecto
                       Refusal(NextDue(c, now) - now, name, c.controller->rate(),
                               "the request waited for budget until it could no longer be "
                               "answered before its deadline")});
+      // The tenant keeps its place: its later requests move up into the slot of virtual
+      // time the expired one held, or the tenant would lose a share for each expiry.
+      const double step = 1 / next->weight;
+      for (auto it = std::next(next->waiting.begin()); it != next->waiting.end(); ++it) {
+        it->tag = std::max(c.virtual_time, it->tag - step);
+      }
+      next->last_tag = std::max(c.virtual_time, next->last_tag - step);
     } else {
       const absl::Time due = NextDue(c, now);
       if (due > now || !TakeSlot(c, now, 0, /*on_schedule=*/true)) {
@@ -334,8 +342,8 @@ double Budget::OnAnswer(const std::string& pacing_class, absl::Time sent, bool t
     // One 429 among many answers says little about the rate (another client, a busy
     // moment); a rate above Databricks' limit is throttled again and again.
     answer.congested =
-        throttled && throttled_answers >= std::max<int64_t>(2, kCongestedShare * answers);
-    answer.limited = c.queued > 0 || c.tat > now;
+        throttled && throttled_answers >= std::max<int64_t>(3, kCongestedShare * answers);
+    answer.limited = c.queued > 0;
     // The span the buckets cover: a second, or less just after the first answer.
     const double span = std::clamp(absl::ToDoubleSeconds(now - c.first_answer), 0.01, 1.0);
     answer.accepted_per_second = (answers - throttled_answers) / span;

@@ -5,8 +5,8 @@
 //   - Per pacing class (an endpoint: the operation), a RateController learns the rate
 //     Databricks allows from its 429s, capped by pacing.rates or the workspace's
 //     rate_limit_rps. A passing 429 does not lower it; 429s that recur within a second
-//     (at least two and 5 % of the answers) do. Requests are spread at that rate (GCRA with a small
-//     burst), never released together.
+//     (at least three and 10 % of the answers) do. Requests are spread at that rate (GCRA with a
+//     small burst), never released together.
 //   - A request that cannot go now waits in its tenant's queue of the class (bounded).
 //     Queued requests are served by start-time fair queueing on the tenants' weights:
 //     tenants that saturate the class get rate × weight / Σ weights each, and what an idle
@@ -54,7 +54,7 @@ class RateController {
     absl::Time sent;  // when the request went
     absl::Time now;   // when its answer came
     bool throttled = false;
-    // Throttled, and so were at least two answers and 5 % of the answers of the last
+    // Throttled, and so were at least three answers and 10 % of the answers of the last
     // second: the rate is above Databricks' limit, not a passing 429.
     bool congested = false;
     // Requests of the class were waiting for the rate: a higher rate would have been used.

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <map>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -174,6 +175,67 @@ TEST_F(BudgetTest, SharesFollowTheWeightsWhenEveryTenantOffersMoreThanTheRate) {
   EXPECT_NEAR(sent["c"] / total, 0.50, 0.05);
 }
 
+// Against a Databricks that limits the endpoint with a token bucket (80/s, burst 20) and
+// answers 429 past it: three tenants of weights 1, 1, 2, each offering 120 requests/s with
+// 5 s deadlines, throttled requests retried after their Retry-After. The budget learns the
+// rate, and what Databricks accepts is shared by the weights, throttling kept low.
+TEST_F(BudgetTest, SharesFollowTheWeightsWhileTheRateIsLearned) {
+  auto budget = Make(1000, 100);
+  const absl::Time start = now_;
+  double tokens = 20;
+  absl::Time refilled = now_;
+  std::mt19937 random(7);
+  std::map<std::string, int> accepted;
+  int answers = 0;
+  int throttled_answers = 0;
+  std::function<void(const std::string&, double, absl::Time, bool)> ask =
+      [&](const std::string& tenant, double weight, absl::Time deadline, bool retry) {
+        Budget::Request request;
+        request.pacing_class = "jobs.runs.get";
+        request.tenant = tenant;
+        request.weight = weight;
+        request.deadline = deadline;
+        request.retry = retry;
+        budget->Acquire(std::move(request), [&, tenant, weight, deadline](absl::Status status) {
+          if (!status.ok()) return;
+          const absl::Time sent = now_;
+          timers_.emplace(now_ + absl::Milliseconds(2), [&, tenant, weight, deadline, sent] {
+            tokens = std::min(20.0, tokens + absl::ToDoubleSeconds(now_ - refilled) * 80);
+            refilled = now_;
+            const bool throttled = tokens < 1;
+            if (!throttled) tokens -= 1;
+            budget->OnAnswer("jobs.runs.get", sent, throttled, absl::Seconds(1));
+            ++answers;
+            if (!throttled) {
+              if (now_ >= start + absl::Seconds(10)) ++accepted[tenant];
+              return;
+            }
+            ++throttled_answers;
+            const absl::Duration wait =
+                absl::Milliseconds(std::uniform_int_distribution<int>(1000, 1500)(random));
+            if (now_ + wait < deadline) {
+              timers_.emplace(now_ + wait, [&, tenant, weight, deadline] {
+                ask(tenant, weight, deadline, true);
+              });
+            }
+          });
+        });
+      };
+  const std::vector<std::pair<std::string, double>> tenants = {{"a", 1}, {"b", 1}, {"c", 2}};
+  for (int tick = 0; tick < 40 * 120; ++tick) {  // 40 s
+    for (const auto& [tenant, weight] : tenants)
+      ask(tenant, weight, now_ + absl::Seconds(5), false);
+    Advance(absl::Seconds(1) / 120);
+  }
+  Advance(absl::Seconds(10));
+  const double total = accepted["a"] + accepted["b"] + accepted["c"];
+  EXPECT_GT(total / 30, 0.9 * 80) << "requests/s Databricks accepted";
+  EXPECT_NEAR(accepted["a"] / total, 0.25, 0.0125);
+  EXPECT_NEAR(accepted["b"] / total, 0.25, 0.0125);
+  EXPECT_NEAR(accepted["c"] / total, 0.50, 0.025);
+  EXPECT_LT(static_cast<double>(throttled_answers) / answers, 0.05);
+}
+
 TEST_F(BudgetTest, WhatAnIdleTenantLeavesGoesToTheOthers) {
   auto budget = Make(100, 1);
   int a = 0;
@@ -220,7 +282,8 @@ TEST_F(BudgetTest, AimdDecreasesOncePerRoundAndIncreasesWhileLimited) {
   const absl::Time before = now_;
   Advance(absl::Milliseconds(10));
   budget->OnAnswer("jobs.runs.get", before, true, absl::nullopt);
-  EXPECT_DOUBLE_EQ(budget->rate("jobs.runs.get"), 100) << "one 429 may be a passing one";
+  budget->OnAnswer("jobs.runs.get", before, true, absl::nullopt);
+  EXPECT_DOUBLE_EQ(budget->rate("jobs.runs.get"), 100) << "two 429s may be passing ones";
   budget->OnAnswer("jobs.runs.get", before, true, absl::nullopt);
   EXPECT_DOUBLE_EQ(budget->rate("jobs.runs.get"), 90);
   // Another 429 of a request sent before the decrease is the same round.

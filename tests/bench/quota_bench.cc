@@ -3,8 +3,8 @@
 //
 //   pacing    runs/get throttled at R requests/s (R = 20, 80, 200; a burst of R/4 and
 //             `Retry-After: 1`), GetRun offered at 1.5 R for --seconds after a warm-up, over
-//             400 runs in turn (no two reads in flight of one run), for each pacing
-//             controller: GetRun answered OK per second against R, and the share
+//             enough runs in turn that no two reads in flight are of one run, for each
+//             pacing controller: GetRun answered OK per second against R, and the share
 //             of upstream runs/get requests that were throttled;
 //   fairness  three tenants of weights 1, 1 and 2, each offering 1.5 R, on one budget: the
 //             share of the OK calls each gets; then a quiet tenant offering 10 % of its share
@@ -19,6 +19,7 @@
 //               [--controllers=aimd,gradient] [--rates=20,80,200] [--before]
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -89,14 +90,19 @@ StackOptions Options(double rate, const std::string& controller, const std::vect
   return options;
 }
 
-// Submits kRuns runs for `tenant` and returns their handles (none on a failure). GetRun
-// reads them in turn, so that no two reads in flight are of one run and each is its own
-// upstream request: what is measured is pacing, not the sharing of identical reads.
-constexpr int kRuns = 400;
-std::vector<std::string> SubmitRuns(const Stack& stack, const std::string& tenant) {
+// Submits `count` runs for `tenant` and returns their handles (none on a failure). GetRun
+// reads them in turn; with more runs than calls can be in flight (the offered rate × the
+// deadline), no two reads in flight are of one run and each is its own upstream request:
+// what is measured is pacing, not the sharing of identical reads.
+// Runs to read in turn at `rate` calls/s: more than can be in flight within the deadline.
+int RunsFor(double rate) {
+  return static_cast<int>(std::ceil(rate * absl::ToDoubleSeconds(kDeadline) * 1.2)) + 10;
+}
+
+std::vector<std::string> SubmitRuns(const Stack& stack, const std::string& tenant, int count) {
   auto jobs = v1::JobsService::NewStub(stack.ChannelWithKey(KeyOf(tenant)));
   std::vector<std::string> handles;
-  for (int i = 0; i < kRuns; ++i) {
+  for (int i = 0; i < count; ++i) {
     v1::SubmitRunRequest request;
     request.set_run_name(absl::StrCat("quota-", tenant, "-", i));
     v1::Task* task = request.add_tasks();
@@ -209,7 +215,7 @@ PacingFigures MeasurePacing(double rate, const std::string& controller, absl::Du
     std::cerr << stack.error() << "\n";
     return f;
   }
-  std::vector<std::string> runs = SubmitRuns(stack, "pacer");
+  std::vector<std::string> runs = SubmitRuns(stack, "pacer", RunsFor(1.5 * rate));
   if (runs.empty()) return f;
   f.started = true;
   GrpcGetRunTarget& target = Keep(std::make_unique<GrpcGetRunTarget>(
@@ -252,8 +258,10 @@ ShareFigures MeasureShares(double rate, const std::string& controller,
     return f;
   }
   std::vector<GrpcGetRunTarget*> targets;
-  for (const Tenant& t : tenants) {
-    std::vector<std::string> runs = SubmitRuns(stack, t.name);
+  for (size_t i = 0; i < tenants.size(); ++i) {
+    const Tenant& t = tenants[i];
+    std::vector<std::string> runs =
+        SubmitRuns(stack, t.name, RunsFor(std::min(offered[i], 2 * rate)));
     if (runs.empty()) return f;
     targets.push_back(&Keep(std::make_unique<GrpcGetRunTarget>(stack.target(), KeyOf(t.name),
                                                                std::move(runs), 2, kDeadline)));
@@ -356,7 +364,8 @@ int Main(int argc, char** argv) {
   std::string md = absl::StrCat(
       MeasuredBy(command, "tests/bench/quota_bench.cc"),
       absl::StrFormat(
-          ".\n\nPacing: GetRun offered at 1.5 R over 400 runs in turn, against runs/get throttled "
+          ".\n\nPacing: GetRun offered at 1.5 R, reading runs in turn so that no two reads in "
+          "flight are of one run (each is its own upstream request), against runs/get throttled "
           "at R/s (burst R/4, `Retry-After: 1`), one tenant, %d s measured after %d s of "
           "warm-up, each call with a %d s deadline.\n\n",
           seconds_flag, static_cast<int>(absl::ToInt64Seconds(warmup)),
