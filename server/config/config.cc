@@ -247,9 +247,19 @@ void ParseBreaker(Parser& p, const YAML::Node& node, const std::string& path,
   p.Integer(node, "half_open_probes", path, &out.half_open_probes, 1, 1000);
 }
 
+// "jobs.runs.get": lowercase words joined by dots.
+bool IsOperationName(absl::string_view name) {
+  if (name.empty() || name.front() == '.' || name.back() == '.') return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char ch) { return (ch >= 'a' && ch <= 'z') || ch == '_' || ch == '.'; });
+}
+
 void ParsePacing(Parser& p, const YAML::Node& node, const std::string& path,
                  upstream::PacingOptions& out) {
-  if (!p.Map(node, path, {"controller", "min_rate", "queue_per_tenant", "rates"})) return;
+  if (!p.Map(node, path,
+             {"controller", "min_rate", "queue_per_tenant", "max_cool_down_seconds", "rates"})) {
+    return;
+  }
   p.String(node, "controller", path, &out.controller);
   if (out.controller != "gradient" && out.controller != "aimd") {
     p.Error(Join(path, "controller"),
@@ -257,6 +267,7 @@ void ParsePacing(Parser& p, const YAML::Node& node, const std::string& path,
   }
   p.Double(node, "min_rate", path, &out.min_rate, 0.001);
   p.Integer(node, "queue_per_tenant", path, &out.queue_per_tenant, 1, 1'000'000);
+  p.Integer(node, "max_cool_down_seconds", path, &out.max_cool_down_seconds, 1, 3600);
   const YAML::Node rates = node["rates"];
   if (!rates) return;
   const std::string rates_path = Join(path, "rates");
@@ -266,6 +277,12 @@ void ParsePacing(Parser& p, const YAML::Node& node, const std::string& path,
   }
   for (const auto& entry : rates) {
     const std::string operation = entry.first.as<std::string>();
+    if (!IsOperationName(operation)) {
+      p.Error(Join(rates_path, operation),
+              "is not an operation name (the operation label of databricks_api_requests_total, "
+              "such as jobs.runs.get)");
+      continue;
+    }
     double rate = 0;
     p.Double(rates, operation, rates_path, &rate, 0.001);
     out.rates[operation] = rate;
@@ -1010,6 +1027,7 @@ std::string RedactedYaml(const GatewayConfig& config) {
     Put(out, "controller", w.pacing.controller);
     Put(out, "min_rate", w.pacing.min_rate);
     Put(out, "queue_per_tenant", w.pacing.queue_per_tenant);
+    Put(out, "max_cool_down_seconds", w.pacing.max_cool_down_seconds);
     out << YAML::Key << "rates" << YAML::Value << YAML::BeginMap;
     for (const auto& [operation, rate] : w.pacing.rates) Put(out, operation.c_str(), rate);
     out << YAML::EndMap;

@@ -12,9 +12,20 @@
 namespace gateway::upstream {
 namespace {
 
+// A minute after the last decrease the rate grows back toward its cap even while no
+// request waits for it: a rate learned in a busy hour must not hold an endpoint down (and
+// its alert up) once the demand is gone.
+constexpr absl::Duration kRecover = absl::Minutes(1);
+
+// Whether a controller may raise the rate on `answer`: requests wait for it, or the last
+// decrease is a minute old.
+bool Growing(const RateController::Answer& answer, absl::Time last_decrease) {
+  return answer.limited || answer.now - last_decrease >= kRecover;
+}
+
 // Netflix concurrency-limits' AIMD, on a rate: × 0.9 when Databricks throttles a request
 // sent since the last decrease (one decrease per round of requests), +1 request/s per
-// second of answers while requests wait for the rate.
+// second of answers while requests wait for the rate (or a minute after the last decrease).
 class AimdController : public RateController {
  public:
   AimdController(double floor, double cap) : floor_(floor), cap_(cap), rate_(cap) {}
@@ -25,7 +36,8 @@ class AimdController : public RateController {
         rate_ = std::max(floor_, rate_ * 0.9);
         last_decrease_ = answer.now;
       }
-    } else if (!answer.throttled && answer.limited && last_increase_ != absl::InfinitePast()) {
+    } else if (!answer.throttled && Growing(answer, last_decrease_) &&
+               last_increase_ != absl::InfinitePast()) {
       const double seconds = std::min(1.0, absl::ToDoubleSeconds(answer.now - last_increase_));
       rate_ = std::min(cap_, rate_ + seconds);
     }
@@ -61,8 +73,8 @@ class GradientController : public RateController {
         rate_ = std::max(floor_, gradient * rate_);
         last_decrease_ = answer.now;
       }
-    } else if (!answer.throttled && answer.limited && last_increase_ != absl::InfinitePast() &&
-               answer.now - last_decrease_ >= kHold) {
+    } else if (!answer.throttled && Growing(answer, last_decrease_) &&
+               last_increase_ != absl::InfinitePast() && answer.now - last_decrease_ >= kHold) {
       const double seconds = std::min(1.0, absl::ToDoubleSeconds(answer.now - last_increase_));
       rate_ = std::min(cap_, rate_ + std::max(0.01 * rate_, 1.0) * seconds);
     }
@@ -85,7 +97,8 @@ constexpr absl::Duration kActiveFor = absl::Seconds(1);
 // share of the answers, and at least three. A few percent of 429s for other reasons (other
 // clients of the workspace) must not ratchet the rate down.
 constexpr double kCongestedShare = 0.10;
-// A class whose every answer was throttled for this long cools down for the Retry-After.
+// A class whose every answer was throttled for this long (at least three) cools down for
+// the Retry-After.
 constexpr absl::Duration kAllThrottledFor = absl::Seconds(1);
 
 // The latest a request may be sent and still leave time for the exchange: a tenth of the
@@ -120,7 +133,6 @@ Budget::Class& Budget::ClassOf(const std::string& name) {
   if (c.controller == nullptr) {
     const double most = cap(name);
     c.controller = MakeRateController(options_.controller, std::min(options_.min_rate, most), most);
-    c.last_accepted = now_();
   }
   return c;
 }
@@ -210,8 +222,15 @@ void Budget::Acquire(Request request, Ready ready) {
         decisions.push_back({std::move(ready), absl::OkStatus()});
       }
     }
+    const absl::Time send_by = SendBy(now, request.deadline);
+    if (decisions.empty() && send_by <= now) {
+      decisions.push_back(
+          {std::move(ready),
+           absl::DeadlineExceededError(absl::StrCat(
+               "no time is left before the call's deadline to send ", request.pacing_class,
+               " to Databricks workspace '", workspace_, "' and be answered"))});
+    }
     if (decisions.empty()) {
-      const absl::Time send_by = SendBy(now, request.deadline);
       const absl::Duration wait = request.retry
                                       ? NextDue(c, now) - now
                                       : EstimateWait(c, request.tenant, request.weight, now);
@@ -228,12 +247,17 @@ void Budget::Acquire(Request request, Ready ready) {
       } else {
         Waiter waiter;
         waiter.send_by = send_by;
+        const double step = 1 / q.weight;
         if (request.retry) {
-          // First in line: the smallest tag there is, at the front of its tenant's queue.
-          waiter.tag = c.virtual_time;
+          // First in its tenant's line, and charged like any request: it takes the place of
+          // the tenant's first waiting request, which moves back a step, and so on.
+          waiter.tag =
+              q.waiting.empty() ? std::max(c.virtual_time, q.last_tag) : q.waiting.front().tag;
+          for (Waiter& later : q.waiting) later.tag += step;
+          q.last_tag = std::max(q.last_tag, waiter.tag) + step;
         } else {
           waiter.tag = std::max(c.virtual_time, q.last_tag);
-          q.last_tag = waiter.tag + 1 / q.weight;
+          q.last_tag = waiter.tag + step;
         }
         const bool first = request.retry;
         waiter.request = std::move(request);
@@ -253,6 +277,14 @@ void Budget::Acquire(Request request, Ready ready) {
 }
 
 void Budget::Serve(const std::string& name, Class& c, absl::Time now, std::vector<Decision>* out) {
+  // Requests that can no longer be sent in time are refused at once, whichever tenant's.
+  absl::Time next_expiry = absl::InfiniteFuture();
+  for (auto& [tenant, q] : c.tenants) {
+    while (!q.waiting.empty() && q.waiting.front().send_by <= now) {
+      Expire(name, c, q, now, out);
+    }
+    if (!q.waiting.empty()) next_expiry = std::min(next_expiry, q.waiting.front().send_by);
+  }
   while (c.queued > 0) {
     TenantQueue* next = nullptr;
     for (auto& [tenant, q] : c.tenants) {
@@ -261,35 +293,37 @@ void Budget::Serve(const std::string& name, Class& c, absl::Time now, std::vecto
         next = &q;
       }
     }
-    Waiter& head = next->waiting.front();
-    if (head.send_by <= now) {
-      out->push_back({std::move(head.ready),
-                      Refusal(NextDue(c, now) - now, name, c.controller->rate(),
-                              "the request waited for budget until it could no longer be "
-                              "answered before its deadline")});
-      // The tenant keeps its place: its later requests move up into the slot of virtual
-      // time the expired one held, or the tenant would lose a share for each expiry.
-      const double step = 1 / next->weight;
-      for (auto it = std::next(next->waiting.begin()); it != next->waiting.end(); ++it) {
-        it->tag = std::max(c.virtual_time, it->tag - step);
-      }
-      next->last_tag = std::max(c.virtual_time, next->last_tag - step);
-    } else {
-      const absl::Time due = NextDue(c, now);
-      if (due > now || !TakeSlot(c, now, 0, /*on_schedule=*/true)) {
-        Arm(name, c, std::max(due, now + absl::Milliseconds(1)), now);
-        return;
-      }
-      c.virtual_time = head.tag;
-      const absl::Duration share_interval =
-          absl::Seconds(ActiveWeight(c, now) / (c.controller->rate() * next->weight));
-      next->share_tat = std::max(next->share_tat, now) + share_interval;
-      next->active_until = now + kActiveFor;
-      out->push_back({std::move(head.ready), absl::OkStatus()});
+    const absl::Time due = NextDue(c, now);
+    if (due > now || !TakeSlot(c, now, 0, /*on_schedule=*/true)) {
+      Arm(name, c, std::max(std::min(due, next_expiry), now + absl::Milliseconds(1)), now);
+      return;
     }
+    Waiter& head = next->waiting.front();
+    c.virtual_time = head.tag;
+    const absl::Duration share_interval =
+        absl::Seconds(ActiveWeight(c, now) / (c.controller->rate() * next->weight));
+    next->share_tat = std::max(next->share_tat, now) + share_interval;
+    next->active_until = now + kActiveFor;
+    out->push_back({std::move(head.ready), absl::OkStatus()});
     next->waiting.pop_front();
     --c.queued;
   }
+}
+
+void Budget::Expire(const std::string& name, Class& c, TenantQueue& q, absl::Time now,
+                    std::vector<Decision>* out) {
+  Waiter& head = q.waiting.front();
+  out->push_back(
+      {std::move(head.ready), Refusal(NextDue(c, now) - now, name, c.controller->rate(),
+                                      "the request waited for budget until it could no longer be "
+                                      "answered before its deadline")});
+  q.waiting.pop_front();
+  --c.queued;
+  // The tenant keeps its place: its later requests move up into the slot of virtual time
+  // the expired one held, or the tenant would lose a share for each expiry.
+  const double step = 1 / q.weight;
+  for (Waiter& later : q.waiting) later.tag = std::max(c.virtual_time, later.tag - step);
+  q.last_tag = std::max(c.virtual_time, q.last_tag - step);
 }
 
 void Budget::Arm(const std::string& name, Class& c, absl::Time at, absl::Time now) {
@@ -348,11 +382,13 @@ double Budget::OnAnswer(const std::string& pacing_class, absl::Time sent, bool t
     const double span = std::clamp(absl::ToDoubleSeconds(now - c.first_answer), 0.01, 1.0);
     answer.accepted_per_second = (answers - throttled_answers) / span;
     c.controller->OnAnswer(answer);
-    if (!throttled) {
-      c.last_accepted = now;
-    } else if (retry_after.has_value() && now - c.last_accepted >= kAllThrottledFor) {
-      // Databricks refuses everything: wait as it says before trying again.
-      c.cool_until = std::max(c.cool_until, now + *retry_after);
+    if (throttled && retry_after.has_value() && answers >= 3 && throttled_answers == answers &&
+        now - c.first_answer >= kAllThrottledFor) {
+      // Databricks refused every request of the endpoint for a second: wait as it says
+      // before trying again (at most pacing.max_cool_down_seconds).
+      c.cool_until =
+          std::max(c.cool_until,
+                   now + std::min(*retry_after, absl::Seconds(options_.max_cool_down_seconds)));
     }
     if (c.queued > 0) Serve(pacing_class, c, now, &decisions);
     rate = c.controller->rate();

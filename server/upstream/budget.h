@@ -18,10 +18,12 @@
 //     RESOURCE_EXHAUSTED and RetryInfo (when its turn would have come), as is one past the
 //     tenant's queue bound.
 //   - A request Databricks throttled goes again, after its Retry-After, in the endpoint's
-//     next slot ahead of its tenant's other requests: requests that waited out a
-//     Retry-After together are spread at the (lowered) rate, not released together.
-//   - When Databricks throttles every request of a class for a whole second, the class
-//     cools down for the Retry-After before it is tried again.
+//     next slot ahead of its tenant's other requests (charged to the tenant like any
+//     other): requests that waited out a Retry-After together are spread at the
+//     (lowered) rate, not released together.
+//   - When Databricks throttles every request of a class for a whole second (at least three),
+//     the class cools down for the Retry-After (at most pacing.max_cool_down_seconds)
+//     before it is tried again.
 //
 // The workspace's configured rate (rate_limit_rps, rate_limit_burst) bounds all classes
 // together. Thread-safe; timers run on the HTTP client's threads.
@@ -147,9 +149,6 @@ class Budget {
     int64_t queued = 0;
     absl::Time timer_at = absl::InfiniteFuture();  // the armed timer, if any
     absl::Time cool_until = absl::InfinitePast();
-    // The last answer Databricks did not throttle (a cool-down starts when there was
-    // none for a second).
-    absl::Time last_accepted;
     // Answers and throttled answers of the last second, in buckets of 100 ms.
     int64_t answers[10] = {};
     int64_t throttled[10] = {};
@@ -179,6 +178,9 @@ class Budget {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Arm(const std::string& name, Class& c, absl::Time at, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Refuses the first request of `q`, which can no longer be sent in time.
+  void Expire(const std::string& name, Class& c, TenantQueue& q, absl::Time now,
+              std::vector<Decision>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnTimer(const std::string& name, absl::Time at) ABSL_LOCKS_EXCLUDED(mu_);
   // Forgets tenants of `c` that are idle (at most once a second).
   void Prune(Class& c, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

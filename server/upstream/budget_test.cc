@@ -338,6 +338,42 @@ TEST_F(BudgetTest, WhenEveryRequestIsThrottledTheClassCoolsDownForTheRetryAfter)
   EXPECT_EQ(other, 1);
 }
 
+// One 429 after an idle spell is not "Databricks refuses everything": no cool-down, and a
+// long Retry-After cools an endpoint that is refused entirely down for at most
+// pacing.max_cool_down_seconds.
+TEST_F(BudgetTest, OnlyAnEndpointRefusedEntirelyCoolsDownAndNotForLong) {
+  PacingOptions pacing;
+  pacing.max_cool_down_seconds = 5;
+  auto budget = Make(100, 1, pacing);
+  int sent = 0;
+  Ask(*budget, "t", 1, absl::Seconds(60), &sent);
+  Advance(absl::Minutes(10));
+  budget->OnAnswer("jobs.runs.get", now_, true, absl::Hours(1));
+  Ask(*budget, "t", 1, absl::Seconds(60), &sent);
+  EXPECT_EQ(sent, 2) << "one 429 closed the endpoint";
+
+  for (int i = 0; i <= 10; ++i) {
+    budget->OnAnswer("jobs.runs.get", now_, true, absl::Hours(1));
+    Advance(absl::Milliseconds(100));
+  }
+  Ask(*budget, "t", 1, absl::Seconds(60), &sent);
+  Advance(absl::Seconds(4));
+  EXPECT_EQ(sent, 2) << "cooling down";
+  Advance(absl::Seconds(2));
+  EXPECT_EQ(sent, 3) << "the cool-down is capped at 5 s, not the hour Databricks asked";
+}
+
+// A call with no time left to be answered is DEADLINE_EXCEEDED, not a refusal to retry.
+TEST_F(BudgetTest, ACallWithNoTimeLeftIsDeadlineExceeded) {
+  auto budget = Make(1, 1);
+  int sent = 0;
+  std::vector<absl::Status> refused;
+  Ask(*budget, "t", 1, absl::Milliseconds(10), &sent, &refused);
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(sent, 0);
+}
+
 TEST_F(BudgetTest, TheWorkspaceLimitBoundsEveryClassTogether) {
   auto budget = Make(10, 1);
   int get = 0;

@@ -35,9 +35,12 @@ struct PacingOptions {
   double min_rate = 1;
   // Requests one tenant may have waiting for one endpoint's budget; more are refused.
   int queue_per_tenant = 1000;
+  // The longest an endpoint that Databricks refuses entirely waits, whatever its
+  // Retry-After says.
+  int max_cool_down_seconds = 60;
   // Operation ("jobs.runs.get") → the most requests/s the gateway sends that endpoint, where
-  // Databricks' limit for it is known to be lower (or higher) than rate_limit_rps. The
-  // endpoint's learned rate starts there and never exceeds it.
+  // Databricks' limit for it is known to be lower than rate_limit_rps (which still bounds
+  // every endpoint together). The endpoint's learned rate starts there and never exceeds it.
   std::map<std::string, double> rates;
 };
 

@@ -37,6 +37,10 @@ struct Failure {
   bool retryable = false;
   bool breaker_failure = false;
   bool throttled = false;
+  // Databricks said the request rate is over its limit (HTTP 429 or REQUEST_LIMIT_EXCEEDED),
+  // which is what the budget learns from; a quota refusal (RESOURCE_EXHAUSTED on another
+  // status, e.g. too many active runs) is not about the rate and must not slow everyone.
+  bool over_rate = false;
   absl::optional<absl::Duration> retry_after;
 };
 
@@ -77,6 +81,7 @@ Failure FromResponse(const HttpResponse& response) {
   failure.error_type = error_class.error_type;
   failure.retryable = error_class.retryable;
   failure.throttled = error_class.throttled;
+  failure.over_rate = response.status == 429 || error.error_code == "REQUEST_LIMIT_EXCEEDED";
   // A throttled or refused request still shows a healthy workspace.
   failure.breaker_failure = response.status >= 500 && !error_class.throttled;
   failure.retry_after = error.retry_after;
@@ -158,13 +163,15 @@ void WorkspaceClient::Send(Call call, CallCallback done) {
       shared_.erase(key);
       waiters = std::move(shared->waiters);
     }
-    // A read that ran out of its caller's time says nothing to a caller with time left,
-    // which sends its own.
-    const bool timed_out =
-        !result.ok() && result.status().code() == absl::StatusCode::kDeadlineExceeded;
+    // A read that ran out of its caller's time, or that the gateway itself refused (the
+    // budget, the breaker), says nothing to a caller with time left, which sends its own;
+    // what Databricks answered is every caller's answer.
+    const bool not_answered =
+        !result.ok() && (result.status().code() == absl::StatusCode::kDeadlineExceeded ||
+                         GetErrorReason(result.status()).domain == kGatewayDomain);
     const absl::Time now = absl::Now();
     for (auto& [call, waiter] : waiters) {
-      if (timed_out && call.deadline > now) {
+      if (not_answered && call.deadline > now) {
         Start(std::move(call), std::move(waiter));
       } else {
         waiter(result);
@@ -280,7 +287,7 @@ void WorkspaceClient::OnResult(std::shared_ptr<Pending> pending, absl::Time sent
   metrics_.Errors(failure.error_type).Increment();
   if (failure.throttled) metrics_.rate_limits.Increment();
   if (pending->call.url.empty()) {
-    Paced(pending->call.operation, sent, failure.throttled, failure.retry_after);
+    Paced(pending->call.operation, sent, failure.over_rate, failure.retry_after);
   }
   // Only what Databricks caused counts toward the breaker: a timeout of a call whose own
   // deadline was shorter than the workspace's timeout is the caller's, and says nothing
