@@ -126,7 +126,13 @@ WorkspaceClient::WorkspaceClient(WorkspaceOptions options, std::unique_ptr<HttpC
   metrics_.breaker_state.Set(0);
 }
 
-WorkspaceClient::~WorkspaceClient() { http_.reset(); }
+WorkspaceClient::~WorkspaceClient() {
+  // The HTTP client goes first, so no callback runs into the rest of this object. It is
+  // deleted while http_ still points at it (unique_ptr::reset would null it first): a
+  // handler finishing on its threads as they stop may still ask it for a timer.
+  std::default_delete<HttpClient>()(http_.get());
+  static_cast<void>(http_.release());
+}
 
 bool CoalescesReads(absl::string_view operation) {
   return absl::c_linear_search(kCoalescedReads, operation);
