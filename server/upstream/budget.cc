@@ -23,70 +23,69 @@ bool Growing(const RateController::Answer& answer, absl::Time last_decrease) {
   return answer.limited || answer.now - last_decrease >= kRecover;
 }
 
-// Netflix concurrency-limits' AIMD, on a rate: × 0.9 when Databricks throttles a request
-// sent since the last decrease (one decrease per round of requests), +1 request/s per
-// second of answers while requests wait for the rate (or a minute after the last decrease).
-class AimdController : public RateController {
+// What both controllers share: one decrease per round of requests (congestion of a request
+// sent since the last decrease), growth only while the rate is what holds requests back
+// (Growing) and a hold after a decrease, within [floor, cap]. They differ in how far they
+// cut, how fast they grow and how long they hold.
+class SteppedController : public RateController {
  public:
-  AimdController(double floor, double cap) : floor_(floor), cap_(cap), rate_(cap) {}
-  double rate() const override { return rate_; }
-  void OnAnswer(const Answer& answer) override {
+  SteppedController(double floor, double cap, absl::Duration hold)
+      : floor_(floor), cap_(cap), hold_(hold), rate_(cap) {}
+  double rate() const final { return rate_; }
+  void OnAnswer(const Answer& answer) final {
     if (answer.congested) {
       if (answer.sent >= last_decrease_) {
-        rate_ = std::max(floor_, rate_ * 0.9);
+        rate_ = std::max(floor_, Decreased(answer));
         last_decrease_ = answer.now;
       }
     } else if (!answer.throttled && Growing(answer, last_decrease_) &&
-               last_increase_ != absl::InfinitePast()) {
+               last_increase_ != absl::InfinitePast() && answer.now - last_decrease_ >= hold_) {
       const double seconds = std::min(1.0, absl::ToDoubleSeconds(answer.now - last_increase_));
-      rate_ = std::min(cap_, rate_ + seconds);
+      rate_ = std::min(cap_, rate_ + Growth() * seconds);
     }
     if (!answer.throttled) last_increase_ = answer.now;
   }
 
  private:
+  // The rate after congestion.
+  virtual double Decreased(const Answer& answer) const = 0;
+  // Requests/s the rate grows by in a second.
+  virtual double Growth() const = 0;
+
   const double floor_;
   const double cap_;
+  const absl::Duration hold_;
   double rate_;
   absl::Time last_decrease_ = absl::InfinitePast();
   absl::Time last_increase_ = absl::InfinitePast();
 };
 
-// Netflix's Gradient2 on a rate, with the rate Databricks accepted in place of the RTT: when
-// Databricks throttles a request sent since the last decrease, gradient = 0.97 × the
-// accepted answers per second over the last second ÷ the current rate, kept within
-// [0.5, 1], and the rate becomes gradient × rate: what Databricks accepts, with a little
-// headroom, and never more than halved at once. Ten seconds after a decrease, while
-// requests wait for the rate and none is throttled, it grows by 1 % a second (at least 1
-// request/s a second) to find out whether Databricks allows more: a limit that rarely
-// moves is probed rarely.
-class GradientController : public RateController {
+// Netflix concurrency-limits' AIMD, on a rate: × 0.9 on congestion, +1 request/s per second
+// of answers, no hold.
+class AimdController : public SteppedController {
  public:
-  static constexpr absl::Duration kHold = absl::Seconds(10);
-
-  GradientController(double floor, double cap) : floor_(floor), cap_(cap), rate_(cap) {}
-  double rate() const override { return rate_; }
-  void OnAnswer(const Answer& answer) override {
-    if (answer.congested) {
-      if (answer.sent >= last_decrease_) {
-        const double gradient = std::clamp(0.97 * answer.accepted_per_second / rate_, 0.5, 1.0);
-        rate_ = std::max(floor_, gradient * rate_);
-        last_decrease_ = answer.now;
-      }
-    } else if (!answer.throttled && Growing(answer, last_decrease_) &&
-               last_increase_ != absl::InfinitePast() && answer.now - last_decrease_ >= kHold) {
-      const double seconds = std::min(1.0, absl::ToDoubleSeconds(answer.now - last_increase_));
-      rate_ = std::min(cap_, rate_ + std::max(0.01 * rate_, 1.0) * seconds);
-    }
-    if (!answer.throttled) last_increase_ = answer.now;
-  }
+  AimdController(double floor, double cap) : SteppedController(floor, cap, absl::ZeroDuration()) {}
 
  private:
-  const double floor_;
-  const double cap_;
-  double rate_;
-  absl::Time last_decrease_ = absl::InfinitePast();
-  absl::Time last_increase_ = absl::InfinitePast();
+  double Decreased(const Answer&) const override { return rate() * 0.9; }
+  double Growth() const override { return 1; }
+};
+
+// Netflix's Gradient2 on a rate, with the rate Databricks accepted in place of the RTT: on
+// congestion, gradient = 0.97 × the accepted answers per second over the last second ÷ the
+// current rate, kept within [0.5, 1], and the rate becomes gradient × rate: what Databricks
+// accepts, with a little headroom, and never more than halved at once. It holds ten seconds,
+// then grows by 1 % a second (at least 1 request/s a second) to find out whether Databricks
+// allows more: a limit that rarely moves is probed rarely.
+class GradientController : public SteppedController {
+ public:
+  GradientController(double floor, double cap) : SteppedController(floor, cap, absl::Seconds(10)) {}
+
+ private:
+  double Decreased(const Answer& answer) const override {
+    return std::clamp(0.97 * answer.accepted_per_second / rate(), 0.5, 1.0) * rate();
+  }
+  double Growth() const override { return std::max(0.01 * rate(), 1.0); }
 };
 
 // Slots of the class's rate a tenant within its share may borrow to send at once.

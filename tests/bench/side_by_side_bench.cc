@@ -96,13 +96,11 @@ Measurement Measure(Contender& contender, const LoadOptions& options, pid_t emul
 std::string Micros(int64_t nanos) { return absl::StrFormat("%.0f", nanos / 1e3); }
 std::string Signed(double micros) { return absl::StrFormat("%+.0f", micros); }
 
-// The run the benchmark gets: submitted through the gateway; its Databricks id read
-// from the emulator (the only run there).
 // Runs the gateway's calls read in turn: more than the most calls in flight (64).
 constexpr int kGatewayRuns = 128;
 
-bool PrepareRun(const Stack& stack, v1::JobsService::Stub& jobs, std::string* handle,
-                int64_t* databricks_id, v1::GetRunResponse* got) {
+// Submits a run for the bench's tenant; its handle, or "" (said on stderr) on a failure.
+std::string SubmitRun(v1::JobsService::Stub& jobs) {
   v1::SubmitRunRequest submit;
   submit.set_run_name("side-by-side");
   v1::Task* task = submit.add_tasks();
@@ -112,17 +110,25 @@ bool PrepareRun(const Stack& stack, v1::JobsService::Stub& jobs, std::string* ha
   v1::SubmitRunResponse submitted;
   auto context = Context();
   context->AddMetadata("authorization", absl::StrCat("Bearer ", kBenchKey));
-  grpc::Status status = jobs.SubmitRun(context.get(), submit, &submitted);
+  const grpc::Status status = jobs.SubmitRun(context.get(), submit, &submitted);
   if (!status.ok()) {
     std::cerr << "SubmitRun: " << status.error_message() << "\n";
-    return false;
+    return "";
   }
-  *handle = submitted.run_id();
+  return submitted.run_id();
+}
+
+// The run the benchmark gets: submitted through the gateway; its Databricks id read
+// from the emulator (the only run there).
+bool PrepareRun(const Stack& stack, v1::JobsService::Stub& jobs, std::string* handle,
+                int64_t* databricks_id, v1::GetRunResponse* got) {
+  *handle = SubmitRun(jobs);
+  if (handle->empty()) return false;
   v1::GetRunRequest request;
   request.set_run_id(*handle);
-  context = Context();
+  auto context = Context();
   context->AddMetadata("authorization", absl::StrCat("Bearer ", kBenchKey));
-  status = jobs.GetRun(context.get(), request, got);
+  const grpc::Status status = jobs.GetRun(context.get(), request, got);
   if (!status.ok()) {
     std::cerr << "GetRun: " << status.error_message() << "\n";
     return false;
@@ -350,21 +356,8 @@ security:
   // reads in flight with one request, which would measure that instead of the hop).
   std::vector<std::string> handles = {handle};
   for (int i = 1; i < kGatewayRuns; ++i) {
-    v1::SubmitRunRequest submit;
-    submit.set_run_name("side-by-side");
-    v1::Task* task = submit.add_tasks();
-    task->set_task_key("main");
-    task->set_existing_cluster_id("cluster-1");
-    task->mutable_notebook_task()->set_notebook_path("/Workspace/bench/side_by_side");
-    v1::SubmitRunResponse submitted;
-    auto context = Context();
-    context->AddMetadata("authorization", absl::StrCat("Bearer ", kBenchKey));
-    if (const grpc::Status status = jobs->SubmitRun(context.get(), submit, &submitted);
-        !status.ok()) {
-      std::cerr << "SubmitRun: " << status.error_message() << "\n";
-      return 1;
-    }
-    handles.push_back(submitted.run_id());
+    handles.push_back(SubmitRun(*jobs));
+    if (handles.back().empty()) return 1;
   }
   // Let the runs end, so every answer is the same from here on.
   absl::SleepFor(absl::Seconds(1));
